@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.11+.
+
+    python3 dev.py start   # start the product on its embedded default
+    python3 dev.py test    # lint, types, dependency direction, the whole test suite
+    python3 dev.py bench   # run every benchmark in benchmarks/
+
+The first run creates `.venv/` from `requirements.lock` (pinned, hash-checked) and installs this
+package into it in editable mode; later runs reuse it until the lock file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / ".lock-sha256"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _run(*cmd: str | Path, check: bool = True) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def ensure_venv() -> None:
+    """Create or refresh .venv when it is missing or the lock file changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("microneedling needs Python 3.11 or newer")
+    wanted = hashlib.sha256(LOCK.read_bytes()).hexdigest() + hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print(f"Creating {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    py = BIN / "python"
+    _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--require-hashes", "--only-binary", ":all:", "-r", LOCK)
+    _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--no-build-isolation", "-e", ".")
+    STAMP.write_text(wanted)
+
+
+def start(args: list[str]) -> int:
+    return _run(BIN / "microneedling", "demo-screen", *args, check=False)
+
+
+def test(args: list[str]) -> int:
+    py = BIN / "python"
+    steps: list[list[str | Path]] = [
+        [py, "-m", "ruff", "check", "src", "tests", "benchmarks", "dev.py"],
+        [py, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "dev.py"],
+        [py, "-m", "mypy"],
+        [BIN / "microneedling", "kb", "validate"],
+        [py, "-m", "pytest", *args],
+    ]
+    for step in steps:
+        code = _run(*step, check=False)
+        if code != 0:
+            print(f"FAILED: {' '.join(str(s) for s in step)}", file=sys.stderr)
+            return code
+    return 0
+
+
+def bench(args: list[str]) -> int:
+    code = 0
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        if script.name.startswith("_"):
+            continue
+        code |= _run(BIN / "python", script, *args, check=False)
+    return code
+
+
+COMMANDS = {"start": start, "test": test, "bench": bench}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(f"usage: python3 dev.py {{{'|'.join(COMMANDS)}}} [args...]")
+    ensure_venv()
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))

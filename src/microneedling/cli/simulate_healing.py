@@ -1,0 +1,5 @@
+"""`microneedling simulate` commands for the healing model."""
+
+from __future__ import annotations
+
+from microneedling.cli.simulate import simulate_app  # noqa: F401

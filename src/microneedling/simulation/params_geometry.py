@@ -1,0 +1,7 @@
+"""Parameter records for the geometry model (see :mod:`microneedling.simulation.params`)."""
+
+from __future__ import annotations
+
+from microneedling.simulation.params import Param
+
+PARAMS: tuple[Param, ...] = ()
