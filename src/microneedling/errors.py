@@ -12,6 +12,7 @@
 
 Every `UserError` carries an optional ``field`` (a dotted path such as ``medications[0].stopped_on``)
 so the CLI can print one line, the API can fill ``fields``, and the web UI can mark the input.
+``fields`` lists every ``(field, message)`` found when there is more than one.
 """
 
 from __future__ import annotations
@@ -24,10 +25,17 @@ class MicroneedlingError(Exception):
 class UserError(MicroneedlingError):
     """Bad input that the person who gave it can correct."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        fields: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.fields: list[tuple[str, str]] = fields or ([(field, message)] if field else [])
 
     def __str__(self) -> str:
         if self.field:

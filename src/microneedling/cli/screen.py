@@ -1,0 +1,174 @@
+"""`microneedling screen`: screen one intake, or a batch of them."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from microneedling.cli.common import fail, print_json, user_errors
+from microneedling.cli.inputs import MAX_LINE_BYTES, parse_json, read_document
+from microneedling.clinical.intake import parse_intake
+from microneedling.clinical.screening import ScreeningResult, screen
+from microneedling.errors import InputFileError, UserError
+from microneedling.knowledge import KnowledgeBase, load_knowledge_base, shipped_knowledge_base
+
+DECISION_STYLE = {
+    "eligible": "bold green",
+    "caution": "bold yellow",
+    "defer": "bold dark_orange",
+    "not_eligible": "bold red",
+}
+
+
+def load_kb(path: Path | None) -> KnowledgeBase:
+    return shipped_knowledge_base() if path is None else load_knowledge_base(path)
+
+
+def demo_intake() -> dict[str, Any]:
+    """The bundled demo intake (what `python3 dev.py start` screens)."""
+    text = resources.files("microneedling.cli").joinpath("demo/intake.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def screen_command(
+    intake_file: Annotated[
+        Path | None,
+        typer.Argument(metavar="INTAKE", help="Intake as a JSON or YAML file.", show_default=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="Screen every line of a JSONL file.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where --batch writes its JSONL results.")
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Screen the bundled demo intake.")] = False,
+    knowledge_base: Annotated[
+        Path | None, typer.Option("--kb", help="Knowledge-base folder (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Screen an intake against the contraindications: decision, earliest date, reasons, sources.
+
+    Exit 0 whatever the decision; exit 2 on bad input.
+    """
+    with user_errors():
+        kb = load_kb(knowledge_base)
+        if batch is not None:
+            if intake_file is not None or demo:
+                fail("give either INTAKE, --demo or --batch, not several")
+            if out is None:
+                fail("--batch needs --out RESULTS.jsonl")
+            _screen_batch(batch, out, kb)
+            return
+        if out is not None:
+            fail("--out is only used with --batch")
+        if demo:
+            if intake_file is not None:
+                fail("give either INTAKE or --demo, not both")
+            data = demo_intake()
+        elif intake_file is None:
+            fail("give an intake file (JSON or YAML), --demo, or --batch FILE --out FILE")
+        else:
+            data = read_document(intake_file)
+        result = screen(parse_intake(data), kb)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_summary(result, kb)
+
+
+def print_summary(result: ScreeningResult, kb: KnowledgeBase) -> None:
+    """A readable summary for staff."""
+    console = Console()
+    label = result.decision.replace("_", " ").upper()
+    console.print(f"Decision: [{DECISION_STYLE[result.decision]}]{label}[/]")
+    earliest = result.earliest_date.isoformat() if result.earliest_date else "—"
+    if result.decision == "defer" and result.earliest_date is None:
+        earliest = "unknown: screen again once the condition has resolved"
+    console.print(f"Assessment date: {result.on.isoformat()}    Earliest treatment date: {earliest}")
+    if result.findings:
+        table = Table(title="Findings", show_lines=True, expand=True)
+        table.add_column("Severity", no_wrap=True)
+        table.add_column("Finding", no_wrap=True)
+        table.add_column("What it means")
+        table.add_column("Until", no_wrap=True)
+        table.add_column("Sources")
+        for finding in result.findings:
+            table.add_row(
+                finding.severity,
+                finding.code,
+                finding.message,
+                finding.until.isoformat() if finding.until else "—",
+                ", ".join(finding.sources),
+            )
+        console.print(table)
+    else:
+        console.print("No findings.")
+    if result.precautions:
+        console.print("[bold]Precautions for the plan:[/]")
+        for precaution in result.precautions:
+            sources = ", ".join(precaution.sources)
+            console.print(f"  • {precaution.instruction} [dim]({sources})[/]")
+    console.print(
+        f"[dim]Knowledge base {result.knowledge_base_version} {result.knowledge_base_hash}[/]"
+    )
+
+
+def _screen_batch(source: Path, out: Path, kb: KnowledgeBase) -> None:
+    """Screen each JSONL line; a bad line is reported with its number and the rest go on."""
+    if not source.is_file():
+        raise InputFileError(f"{source}: file not found")
+    if out.resolve() == source.resolve():
+        raise InputFileError("--out must not be the --batch file itself")
+    if not out.parent.exists():
+        raise InputFileError(f"--out: folder {str(out.parent)!r} does not exist")
+    total = _count_lines(source)
+    err = Console(stderr=True)
+    screened = failed = 0
+    progress = Progress(
+        TextColumn("Screening"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    with source.open("rb") as lines, out.open("w", encoding="utf-8") as sink, progress:
+        task = progress.add_task("screen", total=total)
+        for number, raw in enumerate(lines, start=1):
+            progress.advance(task)
+            if not raw.strip():
+                continue
+            try:
+                if len(raw) > MAX_LINE_BYTES:
+                    raise InputFileError(f"line is longer than {MAX_LINE_BYTES:,} bytes")
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InputFileError("not UTF-8 text") from None
+                result = screen(parse_intake(parse_json(text, "intake")), kb)
+            except UserError as error:
+                failed += 1
+                message = " ".join(str(error).split())
+                err.print(f"line {number}: {message}", markup=False, highlight=False)
+                record: dict[str, Any] = {"line": number, "error": message}
+            else:
+                screened += 1
+                record = {"line": number, **result.to_dict()}
+            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    err.print(f"Screened {screened} intakes, {failed} with errors; results in {out}")
+    if screened == 0 and failed > 0:
+        raise typer.Exit(2)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)

@@ -1,0 +1,285 @@
+"""Loading and validating a knowledge-base folder.
+
+:func:`load_knowledge_base` reads ``manifest.yaml`` and every file it lists, validates each against
+its schema (:mod:`.schema`), runs the cross-file checks, and returns an immutable
+:class:`KnowledgeBase`. Every problem found is collected and raised together as one
+:class:`~microneedling.errors.KnowledgeBaseError`, each naming the file, line and path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from microneedling.errors import KnowledgeBaseError
+from microneedling.knowledge import schema
+from microneedling.knowledge.yamlsource import SourceMap, YamlError, format_path, read_yaml
+
+_T = TypeVar("_T")
+
+#: The knowledge base shipped with the package.
+SHIPPED_PATH = Path(__file__).resolve().parent / "data"
+
+#: Largest file accepted in a knowledge-base folder (the shipped files are a few kB).
+MAX_FILE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class KnowledgeBase:
+    """The validated clinical knowledge base. Treat as immutable (compared by identity)."""
+
+    name: str
+    version: str
+    hash: str
+    path: Path
+    sources: Mapping[str, schema.Source]
+    zone_groups: Mapping[str, schema.ZoneGroup]
+    zones: Mapping[str, schema.Zone]
+    concern_groups: Mapping[str, schema.ConcernGroup]
+    concerns: Mapping[str, schema.Concern]
+    findings: Mapping[str, schema.FindingDefinition]
+    rules: tuple[schema.Rule, ...]
+    messages: schema.ScreeningMessages
+
+    #: Zones of each zone group, in file order.
+    group_members: Mapping[str, tuple[str, ...]]
+    #: The rules of each finding code, in file order.
+    rules_by_finding: Mapping[str, tuple[schema.Rule, ...]]
+
+    def stamp(self) -> dict[str, str]:
+        """``{"version", "hash"}`` as recorded in every result."""
+        return {"version": self.version, "hash": self.hash}
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def content_hash(documents: Mapping[str, Any]) -> str:
+    """SHA-256 of the parsed data (file name → content), independent of comments and layout."""
+    canonical = json.dumps(
+        documents, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, smap: SourceMap, path: tuple[str | int, ...], message: str) -> None:
+        self.items.append(f"{smap.where(path)}: {message}")
+
+    def add_validation(self, smap: SourceMap, error: ValidationError) -> None:
+        for item in error.errors(include_url=False):
+            loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
+            message = str(item["msg"])
+            if item["type"] == "extra_forbidden":
+                message = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+            elif item["type"] == "missing":
+                message = f"missing required key {loc[-1]!r}" if loc else "missing required key"
+                loc = loc[:-1]
+            message = message.removeprefix("Value error, ")
+            self.items.append(f"{smap.where(loc)}: {message}")
+
+
+def _read(folder: Path, name: str, problems: _Problems) -> tuple[Any, SourceMap] | None:
+    path = folder / name
+    if not path.is_file():
+        problems.items.append(f"{name}: file not found in {folder}")
+        return None
+    if path.stat().st_size > MAX_FILE_BYTES:
+        problems.items.append(f"{name}: file is larger than {MAX_FILE_BYTES:,} bytes")
+        return None
+    try:
+        return read_yaml(path)
+    except YamlError as error:
+        problems.items.append(str(error))
+        return None
+
+
+def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge base in ``folder`` (the shipped one by default)."""
+    root = Path(folder) if folder is not None else SHIPPED_PATH
+    if not root.is_dir():
+        raise KnowledgeBaseError([f"{root}: not a folder"])
+    problems = _Problems()
+
+    read = _read(root, "manifest.yaml", problems)
+    if read is None:
+        raise KnowledgeBaseError(problems.items)
+    raw_manifest, manifest_map = read
+    try:
+        manifest = schema.Manifest.model_validate(raw_manifest)
+    except ValidationError as error:
+        problems.add_validation(manifest_map, error)
+        raise KnowledgeBaseError(problems.items) from None
+
+    documents: dict[str, Any] = {"manifest.yaml": raw_manifest}
+    parsed: dict[str, schema.Strict] = {}
+    maps: dict[str, SourceMap] = {}
+    for index, name in enumerate(manifest.files):
+        model = schema.FILE_MODELS.get(name)
+        if model is None:
+            known = ", ".join(sorted(schema.FILE_MODELS))
+            problems.add(manifest_map, ("files", index), f"no schema for {name!r} (known: {known})")
+            continue
+        read = _read(root, name, problems)
+        if read is None:
+            continue
+        raw, smap = read
+        documents[name], maps[name] = raw, smap
+        try:
+            parsed[name] = model.model_validate(raw)
+        except ValidationError as error:
+            problems.add_validation(smap, error)
+    missing = sorted(set(schema.FILE_MODELS) - set(manifest.files))
+    for name in missing:
+        problems.add(manifest_map, ("files",), f"{name!r} is required but not listed")
+    if problems.items:
+        raise KnowledgeBaseError(problems.items)
+
+    zones_file = _typed(parsed["zones.yaml"], schema.ZonesFile)
+    rules = tuple(_typed(parsed["screening.yaml"], schema.ScreeningFile).rules)
+    by_finding: dict[str, list[schema.Rule]] = {}
+    for rule in rules:
+        by_finding.setdefault(rule.finding, []).append(rule)
+    kb = KnowledgeBase(
+        name=manifest.name,
+        version=manifest.version,
+        hash=content_hash(documents),
+        path=root,
+        sources=_typed(parsed["sources.yaml"], schema.SourcesFile).sources,
+        zone_groups=zones_file.groups,
+        zones=zones_file.zones,
+        concern_groups=_typed(parsed["concerns.yaml"], schema.ConcernsFile).concern_groups,
+        concerns=_typed(parsed["concerns.yaml"], schema.ConcernsFile).concerns,
+        findings=_typed(parsed["findings.yaml"], schema.FindingsFile).findings,
+        rules=rules,
+        messages=_typed(parsed["screening.yaml"], schema.ScreeningFile).messages,
+        group_members={
+            group: tuple(code for code, zone in zones_file.zones.items() if zone.group == group)
+            for group in zones_file.groups
+        },
+        rules_by_finding={code: tuple(items) for code, items in by_finding.items()},
+    )
+    _cross_check(kb, maps, problems)
+    if problems.items:
+        raise KnowledgeBaseError(problems.items)
+    return kb
+
+
+def _typed(value: object, kind: type[_T]) -> _T:
+    assert isinstance(value, kind)
+    return value
+
+
+def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Problems) -> None:
+    """Checks that span files: references resolve, nothing is left without a rule."""
+    zones_map, concerns_map = maps["zones.yaml"], maps["concerns.yaml"]
+    findings_map, screening_map = maps["findings.yaml"], maps["screening.yaml"]
+
+    def check_sources(smap: SourceMap, path: tuple[str | int, ...], keys: list[str]) -> None:
+        for index, key in enumerate(keys):
+            if key not in kb.sources:
+                problems.add(smap, (*path, index), f"unknown source key {key!r}")
+
+    clash = sorted(set(kb.zones) & set(kb.zone_groups))
+    for code in clash:
+        problems.add(zones_map, ("zones", code), f"{code!r} is both a zone and a group name")
+    for code, zone in kb.zones.items():
+        if zone.group is not None and zone.group not in kb.zone_groups:
+            problems.add(zones_map, ("zones", code, "group"), f"unknown group {zone.group!r}")
+        check_sources(zones_map, ("zones", code, "sources"), zone.sources)
+    for group in kb.zone_groups:
+        if not any(zone.group == group for zone in kb.zones.values()):
+            problems.add(zones_map, ("groups", group), f"group {group!r} has no zones")
+    if "face" not in kb.zone_groups:
+        problems.add(zones_map, ("groups",), "the 'face' group is required (face-scoped findings)")
+
+    for code, concern in kb.concerns.items():
+        if concern.group is not None and concern.group not in kb.concern_groups:
+            problems.add(
+                concerns_map, ("concerns", code, "group"), f"unknown group {concern.group!r}"
+            )
+        if len(set(concern.subtypes)) != len(concern.subtypes):
+            problems.add(concerns_map, ("concerns", code, "subtypes"), "a subtype is listed twice")
+
+    names = set(kb.zones) | set(kb.zone_groups)
+    for code, finding in kb.findings.items():
+        for index, zone in enumerate(finding.default_zones):
+            if zone not in names:
+                problems.add(
+                    findings_map, ("findings", code, "default_zones", index), f"unknown zone {zone!r}"
+                )
+
+    for index, rule in enumerate(kb.rules):
+        where = ("rules", index)
+        finding = kb.findings.get(rule.finding)
+        if finding is None:
+            problems.add(screening_map, (*where, "finding"), f"unknown finding code {rule.finding!r}")
+            continue
+        check_sources(screening_map, (*where, "sources"), rule.sources)
+        if rule.when != "any" and finding.kind != "medication":
+            problems.add(
+                screening_map, (*where, "when"), f"'when: {rule.when}' applies to medications only"
+            )
+        window = rule.window
+        if window is not None:
+            if window.from_ == "on" and finding.kind == "medication":
+                problems.add(screening_map, (*where, "window", "from"), "medications have no 'on'")
+            if window.from_ == "stopped_on" and finding.kind != "medication":
+                problems.add(
+                    screening_map, (*where, "window", "from"), "only medications have 'stopped_on'"
+                )
+            if window.from_ == "on" and finding.dated != "on":
+                problems.add(
+                    screening_map,
+                    (*where, "window", "from"),
+                    f"{rule.finding!r} is not marked 'dated: on' in findings.yaml",
+                )
+        if rule.severity == "precaution" and rule.precaution is None:
+            problems.add(screening_map, where, "a precaution-severity rule needs a precaution text")
+        if rule.severity in ("absolute", "temporary") and rule.precaution is not None:
+            problems.add(
+                screening_map,
+                (*where, "precaution"),
+                f"a {rule.severity} finding blocks treatment; it cannot carry a precaution",
+            )
+    covered = {rule.finding for rule in kb.rules}
+    for code, finding in kb.findings.items():
+        if code not in covered:
+            problems.add(findings_map, ("findings", code), f"no screening rule for {code!r}")
+        if finding.dated == "on" and not any(
+            rule.window is not None and rule.window.from_ == "on"
+            for rule in kb.rules_by_finding.get(code, ())
+        ):
+            problems.add(
+                findings_map, ("findings", code, "dated"), "dated, but no rule has a window 'from: on'"
+            )
+
+
+@cache
+def shipped_knowledge_base() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once per process."""
+    return load_knowledge_base(SHIPPED_PATH)
+
+
+__all__ = [
+    "SHIPPED_PATH",
+    "KnowledgeBase",
+    "content_hash",
+    "format_path",
+    "load_knowledge_base",
+    "shipped_knowledge_base",
+]
