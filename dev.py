@@ -32,21 +32,43 @@ def _run(*cmd: str | Path, check: bool = True) -> int:
 
 def ensure_venv() -> None:
     """Create or refresh .venv when it is missing or the lock file changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be run by an older python3)
         sys.exit("microneedling needs Python 3.11 or newer")
-    wanted = hashlib.sha256(LOCK.read_bytes()).hexdigest() + hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes()
-    ).hexdigest()
+    wanted = (
+        hashlib.sha256(LOCK.read_bytes()).hexdigest()
+        + hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    )
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not (BIN / "python").exists():
         print(f"Creating {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     py = BIN / "python"
-    _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--require-hashes", "--only-binary", ":all:", "-r", LOCK)
-    _run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--no-build-isolation", "-e", ".")
+    _run(
+        py,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--require-hashes",
+        "--only-binary",
+        ":all:",
+        "-r",
+        LOCK,
+    )
+    _run(
+        py,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--no-build-isolation",
+        "-e",
+        ".",
+    )
     STAMP.write_text(wanted)
 
 

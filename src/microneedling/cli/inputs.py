@@ -27,9 +27,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json(text: str, what: str) -> Any:
     """Parse JSON text, refusing duplicate keys, NaN and absurd nesting."""
     try:
-        return json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
-        )
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise InputFileError(
             f"{what}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
@@ -55,9 +53,7 @@ def read_document(path: Path, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
         raise InputFileError(f"{name}: not a file")
     size = path.stat().st_size
     if size > max_bytes:
-        raise InputFileError(
-            f"{name}: file is {size:,} bytes; the limit is {max_bytes:,} bytes"
-        )
+        raise InputFileError(f"{name}: file is {size:,} bytes; the limit is {max_bytes:,} bytes")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

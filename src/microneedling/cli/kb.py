@@ -20,7 +20,9 @@ kb_app = typer.Typer(help="The clinical knowledge base.", no_args_is_help=True)
 def validate(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Knowledge-base folder (default: the shipped one).", show_default=False),
+        typer.Argument(
+            help="Knowledge-base folder (default: the shipped one).", show_default=False
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
@@ -61,7 +63,9 @@ def validate(
 def show(
     path: Annotated[
         Path | None,
-        typer.Argument(help="Knowledge-base folder (default: the shipped one).", show_default=False),
+        typer.Argument(
+            help="Knowledge-base folder (default: the shipped one).", show_default=False
+        ),
     ] = None,
     section: Annotated[
         str | None,
@@ -106,7 +110,11 @@ def _concerns(kb: KnowledgeBase) -> Table:
         table.add_column(column)
     for code, concern in kb.concerns.items():
         table.add_row(
-            code, concern.label, concern.group or "—", ", ".join(concern.subtypes), concern.notes or ""
+            code,
+            concern.label,
+            concern.group or "—",
+            ", ".join(concern.subtypes),
+            concern.notes or "",
         )
     return table
 
@@ -116,7 +124,7 @@ def _findings(kb: KnowledgeBase) -> Table:
     for column in ("Code", "Kind", "Scope", "Label"):
         table.add_column(column)
     for code, finding in kb.findings.items():
-        scope = finding.scope
+        scope: str = finding.scope
         if finding.default_zones:
             scope += f" (default {', '.join(finding.default_zones)})"
         table.add_row(code, finding.kind, scope, finding.label)
@@ -130,7 +138,9 @@ def _rules(kb: KnowledgeBase) -> Table:
     for rule in kb.rules:
         wait = "—"
         if rule.window is not None:
-            amount = f"{rule.window.days} days" if rule.window.days else f"{rule.window.months} months"
+            amount = (
+                f"{rule.window.days} days" if rule.window.days else f"{rule.window.months} months"
+            )
             wait = f"{rule.window.from_} + {amount}"
         table.add_row(
             rule.finding,

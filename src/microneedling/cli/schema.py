@@ -15,7 +15,9 @@ schema_app = typer.Typer(help="JSON Schemas of the inputs.", no_args_is_help=Tru
 
 @schema_app.command("intake")
 def intake(
-    _json: Annotated[bool, typer.Option("--json", help="Accepted for symmetry; always JSON.")] = False,
+    _json: Annotated[
+        bool, typer.Option("--json", help="Accepted for symmetry; always JSON.")
+    ] = False,
 ) -> None:
     """Print the intake's JSON Schema (with the knowledge base's zones and codes)."""
     print_json(intake_json_schema(shipped_knowledge_base()))

@@ -93,7 +93,9 @@ def print_summary(result: ScreeningResult, kb: KnowledgeBase) -> None:
     earliest = result.earliest_date.isoformat() if result.earliest_date else "—"
     if result.decision == "defer" and result.earliest_date is None:
         earliest = "unknown: screen again once the condition has resolved"
-    console.print(f"Assessment date: {result.on.isoformat()}    Earliest treatment date: {earliest}")
+    console.print(
+        f"Assessment date: {result.on.isoformat()}    Earliest treatment date: {earliest}"
+    )
     if result.findings:
         table = Table(title="Findings", show_lines=True, expand=True)
         table.add_column("Severity", no_wrap=True)

@@ -238,7 +238,11 @@ def _apply_rules(
                     message = kb.messages.missing_date.format_map(_Blank(values))
                     return Finding(code, "temporary", message, tuple(rule.sources), None), rule
                 start = on
-            end = add_days(start, window.days) if window.days else add_months(start, window.months or 0)
+            end = (
+                add_days(start, window.days)
+                if window.days
+                else add_months(start, window.months or 0)
+            )
             if end <= on:
                 return None
             values["date"] = start.isoformat()

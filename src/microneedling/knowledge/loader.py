@@ -216,33 +216,37 @@ def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Pr
             problems.add(concerns_map, ("concerns", code, "subtypes"), "a subtype is listed twice")
 
     names = set(kb.zones) | set(kb.zone_groups)
-    for code, finding in kb.findings.items():
-        for index, zone in enumerate(finding.default_zones):
-            if zone not in names:
+    for code, definition in kb.findings.items():
+        for index, zone_name in enumerate(definition.default_zones):
+            if zone_name not in names:
                 problems.add(
-                    findings_map, ("findings", code, "default_zones", index), f"unknown zone {zone!r}"
+                    findings_map,
+                    ("findings", code, "default_zones", index),
+                    f"unknown zone {zone_name!r}",
                 )
 
     for index, rule in enumerate(kb.rules):
         where = ("rules", index)
-        finding = kb.findings.get(rule.finding)
-        if finding is None:
-            problems.add(screening_map, (*where, "finding"), f"unknown finding code {rule.finding!r}")
+        found = kb.findings.get(rule.finding)
+        if found is None:
+            problems.add(
+                screening_map, (*where, "finding"), f"unknown finding code {rule.finding!r}"
+            )
             continue
         check_sources(screening_map, (*where, "sources"), rule.sources)
-        if rule.when != "any" and finding.kind != "medication":
+        if rule.when != "any" and found.kind != "medication":
             problems.add(
                 screening_map, (*where, "when"), f"'when: {rule.when}' applies to medications only"
             )
         window = rule.window
         if window is not None:
-            if window.from_ == "on" and finding.kind == "medication":
+            if window.from_ == "on" and found.kind == "medication":
                 problems.add(screening_map, (*where, "window", "from"), "medications have no 'on'")
-            if window.from_ == "stopped_on" and finding.kind != "medication":
+            if window.from_ == "stopped_on" and found.kind != "medication":
                 problems.add(
                     screening_map, (*where, "window", "from"), "only medications have 'stopped_on'"
                 )
-            if window.from_ == "on" and finding.dated != "on":
+            if window.from_ == "on" and found.dated != "on":
                 problems.add(
                     screening_map,
                     (*where, "window", "from"),
@@ -265,7 +269,9 @@ def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Pr
             for rule in kb.rules_by_finding.get(code, ())
         ):
             problems.add(
-                findings_map, ("findings", code, "dated"), "dated, but no rule has a window 'from: on'"
+                findings_map,
+                ("findings", code, "dated"),
+                "dated, but no rule has a window 'from: on'",
             )
 
 

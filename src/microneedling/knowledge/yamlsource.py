@@ -88,7 +88,7 @@ def _construct(
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int) or isinstance(key, bool):
                 raise YamlError(
                     f"{smap.file}, line {key_node.start_mark.line + 1}: "
@@ -108,7 +108,7 @@ def _construct(
             _construct(item, (*path, index), smap, loader, seen)
             for index, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -127,7 +127,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     except yaml.YAMLError as error:
         raise YamlError(f"{file}: not valid YAML: {error}") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def read_yaml(path: Path) -> tuple[Any, SourceMap]:

@@ -1,0 +1,49 @@
+"""Shared fixtures: the shipped knowledge base and an intake builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from microneedling.clinical.intake import Intake, parse_intake
+from microneedling.clinical.screening import ScreeningResult, screen
+from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+
+ASSESSMENT_DATE = "2026-12-01"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return shipped_knowledge_base()
+
+
+def intake_data(
+    *,
+    on: str = ASSESSMENT_DATE,
+    birth_date: str = "1990-05-17",
+    fitzpatrick: int = 2,
+    zones: list[str] | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+    medications: list[dict[str, Any]] | None = None,
+    procedures: list[dict[str, Any]] | None = None,
+    allergies: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An intake as JSON data; by default an eligible adult asking for the cheeks."""
+    return {
+        "on": on,
+        "patient": {"birth_date": birth_date, "sex": "female", "fitzpatrick": fitzpatrick},
+        "zones": zones if zones is not None else ["cheeks"],
+        "conditions": conditions or [],
+        "medications": medications or [],
+        "procedures": procedures or [],
+        "allergies": allergies or [],
+    }
+
+
+def make_intake(**kwargs: Any) -> Intake:
+    return parse_intake(intake_data(**kwargs))
+
+
+def screened(**kwargs: Any) -> ScreeningResult:
+    return screen(make_intake(**kwargs), shipped_knowledge_base())
