@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from _common import median_seconds, print_table
-
 from microneedling.clinical.intake import parse_intake
 from microneedling.clinical.screening import screen
 from microneedling.knowledge import shipped_knowledge_base
@@ -96,7 +95,13 @@ def main() -> None:
     n = len(intakes)
     rows = [
         ["baseline: parse only (Pydantic)", f"{baseline:.3f}", f"{n / baseline:,.0f}", "1.00", ""],
-        ["screen only (parsed intakes)", f"{core:.3f}", f"{n / core:,.0f}", f"{core / baseline:.2f}", ""],
+        [
+            "screen only (parsed intakes)",
+            f"{core:.3f}",
+            f"{n / core:,.0f}",
+            f"{core / baseline:.2f}",
+            "",
+        ],
         [
             "parse + screen",
             f"{full:.3f}",
