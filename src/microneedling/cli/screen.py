@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.text import Text
 
 from microneedling.cli.common import fail, print_json, user_errors
 from microneedling.cli.inputs import MAX_LINE_BYTES, parse_json, read_document
@@ -19,6 +20,12 @@ from microneedling.clinical.screening import ScreeningResult, screen
 from microneedling.errors import InputFileError, UserError
 from microneedling.knowledge import KnowledgeBase, load_knowledge_base, shipped_knowledge_base
 
+SEVERITY_STYLE = {
+    "absolute": "red",
+    "temporary": "dark_orange",
+    "relative": "yellow",
+    "precaution": "cyan",
+}
 DECISION_STYLE = {
     "eligible": "bold green",
     "caution": "bold yellow",
@@ -97,28 +104,24 @@ def print_summary(result: ScreeningResult, kb: KnowledgeBase) -> None:
         f"Assessment date: {result.on.isoformat()}    Earliest treatment date: {earliest}"
     )
     if result.findings:
-        table = Table(title="Findings", show_lines=True, expand=True)
-        table.add_column("Severity", no_wrap=True)
-        table.add_column("Finding", no_wrap=True)
-        table.add_column("What it means")
-        table.add_column("Until", no_wrap=True)
-        table.add_column("Sources")
+        console.print("[bold]Findings[/] (most severe first):")
         for finding in result.findings:
-            table.add_row(
-                finding.severity,
-                finding.code,
-                finding.message,
-                finding.until.isoformat() if finding.until else "—",
-                ", ".join(finding.sources),
+            until = f" — until {finding.until.isoformat()}" if finding.until else ""
+            style = SEVERITY_STYLE[finding.severity]
+            console.print(f"  [{style}]{finding.severity:<10}[/] [bold]{finding.code}[/]{until}")
+            console.print(Padding(Text(finding.message), (0, 0, 0, 6)))
+            console.print(
+                Padding(Text(f"Sources: {', '.join(finding.sources)}", "dim"), (0, 0, 0, 6))
             )
-        console.print(table)
     else:
         console.print("No findings.")
     if result.precautions:
         console.print("[bold]Precautions for the plan:[/]")
         for precaution in result.precautions:
             sources = ", ".join(precaution.sources)
-            console.print(f"  • {precaution.instruction} [dim]({sources})[/]")
+            line = Text(f"• {precaution.instruction} ")
+            line.append(f"({sources})", "dim")
+            console.print(Padding(line, (0, 0, 0, 2)))
     console.print(
         f"[dim]Knowledge base {result.knowledge_base_version} {result.knowledge_base_hash}[/]"
     )
