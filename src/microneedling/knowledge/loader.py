@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from microneedling.errors import KnowledgeBaseError
-from microneedling.knowledge import schema
-from microneedling.knowledge.yamlsource import SourceMap, YamlError, format_path, read_yaml
+from microneedling.knowledge import registry, schema
+from microneedling.knowledge.base import Strict
+from microneedling.knowledge.problems import Problems
+from microneedling.knowledge.yamlsource import Path_, SourceMap, YamlError, format_path, read_yaml
 
 _T = TypeVar("_T")
 
@@ -49,10 +51,16 @@ class KnowledgeBase:
     rules: tuple[schema.Rule, ...]
     messages: schema.ScreeningMessages
 
+    #: Every parsed file by name (A.3–A.5 modules read theirs with :meth:`section`).
+    sections: Mapping[str, Strict]
     #: Zones of each zone group, in file order.
     group_members: Mapping[str, tuple[str, ...]]
     #: The rules of each finding code, in file order.
     rules_by_finding: Mapping[str, tuple[schema.Rule, ...]]
+
+    def section(self, name: str, kind: type[_T]) -> _T:
+        """The parsed file ``name``, checked to be a ``kind``."""
+        return _typed(self.sections[name], kind)
 
     def stamp(self) -> dict[str, str]:
         """``{"version", "hash"}`` as recorded in every result."""
@@ -73,27 +81,7 @@ def content_hash(documents: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, smap: SourceMap, path: tuple[str | int, ...], message: str) -> None:
-        self.items.append(f"{smap.where(path)}: {message}")
-
-    def add_validation(self, smap: SourceMap, error: ValidationError) -> None:
-        for item in error.errors(include_url=False):
-            loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-            message = str(item["msg"])
-            if item["type"] == "extra_forbidden":
-                message = f"unknown key {loc[-1]!r}" if loc else "unknown key"
-            elif item["type"] == "missing":
-                message = f"missing required key {loc[-1]!r}" if loc else "missing required key"
-                loc = loc[:-1]
-            message = message.removeprefix("Value error, ")
-            self.items.append(f"{smap.where(loc)}: {message}")
-
-
-def _read(folder: Path, name: str, problems: _Problems) -> tuple[Any, SourceMap] | None:
+def _read(folder: Path, name: str, problems: Problems) -> tuple[Any, SourceMap] | None:
     path = folder / name
     if not path.is_file():
         problems.items.append(f"{name}: file not found in {folder}")
@@ -113,7 +101,7 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
     root = Path(folder) if folder is not None else SHIPPED_PATH
     if not root.is_dir():
         raise KnowledgeBaseError([f"{root}: not a folder"])
-    problems = _Problems()
+    problems = Problems()
 
     read = _read(root, "manifest.yaml", problems)
     if read is None:
@@ -126,12 +114,12 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
         raise KnowledgeBaseError(problems.items) from None
 
     documents: dict[str, Any] = {"manifest.yaml": raw_manifest}
-    parsed: dict[str, schema.Strict] = {}
+    parsed: dict[str, Strict] = {}
     maps: dict[str, SourceMap] = {}
     for index, name in enumerate(manifest.files):
-        model = schema.FILE_MODELS.get(name)
+        model = registry.FILE_MODELS.get(name)
         if model is None:
-            known = ", ".join(sorted(schema.FILE_MODELS))
+            known = ", ".join(sorted(registry.FILE_MODELS))
             problems.add(manifest_map, ("files", index), f"no schema for {name!r} (known: {known})")
             continue
         read = _read(root, name, problems)
@@ -143,7 +131,7 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
             parsed[name] = model.model_validate(raw)
         except ValidationError as error:
             problems.add_validation(smap, error)
-    missing = sorted(set(schema.FILE_MODELS) - set(manifest.files))
+    missing = sorted(set(registry.FILE_MODELS) - set(manifest.files))
     for name in missing:
         problems.add(manifest_map, ("files",), f"{name!r} is required but not listed")
     if problems.items:
@@ -172,8 +160,13 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
             for group in zones_file.groups
         },
         rules_by_finding={code: tuple(items) for code, items in by_finding.items()},
+        sections=parsed,
     )
+    _check_source_keys(kb, documents, maps, problems)
     _cross_check(kb, maps, problems)
+    for name, check in registry.CROSS_CHECKS.items():
+        if name in maps:
+            check(kb, maps[name], problems)
     if problems.items:
         raise KnowledgeBaseError(problems.items)
     return kb
@@ -184,15 +177,10 @@ def _typed(value: object, kind: type[_T]) -> _T:
     return value
 
 
-def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Problems) -> None:
+def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: Problems) -> None:
     """Checks that span files: references resolve, nothing is left without a rule."""
     zones_map, concerns_map = maps["zones.yaml"], maps["concerns.yaml"]
     findings_map, screening_map = maps["findings.yaml"], maps["screening.yaml"]
-
-    def check_sources(smap: SourceMap, path: tuple[str | int, ...], keys: list[str]) -> None:
-        for index, key in enumerate(keys):
-            if key not in kb.sources:
-                problems.add(smap, (*path, index), f"unknown source key {key!r}")
 
     clash = sorted(set(kb.zones) & set(kb.zone_groups))
     for code in clash:
@@ -200,7 +188,6 @@ def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Pr
     for code, zone in kb.zones.items():
         if zone.group is not None and zone.group not in kb.zone_groups:
             problems.add(zones_map, ("zones", code, "group"), f"unknown group {zone.group!r}")
-        check_sources(zones_map, ("zones", code, "sources"), zone.sources)
     for group in kb.zone_groups:
         if not any(zone.group == group for zone in kb.zones.values()):
             problems.add(zones_map, ("groups", group), f"group {group!r} has no zones")
@@ -233,7 +220,6 @@ def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Pr
                 screening_map, (*where, "finding"), f"unknown finding code {rule.finding!r}"
             )
             continue
-        check_sources(screening_map, (*where, "sources"), rule.sources)
         if rule.when != "any" and found.kind != "medication":
             problems.add(
                 screening_map, (*where, "when"), f"'when: {rule.when}' applies to medications only"
@@ -273,6 +259,34 @@ def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: _Pr
                 ("findings", code, "dated"),
                 "dated, but no rule has a window 'from: on'",
             )
+
+
+def _check_source_keys(
+    kb: KnowledgeBase,
+    documents: Mapping[str, Any],
+    maps: Mapping[str, SourceMap],
+    problems: Problems,
+) -> None:
+    """Every ``sources:`` list in every file must name keys of sources.yaml."""
+
+    def walk(node: Any, path: Path_, smap: SourceMap) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "sources" and isinstance(value, list):
+                    for index, source in enumerate(value):
+                        if isinstance(source, str) and source not in kb.sources:
+                            problems.add(
+                                smap, (*path, key, index), f"unknown source key {source!r}"
+                            )
+                else:
+                    walk(value, (*path, key), smap)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, (*path, index), smap)
+
+    for name, document in documents.items():
+        if name not in ("manifest.yaml", "sources.yaml"):
+            walk(document, (), maps[name])
 
 
 @cache

@@ -4,8 +4,9 @@ Every model forbids unknown keys and is frozen. Cross-file checks (source keys e
 exist, every finding has a rule...) live in :mod:`microneedling.knowledge.loader`, which also turns
 validation errors into "file, line N (path): problem" messages.
 
-To add a file (A.3 planning, A.4 care, A.5 scales): define its model here, register it in
-:data:`FILE_MODELS`, list it in ``data/manifest.yaml``, and add its cross-checks to the loader.
+To add a file (A.3 planning, A.4 care, A.5 scales): define its model in a module of its own
+(``schema_<topic>.py``, building on :mod:`.base`), register it and its cross-check in
+:mod:`.registry`, and list it in ``data/manifest.yaml``.
 """
 
 from __future__ import annotations
@@ -13,19 +14,9 @@ from __future__ import annotations
 import string
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-SourceKey = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9.\-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-Version = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+from microneedling.knowledge.base import Code, SourceKey, Strict, Text, Version
 
 Severity = Literal["absolute", "temporary", "relative", "precaution"]
 #: Most severe first.
@@ -35,10 +26,6 @@ Scope = Literal["local", "face", "systemic"]
 
 #: Placeholders a screening message may use.
 MESSAGE_FIELDS = frozenset({"label", "zones", "until", "date", "age", "fitzpatrick"})
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 # manifest.yaml -------------------------------------------------------------------------------
@@ -226,13 +213,3 @@ class ScreeningMessages(Strict):
 class ScreeningFile(Strict):
     messages: ScreeningMessages
     rules: list[Rule] = Field(min_length=1)
-
-
-#: The model for each file a manifest may list.
-FILE_MODELS: dict[str, type[Strict]] = {
-    "sources.yaml": SourcesFile,
-    "zones.yaml": ZonesFile,
-    "concerns.yaml": ConcernsFile,
-    "findings.yaml": FindingsFile,
-    "screening.yaml": ScreeningFile,
-}
