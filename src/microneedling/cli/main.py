@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from microneedling.cli.kb import kb_app
+from microneedling.cli.plan import plan_command
 from microneedling.cli.schema import schema_app
 from microneedling.cli.screen import screen_command
 from microneedling.cli.simulate import simulate_app
@@ -16,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("screen")(screen_command)
+app.command("plan")(plan_command)
 app.add_typer(kb_app, name="kb")
 app.add_typer(schema_app, name="schema")
 app.add_typer(simulate_app, name="simulate")

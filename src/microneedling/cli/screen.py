@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from microneedling import demo
 from microneedling.cli.common import fail, print_json, user_errors
 from microneedling.cli.inputs import MAX_LINE_BYTES, parse_json, read_document
 from microneedling.clinical.intake import parse_intake
@@ -40,8 +40,7 @@ def load_kb(path: Path | None) -> KnowledgeBase:
 
 def demo_intake() -> dict[str, Any]:
     """The bundled demo intake (what `python3 dev.py start` screens)."""
-    text = resources.files("microneedling.cli").joinpath("demo/intake.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = demo.load("intake.json")
     return data
 
 
