@@ -16,6 +16,7 @@ from microneedling.cli.common import fail, print_json, user_errors
 from microneedling.cli.inputs import read_document
 from microneedling.clinical.planning import parse_plan_request, plan
 from microneedling.clinical.pricing import PriceList, parse_price_list
+from microneedling.documents.handout import write_handout
 from microneedling.knowledge import shipped_knowledge_base
 
 
@@ -35,6 +36,12 @@ def plan_command(
     use_demo: Annotated[
         bool, typer.Option("--demo", help="Plan the bundled demo request.")
     ] = False,
+    handout: Annotated[
+        Path | None,
+        typer.Option("--handout", help="Also write the patient handout (FILE.html or FILE.pdf)."),
+    ] = None,
+    patient: Annotated[str, typer.Option(help="Patient name on the handout.")] = "",
+    clinic: Annotated[str, typer.Option(help="Clinic name on the handout.")] = "",
 ) -> None:
     """Plan a treatment series: depths per zone, sessions, dates, care, expected timeline, quote.
 
@@ -46,6 +53,8 @@ def plan_command(
         data = demo.load("plan_request.json") if use_demo else read_document(request_file)  # type: ignore[arg-type]
         prices = _price_list(price_list)
         result = plan(parse_plan_request(data), shipped_knowledge_base(), price_list=prices)
+        if handout is not None:
+            write_handout(handout, result, patient=patient, clinic=clinic)
     if as_json:
         print_json(result)
     else:

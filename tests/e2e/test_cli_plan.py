@@ -1,0 +1,106 @@
+"""`microneedling plan` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PLAN_KEYS = {"series", "maintenance", "precare", "aftercare", "expected", "combinations",
+             "warnings", "quote", "knowledge_base"}  # fmt: skip
+
+EXAMPLE = {
+    "on": "2026-12-01", "setting": "professional", "fitzpatrick": 3, "start": "2026-12-07",
+    "treatments": [{"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"},
+                   {"zone": "forehead", "concern": "fine_lines"}],
+    "add_ons": ["prp"], "surgery_on": None, "screening": None, "acknowledged_caution": False,
+}  # fmt: skip
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "microneedling", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def write(tmp_path: Path, data: Any, name: str = "request.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_the_issue_example_plans_with_the_contract_keys(tmp_path: Path) -> None:
+    result = run("plan", write(tmp_path, EXAMPLE), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert PLAN_KEYS <= set(data)
+    [series] = data["series"]
+    assert set(series) == {"concerns", "zones", "sessions", "interval_weeks", "dates"}
+    assert set(series["zones"][0]) >= {"zone", "concern", "depth_mm"}
+    assert set(series["zones"][0]["depth_mm"]) == {"min", "max", "start"}
+    assert set(data["maintenance"]) >= {"every_months", "first_date"}
+    assert data["quote"] is None
+    assert {"date", "instruction", "sources"} <= set(data["precare"][0])
+    assert "day" in data["precare"][0]
+    assert all(("day" in e) != ("hours" in e) for e in data["aftercare"])
+    assert set(data["expected"][0]) >= {"event", "date_from", "date_to", "sources"}
+    assert all(set(w) == {"code", "message", "sources"} for w in data["warnings"])
+
+
+def test_quote_with_the_demo_price_list(tmp_path: Path) -> None:
+    data = json.loads(run("plan", write(tmp_path, EXAMPLE), "--json", "--price-list", "demo").stdout)
+    quote = data["quote"]
+    assert quote["currency"] == "EUR"
+    # (cheeks 220 + forehead 150 + PRP 250) x 4 sessions, less 10 %
+    assert quote["total"] == "2232.00"
+
+
+def test_readable_plan_and_demo() -> None:
+    result = run("plan", "--demo")
+    assert result.returncode == 0
+    assert "Series 1" in result.stdout and "Maintenance" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"setting": "home"}, "needs a professional"),
+        ({"treatments": [{"zone": "cheeks", "concern": "alopecia"}]}, "applies to scalp only"),
+        ({"screening": {"decision": "not_eligible"}}, "not_eligible"),
+        ({"screening": {"decision": "caution", "earliest_date": "2026-12-01"}}, "acknowledge"),
+        ({"treatments": []}, "treatments"),
+        ({"fitzpatrick": 8}, "fitzpatrick"),
+        ({"treatments": [{"zone": "elbow", "concern": "fine_lines"}]}, "unknown zone 'elbow'"),
+        ({"treatments": [{"zone": "cheeks", "concern": "tattoo"}]}, "unknown concern 'tattoo'"),
+        ({"start": "next week"}, "start"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_refusals_exit_two_with_one_line(tmp_path: Path, change: dict[str, Any], words: str) -> None:
+    result = run("plan", write(tmp_path, {**EXAMPLE, **change}), "--json")
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], result.stderr
+
+
+def test_a_bad_price_list_exits_two(tmp_path: Path) -> None:
+    prices = write(tmp_path, {"currency": "euros", "per_session": {}, "zone_sizes": {}}, "p.json")
+    result = run("plan", write(tmp_path, EXAMPLE), "--price-list", prices)
+    assert result.returncode == 2 and "price_list.currency" in result.stderr
+
+
+def test_a_plan_from_a_screening_result_file(tmp_path: Path) -> None:
+    intake = {
+        "on": "2026-12-01", "patient": {"birth_date": "1990-01-01", "fitzpatrick": 2},
+        "zones": ["forehead"], "medications": [{"code": "topical_retinoid", "stopped_on": "2026-11-28"}],
+    }  # fmt: skip
+    screening = json.loads(run("screen", write(tmp_path, intake, "intake.json"), "--json").stdout)
+    request = {**EXAMPLE, "treatments": [{"zone": "forehead", "concern": "fine_lines"}],
+               "start": "2026-12-01", "screening": screening}  # fmt: skip
+    data = json.loads(run("plan", write(tmp_path, request), "--json").stdout)
+    assert data["series"][0]["dates"][0] == "2026-12-05"
