@@ -18,7 +18,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_pdf_handout_renders_with_the_patients_dates(tmp_path: Path) -> None:
     out = tmp_path / "handout.pdf"
-    result = run("plan", "--demo", "--handout", str(out), "--patient", "Ana Müller", "--clinic", "Demo")
+    result = run(
+        "plan", "--demo", "--handout", str(out), "--patient", "Ana Müller", "--clinic", "Demo"
+    )
     assert result.returncode == 0, result.stderr
     document = pdfium.PdfDocument(str(out))
     assert len(document) >= 1
@@ -42,7 +44,8 @@ def test_html_handout_is_escaped_and_complete(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "words"), [("handout.docx", ".html or .pdf"), ("missing/handout.pdf", "does not exist")]
+    ("name", "words"),
+    [("handout.docx", ".html or .pdf"), ("missing/handout.pdf", "does not exist")],
 )
 def test_bad_handout_paths_exit_two(tmp_path: Path, name: str, words: str) -> None:
     result = run("plan", "--demo", "--handout", str(tmp_path / name))

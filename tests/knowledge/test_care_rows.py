@@ -68,7 +68,9 @@ def test_antiviral_step_only_with_herpes_history_and_face_zones() -> None:
 def test_without_a_screening_the_antiviral_step_is_conditional() -> None:
     precare, _ = care_timelines(SESSIONS, KB, screened=False)
     [first, _second] = [e for e in precare if "antiviral" in e["instruction"]]
-    assert first["conditional"] is True and first["instruction"].startswith("If history of cold sores")
+    assert first["conditional"] is True and first["instruction"].startswith(
+        "If history of cold sores"
+    )
 
 
 def test_topical_anaesthetic_allergy_changes_the_day_0_step() -> None:
@@ -79,7 +81,12 @@ def test_topical_anaesthetic_allergy_changes_the_day_0_step() -> None:
 
 @pytest.mark.parametrize(("key", "window", "start", "end", "words", "sources"), AFTERCARE)
 def test_aftercare_row(
-    key: str, window: dict[str, int | None], start: str, end: str | None, words: str, sources: list[str]
+    key: str,
+    window: dict[str, int | None],
+    start: str,
+    end: str | None,
+    words: str,
+    sources: list[str],
 ) -> None:
     _, aftercare = care_timelines(SESSIONS[:1], KB)
     [entry] = [e for e in aftercare if words in e["instruction"] and e[key] == window]

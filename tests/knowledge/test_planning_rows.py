@@ -302,7 +302,13 @@ def test_zone_groups_expand() -> None:
 
 
 def screening(decision: str, earliest: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"decision": decision, "earliest_date": earliest, "findings": [], "precautions": [], **extra}
+    return {
+        "decision": decision,
+        "earliest_date": earliest,
+        "findings": [],
+        "precautions": [],
+        **extra,
+    }
 
 
 def test_defer_moves_the_first_date_to_the_earliest_date() -> None:
@@ -327,7 +333,11 @@ def test_caution_needs_acknowledgement_and_carries_precautions() -> None:
         "2026-12-01",
         findings=[{"code": "herpes_labialis_history", "severity": "relative"}],
         precautions=[
-            {"code": "herpes_labialis_history", "instruction": "Antiviral.", "sources": ["S-MINUTILLI2024"]}
+            {
+                "code": "herpes_labialis_history",
+                "instruction": "Antiviral.",
+                "sources": ["S-MINUTILLI2024"],
+            }
         ],
     )
     with pytest.raises(PlanRequestError, match="acknowledge"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import assume, given, settings
@@ -25,7 +26,9 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     on = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)))
     treatments = draw(
         st.lists(
-            st.fixed_dictionaries({"zone": st.sampled_from(ZONES), "concern": st.sampled_from(CONCERNS)}),
+            st.fixed_dictionaries(
+                {"zone": st.sampled_from(ZONES), "concern": st.sampled_from(CONCERNS)}
+            ),
             min_size=1,
             max_size=4,
         )
@@ -54,7 +57,7 @@ def test_plans_respect_intervals_caps_and_are_deterministic(data: dict[str, Any]
         dates = [date.fromisoformat(d) for d in series["dates"]]
         if series["interval_weeks"]:
             minimum = timedelta(weeks=series["interval_weeks"]["min"])
-            assert all(b - a >= minimum for a, b in zip(dates, dates[1:], strict=False))
+            assert all(b - a >= minimum for a, b in pairwise(dates))
             assert dates[0] >= date.fromisoformat(data["start"])
         for zone in series["zones"]:
             depth = zone["depth_mm"]
