@@ -6,6 +6,7 @@ import typer
 
 from microneedling.cli.kb import kb_app
 from microneedling.cli.plan import plan_command
+from microneedling.cli.product_check import product_check_command
 from microneedling.cli.schema import schema_app
 from microneedling.cli.score import score_command
 from microneedling.cli.screen import screen_command
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.command("screen")(screen_command)
 app.command("plan")(plan_command)
 app.command("score")(score_command)
+app.command("product-check")(product_check_command)
 app.add_typer(kb_app, name="kb")
 app.add_typer(schema_app, name="schema")
 app.add_typer(simulate_app, name="simulate")
