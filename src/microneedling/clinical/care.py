@@ -8,12 +8,80 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from microneedling.clinical.dates import add_days
 from microneedling.knowledge import KnowledgeBase
 from microneedling.knowledge.schema_planning import CareFile
+
+
+@dataclass(frozen=True, slots=True)
+class _Precare:
+    day: int
+    offset: timedelta
+    instruction: str
+    sources: tuple[str, ...]
+    if_finding: str | None
+    if_finding_label: str
+    face_only: bool
+    instead: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Aftercare:
+    key: str
+    window: tuple[int, int | None]
+    start: timedelta
+    end: timedelta | None
+    kind: str
+    instruction: str
+    sources: tuple[str, ...]
+
+
+@cache
+def _steps(kb: KnowledgeBase) -> tuple[tuple[_Precare, ...], tuple[_Aftercare, ...]]:
+    """care.yaml compiled once per knowledge base: offsets as timedeltas, labels looked up."""
+    care = kb.section("care.yaml", CareFile)
+    precare = tuple(
+        _Precare(
+            day=step.day,
+            offset=timedelta(days=step.day),
+            instruction=step.instruction,
+            sources=tuple(step.sources),
+            if_finding=step.if_finding,
+            if_finding_label=kb.findings[step.if_finding].label if step.if_finding else "",
+            face_only=step.face_only,
+            instead=(step.instead_if_finding.code, step.instead_if_finding.instruction)
+            if step.instead_if_finding
+            else None,
+        )
+        for step in care.precare
+    )
+    aftercare = []
+    for step in care.aftercare:
+        if step.hours is not None:
+            key, low, high = "hours", step.hours.from_, step.hours.to
+            start = timedelta(days=low // 24)
+            end = timedelta(days=math.ceil(high / 24)) if high is not None else None
+        else:
+            assert step.days is not None
+            key, low, high = "day", step.days.from_, step.days.to
+            start = timedelta(days=low)
+            end = timedelta(days=high) if high is not None else None
+        aftercare.append(
+            _Aftercare(
+                key, (low, high), start, end, step.kind, step.instruction, tuple(step.sources)
+            )
+        )
+    return precare, tuple(aftercare)
+
+
+@cache
+def aftercare_sources(kb: KnowledgeBase) -> tuple[str, ...]:
+    """Every source the aftercare steps cite (they apply to every session)."""
+    return tuple(dict.fromkeys(s for step in _steps(kb)[1] for s in step.sources))
 
 
 def care_timelines(
@@ -29,12 +97,12 @@ def care_timelines(
     ``findings`` are the screening's finding codes; steps that depend on one are kept only when it
     was found. Without a screening (``screened=False``) such steps are kept, marked conditional.
     """
-    care = kb.section("care.yaml", CareFile)
+    precare_steps, aftercare_steps = _steps(kb)
     found = set(findings)
     precare: list[dict[str, Any]] = []
     aftercare: list[dict[str, Any]] = []
     for number, session in enumerate(sorted(session_dates), start=1):
-        for step in care.precare:
+        for step in precare_steps:
             instruction = step.instruction
             conditional = False
             if step.if_finding is not None:
@@ -44,42 +112,27 @@ def care_timelines(
                     if screened:
                         continue
                     conditional = True
-                    label = kb.findings[step.if_finding].label
+                    label = step.if_finding_label
                     instruction = f"If {label[0].lower() + label[1:]}: {instruction}"
-            if step.instead_if_finding is not None and step.instead_if_finding.code in found:
-                instruction = step.instead_if_finding.instruction
+            if step.instead is not None and step.instead[0] in found:
+                instruction = step.instead[1]
             entry: dict[str, Any] = {
                 "session": number,
                 "day": step.day,
-                "date": add_days(session, step.day).isoformat(),
+                "date": (session + step.offset).isoformat(),
                 "instruction": instruction,
                 "sources": list(step.sources),
             }
             if conditional:
                 entry["conditional"] = True
             precare.append(entry)
-        for after in care.aftercare:
-            if after.hours is not None:
-                window = {"from": after.hours.from_, "to": after.hours.to}
-                start = add_days(session, after.hours.from_ // 24)
-                end = (
-                    add_days(session, math.ceil(after.hours.to / 24))
-                    if after.hours.to is not None
-                    else None
-                )
-                key = "hours"
-            else:
-                assert after.days is not None
-                window = {"from": after.days.from_, "to": after.days.to}
-                start = add_days(session, after.days.from_)
-                end = add_days(session, after.days.to) if after.days.to is not None else None
-                key = "day"
+        for after in aftercare_steps:
             aftercare.append(
                 {
                     "session": number,
-                    key: window,
-                    "date": start.isoformat(),
-                    "date_to": end.isoformat() if end else None,
+                    after.key: {"from": after.window[0], "to": after.window[1]},
+                    "date": (session + after.start).isoformat(),
+                    "date_to": (session + after.end).isoformat() if after.end is not None else None,
                     "kind": after.kind,
                     "instruction": after.instruction,
                     "sources": list(after.sources),

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from microneedling.clinical.care import care_timelines
+from microneedling.clinical.care import aftercare_sources, care_timelines
 from microneedling.clinical.dates import add_days, add_months
 from microneedling.clinical.intake import IsoDate, Word
 from microneedling.clinical.pricing import PriceList, SeriesToPrice, quote
@@ -223,9 +223,11 @@ def plan(
     )  # fmt: skip
     expected = _expected(series, planning)
     combinations = _combinations(series, zone_plans, request, planning)
-    for block in (precare, aftercare, expected, combinations, warnings.items):
+    if aftercare:
+        sources.update(dict.fromkeys(aftercare_sources(kb)))
+    for block in (precare, expected, combinations, warnings.items):
         for entry in block:
-            sources.update(dict.fromkeys(entry.get("sources", [])))
+            sources.update(dict.fromkeys(entry["sources"]))
     sources.update(dict.fromkeys(planning.zone_sources))
 
     quote_data = None
