@@ -1,0 +1,229 @@
+"""Benchmark Model 3 (healing and collagen response) against a plain per-plan ODE baseline.
+
+MODELS.md §6 targets: a 12-month, 6-session projection in < 20 ms; 10,000 alternative plans in
+< 10 s on 2 cores; each reported beside a plain baseline (``scipy.integrate.solve_ivp``, LSODA and
+BDF, of the whole 7-state model per plan) as a speed ratio, with the median of repeated runs.
+
+    .venv/bin/python benchmarks/simulation_healing.py [--plans 10000] [--baseline-sample 40]
+
+The 10,000-plan baseline is not run in full: a seeded sample of plans is timed once each and the
+mean time per plan is multiplied by the number of plans (printed as "extrapolated").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy
+
+from microneedling.simulation.collagen import (
+    SeriesPlan,
+    clear_tables,
+    needle_dose,
+    simulate_many,
+    simulate_series,
+    simulate_series_ivp,
+)
+
+HORIZON_DAYS = 365
+SIX_SESSIONS = (0, 28, 56, 84, 112, 140)
+DEPTHS_MM = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+#: The baseline's tolerances: typical "plain" settings, accurate to well under 1 % here.
+BASELINE_RTOL = 1e-6
+BASELINE_ATOL = 1e-10
+
+
+@dataclass
+class Row:
+    case: str
+    method: str
+    seconds: float
+    runs: str
+    note: str = ""
+
+
+def median_time(
+    func: Callable[[], object], runs: int, before: Callable[[], None] | None = None
+) -> float:
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def baseline(days: tuple[int, ...], doses: tuple[float, ...], method: str) -> np.ndarray:
+    """Per-plan solve_ivp of the full model (core + collagen), pulses between segments."""
+    series = simulate_series_ivp(
+        days, doses, HORIZON_DAYS, solver=method, rtol=BASELINE_RTOL, atol=BASELINE_ATOL
+    )
+    return series.collagen_pct_change
+
+
+def random_plans(count: int, seed: int) -> list[SeriesPlan]:
+    """Alternative plans: 3–6 sessions, 2–8 weeks apart, one depth per session from a menu."""
+    rng = np.random.default_rng(seed)
+    doses = [needle_dose(mm) for mm in DEPTHS_MM]
+    plans = []
+    for _ in range(count):
+        sessions = int(rng.integers(3, 7))
+        gaps = rng.integers(2, 9, size=sessions - 1) * 7
+        days = (0, *(int(d) for d in np.cumsum(gaps)))
+        plan_doses = tuple(doses[int(k)] for k in rng.integers(0, len(doses), size=sessions))
+        plans.append(SeriesPlan(days, plan_doses))
+    return plans
+
+
+def fmt_time(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Model 3 benchmark")
+    parser.add_argument("--plans", type=int, default=10_000)
+    parser.add_argument("--baseline-sample", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=20260101)
+    args = parser.parse_args(argv)
+    runs = args.runs
+    rows: list[Row] = []
+
+    print("Model 3 benchmark: healing and collagen response")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}; "
+        f"{platform.machine()} {platform.processor() or platform.system()}, "
+        f"{os.cpu_count()} CPUs"
+    )
+
+    # --- One 12-month, 6-session projection -------------------------------------------------------
+    dose = needle_dose(1.5)
+    doses = (dose,) * len(SIX_SESSIONS)
+
+    def fast_one() -> object:
+        return simulate_series(SIX_SESSIONS, doses, HORIZON_DAYS, method="fast")
+
+    cold = median_time(fast_one, runs, before=clear_tables)
+    fast_one()
+    warm = median_time(fast_one, runs)
+    base_lsoda = median_time(lambda: baseline(SIX_SESSIONS, doses, "LSODA"), runs)
+    base_bdf = median_time(lambda: baseline(SIX_SESSIONS, doses, "BDF"), runs)
+    reference = simulate_series(SIX_SESSIONS, doses, HORIZON_DAYS, method="reference")
+    fast_series = simulate_series(SIX_SESSIONS, doses, HORIZON_DAYS, method="fast")
+    error = float(
+        np.max(np.abs(fast_series.collagen_pct_change - reference.collagen_pct_change))
+        / reference.peak_pct
+    )
+    lsoda_error = float(
+        np.max(np.abs(baseline(SIX_SESSIONS, doses, "LSODA") - reference.collagen_pct_change))
+        / reference.peak_pct
+    )
+    case = "1 plan, 6 sessions, 365 d"
+    rows += [
+        Row(case, "fast, tables cached", warm, f"median of {runs}", f"max error {error:.1e}"),
+        Row(case, "fast, cold (builds the core table)", cold, f"median of {runs}"),
+        Row(
+            case,
+            "baseline solve_ivp LSODA",
+            base_lsoda,
+            f"median of {runs}",
+            f"max error {lsoda_error:.1e}",
+        ),
+        Row(case, "baseline solve_ivp BDF", base_bdf, f"median of {runs}"),
+    ]
+    one_baseline = min(base_lsoda, base_bdf)
+
+    # --- 10,000 alternative plans -----------------------------------------------------------------
+    plans = random_plans(args.plans, args.seed)
+    distinct = len({u for p in plans for u in p.doses})
+    clear_tables()
+    start = time.perf_counter()
+    simulate_many(plans, HORIZON_DAYS, keep_series=False, workers=2)
+    batch_cold = time.perf_counter() - start
+    batch_warm = median_time(
+        lambda: simulate_many(plans, HORIZON_DAYS, keep_series=False, workers=2), runs
+    )
+    batch_one_core = median_time(
+        lambda: simulate_many(plans, HORIZON_DAYS, keep_series=False, workers=1), runs
+    )
+    sample = plans[: args.baseline_sample]
+    start = time.perf_counter()
+    for plan in sample:
+        baseline(plan.session_days, plan.doses, "LSODA")
+    per_plan = (time.perf_counter() - start) / max(len(sample), 1)
+    batch_baseline = per_plan * len(plans)
+    # Accuracy of the batch on the sample, against the reference solver.
+    batch = simulate_many(sample, HORIZON_DAYS)
+    assert batch.collagen_pct_change is not None
+    worst = 0.0
+    for k, plan in enumerate(sample[:10]):
+        ref = simulate_series(plan.session_days, plan.doses, HORIZON_DAYS, method="reference")
+        worst = max(
+            worst,
+            float(
+                np.max(np.abs(batch.collagen_pct_change[k] - ref.collagen_pct_change))
+                / ref.peak_pct
+            ),
+        )
+    case = f"{len(plans):,} plans, 365 d"
+    rows += [
+        Row(
+            case,
+            "simulate_many, 2 threads, tables cached",
+            batch_warm,
+            f"median of {runs}",
+            f"max error {worst:.1e} (10 plans)",
+        ),
+        Row(case, "simulate_many, 1 thread, tables cached", batch_one_core, f"median of {runs}"),
+        Row(
+            case,
+            f"simulate_many, 2 threads, cold ({distinct} doses)",
+            batch_cold,
+            "1 run",
+            "includes building the tables",
+        ),
+        Row(
+            case,
+            "baseline solve_ivp LSODA per plan",
+            batch_baseline,
+            f"{len(sample)} plans timed",
+            "extrapolated",
+        ),
+    ]
+
+    # --- Table ------------------------------------------------------------------------------------
+    print()
+    header = f"{'case':<26} {'method':<44} {'time':>10} {'speed ratio':>12}  {'runs':<18} note"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        base = one_baseline if row.case.startswith("1 plan") else batch_baseline
+        ratio = base / row.seconds if not row.method.startswith("baseline") else 1.0
+        print(
+            f"{row.case:<26} {row.method:<44} {fmt_time(row.seconds):>10} {ratio:>11.1f}x  "
+            f"{row.runs:<18} {row.note}"
+        )
+    print()
+    print(
+        f"targets: one projection < 20 ms (warm {fmt_time(warm)}, cold {fmt_time(cold)}); "
+        f"{len(plans):,} plans < 10 s (warm {fmt_time(batch_warm)}, cold {fmt_time(batch_cold)})"
+    )
+    print(
+        "speed ratio = faster baseline time / this time (one plan: the faster of LSODA and BDF); "
+        f"baseline tolerances rtol {BASELINE_RTOL:g}, atol {BASELINE_ATOL:g}, single-threaded."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
