@@ -17,6 +17,9 @@ from typer.testing import CliRunner, Result
 
 from microneedling.cli.main import app as main_app
 from microneedling.cli.product_check import MAX_LABEL_FILE_BYTES, product_check_command
+from microneedling.knowledge import shipped_knowledge_base
+
+KB = shipped_knowledge_base()
 
 ISSUE_EXAMPLE = "Aqua, Glycerin, Ascorbic Acid, Parfum"
 
@@ -64,7 +67,7 @@ def test_readable_summary_without_json() -> None:
     assert "Vitamin C: Ascorbic Acid" in out and "Fragrance: Parfum" in out
     assert "Allowed from: 168 h (7 days) after the session" in out
     assert "S-SOLTANI2014" in out
-    assert "Knowledge base 1.0.0 sha256:" in out
+    assert f"Knowledge base {KB.version} sha256:" in out
 
 
 def test_allowed_product_exits_zero_and_says_allowed() -> None:
