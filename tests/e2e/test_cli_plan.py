@@ -108,3 +108,30 @@ def test_a_plan_from_a_screening_result_file(tmp_path: Path) -> None:
                "start": "2026-12-01", "screening": screening}  # fmt: skip
     data = json.loads(run("plan", write(tmp_path, request), "--json").stdout)
     assert data["series"][0]["dates"][0] == "2026-12-05"
+
+
+def test_science_adds_channels_absorption_and_collagen(tmp_path: Path) -> None:
+    plot = tmp_path / "collagen.svg"
+    result = run("plan", write(tmp_path, EXAMPLE), "--json", "--science", "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    science = json.loads(result.stdout)["science"]
+    cheeks = next(z for z in science["zones"] if z["zone"] == "cheeks")
+    assert cheeks["punctures_per_cm2"] == 250 and cheeks["effective_depth_mm"] == 0.625
+    assert cheeks["layer"] == "reticular_dermis"
+    window = science["absorption_window"]
+    assert window["not_occluded"]["safety_h"] >= 24  # ties to the product check's sterile-only 24 h
+    collagen = science["collagen"]
+    assert collagen["peak_pct"] > 0 and len(collagen["sessions"]) == 4
+    assert len(collagen["day"]) == len(collagen["collagen_pct_change"])
+    assert plot.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+def test_science_summary_is_readable() -> None:
+    result = run("plan", "--demo", "--science")
+    assert result.returncode == 0
+    assert "Predicted collagen" in result.stdout and "Topicals reach viable tissue" in result.stdout
+
+
+def test_plot_must_be_svg_or_png(tmp_path: Path) -> None:
+    result = run("plan", "--demo", "--plot", str(tmp_path / "plot.gif"))
+    assert result.returncode == 2 and ".svg or .png" in result.stderr

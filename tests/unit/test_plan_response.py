@@ -20,6 +20,7 @@ from microneedling.services.plan_response import (
     response_report,
 )
 from microneedling.simulation.collagen import needle_dose
+from microneedling.simulation.skin import layer_stack
 
 
 def full_plan() -> dict[str, Any]:
@@ -69,12 +70,28 @@ def test_sessions_merge_the_dates_of_every_series_with_day_0_at_the_first() -> N
     ]
 
 
-def test_each_session_takes_the_deepest_starting_depth_among_its_zones() -> None:
+def zone_dose(zone: str, depth_mm: float) -> float:
+    stack = layer_stack(zone)
+    return needle_dose(
+        depth_mm,
+        stratum_corneum_um=stack.stratum_corneum.point_um,
+        viable_epidermis_um=stack.viable_epidermis.point_um,
+    )
+
+
+def test_each_session_takes_the_strongest_dose_among_its_zones_with_their_own_layers() -> None:
     sessions = plan_simulation_input(full_plan()).sessions
     assert [s.depth_mm for s in sessions] == [1.25, 1.5, 1.25, 1.5]
-    assert sessions[0].dose == pytest.approx(needle_dose(1.25))
-    assert sessions[1].dose == pytest.approx(1.0)  # 1.5 mm is the reference dose
+    assert sessions[0].dose == pytest.approx(zone_dose("cheeks", 1.25))
+    # neck at 1.5 mm through the body epidermis (99.75 µm), thicker than the cheek's
+    assert sessions[1].dose == pytest.approx(max(zone_dose("cheeks", 1.25), zone_dose("neck", 1.5)))
+    assert sessions[1].dose < 1.0  # the reference is 1.5 mm through the cheek's epidermis
     assert sessions[1].zones == ("cheeks", "forehead", "neck")
+
+
+def test_a_zone_the_layer_table_does_not_know_uses_the_reference_layers() -> None:
+    plan = {"series": [{"dates": ["2026-01-05"], "zones": [{"zone": "elbow", "depth_mm": 1.5}]}]}
+    assert plan_simulation_input(plan).sessions[0].dose == pytest.approx(1.0)
 
 
 def test_a_minimal_plan_with_plain_depths_is_accepted() -> None:
@@ -170,7 +187,8 @@ def test_response_report_has_the_contract_keys() -> None:
     assert report["collagen_pct_change"][report["peak_day"]] == report["peak_pct"]
     assert report["peak_pct"] > 0 and report["pct_at_6_months"] > report["pct_at_12_months"] > 0
     assert [s["date"] for s in report["sessions"]][:2] == ["2026-12-07", "2027-01-04"]
-    assert report["sessions"][1]["dose"] == 1.0 and report["sessions"][1]["day"] == 28
+    assert report["sessions"][1]["dose"] == round(zone_dose("neck", 1.5), 4)
+    assert report["sessions"][1]["day"] == 28
     assert report["method"] == "fast"
     assert any(w.startswith("collagen.synthesis_gain") for w in report["warnings"])
     assert any("(assumption)" in w for w in report["warnings"])

@@ -12,11 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from microneedling import demo
-from microneedling.cli.common import fail, print_json, user_errors
+from microneedling.cli.common import check_plot_path, fail, print_json, user_errors
 from microneedling.cli.inputs import read_document
 from microneedling.clinical.planning import parse_plan_request, plan
 from microneedling.clinical.pricing import PriceList, parse_price_list
-from microneedling.documents.handout import write_handout
 from microneedling.knowledge import shipped_knowledge_base
 
 
@@ -40,6 +39,18 @@ def plan_command(
         Path | None,
         typer.Option("--handout", help="Also write the patient handout (FILE.html or FILE.pdf)."),
     ] = None,
+    science: Annotated[
+        bool,
+        typer.Option(
+            "--science",
+            help="Add what the plan does to the skin: channels per zone, absorption window, "
+            "predicted collagen.",
+        ),
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write the predicted collagen trajectory (FILE.svg or .png)."),
+    ] = None,
     patient: Annotated[str, typer.Option(help="Patient name on the handout.")] = "",
     clinic: Annotated[str, typer.Option(help="Clinic name on the handout.")] = "",
 ) -> None:
@@ -54,7 +65,21 @@ def plan_command(
         prices = _price_list(price_list)
         result = plan(parse_plan_request(data), shipped_knowledge_base(), price_list=prices)
         if handout is not None:
+            from microneedling.documents.handout import write_handout
+
             write_handout(handout, result, patient=patient, clinic=clinic)
+        if science or plot is not None:
+            # The models pull in SciPy and Matplotlib: imported only when asked for.
+            from microneedling.services.plan_response import project_plan
+            from microneedling.services.plan_science import plan_science
+            from microneedling.simulation.plots_healing import plot_collagen, save_figure
+        if science:
+            result["science"] = plan_science(result, include_series=as_json)
+        if plot is not None:
+            check_plot_path(plot)
+            save_figure(
+                plot_collagen(project_plan(result).series, title="Predicted collagen"), plot
+            )
     if as_json:
         print_json(result)
     else:
@@ -122,5 +147,37 @@ def print_plan(result: dict[str, Any]) -> None:
                     (0, 0, 0, 2),
                 )
             )
+    if "science" in result:
+        _print_science(console, result["science"])
     kb = result["knowledge_base"]
     console.print(f"[dim]Knowledge base {kb['version']} {kb['hash']}[/]")
+
+
+def _print_science(console: Console, science: dict[str, Any]) -> None:
+    table = Table(title="What the starting depths do to the skin (model)", title_justify="left")
+    for column in ("Zone", "Start (mm)", "Reaches (mm)", "Layer", "Channels/cm²"):
+        table.add_column(column)
+    for zone in science["zones"]:
+        layer = zone["layer"].replace("_", " ")
+        if zone["beyond_dermis"]:
+            layer += " (beyond dermis in thin skin)"
+        table.add_row(
+            zone["zone"],
+            str(zone["start_mm"]),
+            str(zone["effective_depth_mm"]),
+            layer,
+            f"{zone['punctures_per_cm2']:g}",
+        )
+    console.print(table)
+    window = science["absorption_window"]
+    console.print(
+        f"Topicals reach viable tissue for about {window['not_occluded']['safety_h']:g} h after "
+        f"a session ({window['occluded']['safety_h']:g} h under occlusion)."
+    )
+    collagen = science["collagen"]
+    if collagen:
+        console.print(
+            f"Predicted collagen: peak +{collagen['peak_pct']:.1f} % on {collagen['peak_date']}; "
+            f"+{collagen['pct_at_6_months']:.1f} % at 6 months, "
+            f"+{collagen['pct_at_12_months']:.1f} % at 12 months (model; assumptions apply)."
+        )

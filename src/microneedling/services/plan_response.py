@@ -5,9 +5,10 @@ A plan (as printed by ``microneedling plan --json``) lists ``series``, each with
 simulation knows nothing of plans (DESIGN.md); this module turns a plan into plain inputs:
 
 - **session days**: every date of every series, merged, as days from the first (day 0);
-- **one dose per session**: from the deepest starting depth among the zones treated that day, with
-  the reference assumptions of the collagen module (a roller at 250 /cm², channel radius 35.35 µm,
-  penetration efficiency 0.5, cheek layers: stratum corneum 16.8 µm, viable epidermis 46.1 µm);
+- **one dose per session**: the largest dose among the zones treated that day, each from its
+  starting depth and that zone's epidermis (Model 1's layer table; cheek layers for a zone the
+  table does not know), with the reference assumptions of the collagen module for the rest (250
+  punctures/cm², channel radius 35.35 µm, penetration efficiency 0.5);
 
 and the simulation's result into a JSON-ready report. Everything else in a plan (maintenance,
 care, prices) is ignored. Malformed input raises a :class:`~microneedling.errors.UserError` that
@@ -35,6 +36,7 @@ from microneedling.simulation.collagen import (
     simulate_series,
 )
 from microneedling.simulation.inflammation import DebrisKillReading
+from microneedling.simulation.skin import layer_stack
 
 #: Largest plan file read (bytes).
 MAX_PLAN_BYTES = 5 * 1024 * 1024
@@ -48,7 +50,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WARNED_PARAMS: dict[str, str] = {
     "collagen.vref_eta": "penetration efficiency applied to every session's needle depth",
     "collagen.vref_density_per_cm2": "puncture density assumed for every session",
-    "collagen.vref_t_ve_um": "viable epidermis (face default) subtracted from every depth",
+    "collagen.vref_t_ve_um": "viable epidermis of the reference dose (a 1.5 mm roller on the cheek)",
     "collagen.tau_f_days": "fibroblast activation time, fixed from timing (day-11 shortfall)",
     "collagen.tau_m_days": "collagen III to I maturation, fixed so collagen I peaks 7 weeks "
     "after the last session",
@@ -170,6 +172,7 @@ def plan_simulation_input(plan: Any) -> PlanSimulationInput:
     if not isinstance(series, list) or not series:
         raise UserError("expected a non-empty list of treatment series", field="series")
     depth_on: dict[date, float] = {}
+    dose_on: dict[date, float] = {}
     zones_on: dict[date, list[str]] = {}
     for i, item in enumerate(series):
         where = f"series[{i}]"
@@ -180,12 +183,14 @@ def plan_simulation_input(plan: Any) -> PlanSimulationInput:
             raise UserError("expected a non-empty list of zones", field=f"{where}.zones")
         depths = [_zone_depth(z, f"{where}.zones[{k}]") for k, z in enumerate(zones)]
         deepest = max(d for _, d in depths)
+        strongest = max(_zone_dose(name, depth) for name, depth in depths)
         dates = item.get("dates")
         if not isinstance(dates, list) or not dates:
             raise UserError("expected a non-empty list of session dates", field=f"{where}.dates")
         for k, raw in enumerate(dates):
             when = _parse_date(raw, f"{where}.dates[{k}]")
             depth_on[when] = max(depth_on.get(when, 0.0), deepest)
+            dose_on[when] = max(dose_on.get(when, 0.0), strongest)
             zones_on.setdefault(when, []).extend(n for n, _ in depths if n)
     ordered = sorted(depth_on)
     first = ordered[0]
@@ -200,12 +205,25 @@ def plan_simulation_input(plan: Any) -> PlanSimulationInput:
             date=when,
             day=(when - first).days,
             depth_mm=depth_on[when],
-            dose=needle_dose(depth_on[when]),
+            dose=dose_on[when],
             zones=tuple(dict.fromkeys(zones_on[when])),
         )
         for when in ordered
     )
     return PlanSimulationInput(first_date=first, sessions=sessions)
+
+
+def _zone_dose(zone: str, depth_mm: float) -> float:
+    """Session dose of ``depth_mm`` on ``zone``: that zone's epidermis, reference device otherwise."""
+    try:
+        stack = layer_stack(zone)
+    except UserError:
+        return needle_dose(depth_mm)
+    return needle_dose(
+        depth_mm,
+        stratum_corneum_um=stack.stratum_corneum.point_um,
+        viable_epidermis_um=stack.viable_epidermis.point_um,
+    )
 
 
 def check_horizon(days: int, *, field: str = "days") -> int:
@@ -233,8 +251,8 @@ def assumption_warnings() -> list[str]:
         unit = "" if record.unit == "1" else f" {record.unit}"
         lines.append(f"{name} = {record.value:g}{unit} ({record.status}): {meaning}")
     lines.append(
-        "every zone uses the cheek's skin layers for the dose (assumption until the device "
-        "geometry model is wired in)"
+        "each zone's epidermis comes from Model 1's layer table (many values assumed; see "
+        "docs/science/geometry.md); a zone it does not know uses the cheek's"
     )
     return lines
 

@@ -25,7 +25,7 @@ from microneedling.simulation.inflammation import InflammationSeries
 _COLLAGEN_FOOTNOTE = (
     "Assumptions: collagen module is a project extension (MODELS.md §4.2); τ_F, τ_m fixed from "
     "timing; g, τ_t fitted to one study (Lotfi 2013, +53.2 % at 8 wk) with τ_t on the "
-    "durability bound; dose = injured dermal volume vs a 1.5 mm roller (η = 0.5, cheek layers)."
+    "durability bound; dose = injured dermal volume vs a 1.5 mm roller on the cheek (η = 0.5)."
 )
 
 

@@ -1,0 +1,111 @@
+"""The science of a plan: what it does to the skin, in the plan's own terms.
+
+For each zone of a plan, Model 1 (channel density, injured area, effective depth and the layer it
+reaches at the starting depth); for the plan, Model 2's absorption window (how long topicals still
+reach viable tissue after a session, which is why the product check allows only sterile
+post-procedure products at first) and Model 3's predicted collagen trajectory. The simulation knows
+nothing of plans (DESIGN.md): this module does the translation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from microneedling.errors import UserError
+from microneedling.services.plan_response import project_plan, response_report
+from microneedling.simulation import params as param_table
+from microneedling.simulation.geometry import (
+    effective_depth_um,
+    injured_area_fraction,
+    mean_spacing_poisson_um,
+)
+from microneedling.simulation.resealing import absorption_window
+from microneedling.simulation.skin import layer_reached, layer_stack
+
+#: Which density and channel size the plan is assumed to be delivered with (Model 1's records).
+DENSITY_PARAM = "geometry.target_density_min_per_cm2"
+CHANNEL_RADIUS_PARAM = "geometry.channel_radius_um"
+ETA_PARAM = "geometry.eta_default"
+
+
+def _zones(plan: dict[str, Any], sex: str | None) -> list[dict[str, Any]]:
+    density = param_table.value(DENSITY_PARAM)
+    radius = param_table.value(CHANNEL_RADIUS_PARAM)
+    eta = param_table.value(ETA_PARAM)
+    result = []
+    seen: set[tuple[str, float]] = set()
+    for series in plan.get("series", []):
+        for entry in series.get("zones", []):
+            zone, start = entry["zone"], float(entry["depth_mm"]["start"])
+            if (zone, start) in seen:
+                continue
+            seen.add((zone, start))
+            depth = effective_depth_um(start, eta)
+            reach = layer_reached(depth, layer_stack(zone, sex))
+            result.append(
+                {
+                    "zone": zone,
+                    "concern": entry["concern"],
+                    "start_mm": start,
+                    "punctures_per_cm2": round(density, 3),
+                    "injured_area_fraction": round(injured_area_fraction(density, radius), 6),
+                    "mean_spacing_um": round(mean_spacing_poisson_um(density), 1),
+                    "effective_depth_mm": round(depth / 1000, 4),
+                    "layer": reach.at_point,
+                    "layer_at_lower_bound": reach.at_lower_bound,
+                    "layer_at_upper_bound": reach.at_upper_bound,
+                    "beyond_dermis": reach.beyond_dermis,
+                }
+            )
+    return result
+
+
+def _absorption() -> dict[str, Any]:
+    open_skin = absorption_window(occluded=False)
+    covered = absorption_window(occluded=True)
+    return {
+        "not_occluded": {
+            "solute_h": round(open_skin.solute_h, 2),
+            "particle_h": round(open_skin.particle_h, 2),
+            "safety_h": round(open_skin.safety_h, 2),
+        },
+        "occluded": {
+            "solute_h": round(covered.solute_h, 2),
+            "particle_h": round(covered.particle_h, 2),
+            "safety_h": round(covered.safety_h, 2),
+        },
+        "note": (
+            "Hours after a session during which topicals still reach viable tissue (MODELS.md "
+            "§3.4); the product check allows only sterile post-procedure products for the first "
+            "24 h, the floor while the pore-closure clock is unsourced."
+        ),
+    }
+
+
+def plan_science(
+    plan: dict[str, Any], *, sex: str | None = None, include_series: bool = True
+) -> dict[str, Any]:
+    """Model 1 per zone, Model 2's absorption window and Model 3's collagen projection."""
+    if not isinstance(plan, dict) or not isinstance(plan.get("series"), list):
+        raise UserError("not a treatment plan: no 'series' list", field="series")
+    timed = [s for s in plan["series"] if s.get("dates")]
+    collagen: dict[str, Any] | None = None
+    if timed:
+        report = response_report(project_plan({"series": timed}))
+        keys = ["first_session_date", "peak_day", "peak_date", "peak_pct", "pct_at_6_months",
+                "pct_at_12_months", "months_measured_from", "sessions"]  # fmt: skip
+        if include_series:
+            keys += ["day", "collagen_pct_change"]
+        collagen = {key: report[key] for key in keys}
+        collagen["warnings"] = report["warnings"]
+    density = param_table.get(DENSITY_PARAM)
+    return {
+        "zones": _zones(plan, sex),
+        "absorption_window": _absorption(),
+        "collagen": collagen,
+        "assumptions": [
+            f"{density.value:g} punctures/cm² ({density.source}), channel radius "
+            f"{param_table.value(CHANNEL_RADIUS_PARAM):g} µm, penetration efficiency "
+            f"{param_table.value(ETA_PARAM):g} (assumption): see docs/science.md"
+        ],
+    }
