@@ -11,7 +11,7 @@ concentration by a stiff implicit source (FiPy cannot remove cells from a grid),
 constrained to 0, and it steps with implicit Euler (FiPy's transient scheme) on the same step
 schedule. Cumulative uptake is the sink flux integrated with the trapezoid rule.
 
-Run: ``.venv/bin/python benchmarks/simulation_uptake.py`` (about a minute).
+Run: ``.venv/bin/python benchmarks/simulation.py`` (runs this too; about a minute).
 """
 
 from __future__ import annotations

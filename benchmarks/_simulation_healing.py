@@ -4,7 +4,7 @@ MODELS.md §6 targets: a 12-month, 6-session projection in < 20 ms; 10,000 alter
 < 10 s on 2 cores; each reported beside a plain baseline (``scipy.integrate.solve_ivp``, LSODA and
 BDF, of the whole 7-state model per plan) as a speed ratio, with the median of repeated runs.
 
-    .venv/bin/python benchmarks/simulation_healing.py [--plans 10000] [--baseline-sample 40]
+    .venv/bin/python benchmarks/simulation.py  (runs this with the defaults)
 
 The 10,000-plan baseline is not run in full: a seeded sample of plans is timed once each and the
 mean time per plan is multiplied by the number of plans (printed as "extrapolated").
