@@ -21,7 +21,8 @@ from microneedling.simulation.geometry import (
     unit_cell_radius_um,
 )
 from microneedling.simulation.params_geometry import PARAMS
-from microneedling.simulation.plots_geometry import plot_layer_stacks, save_figure
+from microneedling.simulation.plots_geometry import plot_layer_stacks
+from microneedling.simulation.plotting import save_figure
 from microneedling.simulation.skin import ZONES, LayerThickness, layer_stack
 
 ROOT = Path(__file__).resolve().parents[1]

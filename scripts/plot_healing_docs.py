@@ -14,7 +14,8 @@ from pathlib import Path
 
 from microneedling.simulation.collagen import CollagenParams, LotfiProtocol, simulate_series
 from microneedling.simulation.inflammation import simulate_inflammation
-from microneedling.simulation.plots_healing import plot_collagen, plot_inflammation, save_figure
+from microneedling.simulation.plots_healing import plot_collagen, plot_inflammation
+from microneedling.simulation.plotting import save_figure
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "science"
 

@@ -46,3 +46,14 @@ def check_plot_path(path: Path) -> Path:
     if not path.parent.exists():
         fail(f"--plot: folder {str(path.parent)!r} does not exist")
     return path
+
+
+@contextmanager
+def options_named(option_for_field: dict[str, str]) -> Iterator[None]:
+    """Re-raise a :class:`UserError` naming the command-line option instead of the model's field."""
+    try:
+        yield
+    except UserError as error:
+        if error.field in option_for_field:
+            raise UserError(error.message, field=option_for_field[error.field]) from error
+        raise

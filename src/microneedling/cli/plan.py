@@ -72,7 +72,8 @@ def plan_command(
             # The models pull in SciPy and Matplotlib: imported only when asked for.
             from microneedling.services.plan_response import project_plan
             from microneedling.services.plan_science import plan_science
-            from microneedling.simulation.plots_healing import plot_collagen, save_figure
+            from microneedling.simulation.plots_healing import plot_collagen
+            from microneedling.simulation.plotting import save_figure
         if science:
             result["science"] = plan_science(result, include_series=as_json)
         if plot is not None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import check_plot_path, fail, print_json, user_errors
+from microneedling.cli.common import (
+    check_plot_path,
+    fail,
+    options_named,
+    print_json,
+    user_errors,
+)
 from microneedling.cli.simulate import simulate_app
-from microneedling.errors import UserError
 from microneedling.simulation.geometry import (
     GeometryReport,
     device_from_settings,
@@ -133,7 +136,7 @@ def geometry_command(
         fail("--needle-mm: give the needle length in mm")
     if plot is not None:
         check_plot_path(plot)
-    with user_errors(), _options_named():
+    with user_errors(), options_named(OPTION_FOR_FIELD):
         report = geometry_report(
             device_from_settings(
                 device,
@@ -154,7 +157,8 @@ def geometry_command(
         )
     if plot is not None:
         # Imported here: matplotlib is slow to load and only needed for --plot.
-        from microneedling.simulation.plots_geometry import plot_geometry_report, save_figure
+        from microneedling.simulation.plots_geometry import plot_geometry_report
+        from microneedling.simulation.plotting import save_figure
 
         try:
             save_figure(plot_geometry_report(report), plot)
@@ -182,17 +186,6 @@ OPTION_FOR_FIELD = {
     "eta": "--eta",
     "channel_radius_um": "--channel-radius-um",
 }
-
-
-@contextmanager
-def _options_named() -> Iterator[None]:
-    """Re-raise a :class:`UserError` with the option name in place of the model's field name."""
-    try:
-        yield
-    except UserError as error:
-        if error.field in OPTION_FOR_FIELD:
-            raise UserError(error.message, field=OPTION_FOR_FIELD[error.field]) from error
-        raise
 
 
 def print_report(report: GeometryReport) -> None:

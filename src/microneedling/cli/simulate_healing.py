@@ -115,7 +115,8 @@ def inflammation_command(
         check_plot_path(plot)
     series = simulate_inflammation(days, step_days=step_days, reading=kind)
     if plot is not None:
-        from microneedling.simulation.plots_healing import plot_inflammation, save_figure
+        from microneedling.simulation.plots_healing import plot_inflammation
+        from microneedling.simulation.plotting import save_figure
 
         fine = simulate_inflammation(days, step_days=min(step_days, days / 800), reading=kind)
         save_figure(plot_inflammation(fine), plot)
@@ -193,7 +194,8 @@ def response_command(
         projection = project_plan(plan, label=plan_file.name, horizon_days=days, reading=kind)
     report = response_report(projection)
     if plot is not None:
-        from microneedling.simulation.plots_healing import plot_collagen, save_figure
+        from microneedling.simulation.plots_healing import plot_collagen
+        from microneedling.simulation.plotting import save_figure
 
         fig = plot_collagen(
             projection.series,
@@ -261,7 +263,8 @@ def compare_command(
         projections: list[PlanProjection] = project_plans(plans, horizon_days=days, reading=kind)
     report = compare_report(projections)
     if plot is not None:
-        from microneedling.simulation.plots_healing import plot_comparison, save_figure
+        from microneedling.simulation.plots_healing import plot_comparison
+        from microneedling.simulation.plotting import save_figure
 
         save_figure(
             plot_comparison([p.series for p in projections], [p.label for p in projections]),

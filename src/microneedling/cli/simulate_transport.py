@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,9 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import check_plot_path, fail, print_json, user_errors
+from microneedling.cli.common import (
+    check_plot_path,
+    fail,
+    options_named,
+    print_json,
+    user_errors,
+)
 from microneedling.cli.simulate import simulate_app
-from microneedling.errors import UserError
 from microneedling.simulation.compounds import compound_keys
 from microneedling.simulation.params import value
 from microneedling.simulation.resealing import (
@@ -54,20 +57,11 @@ OPTION_FOR_FIELD = {
 }
 
 
-@contextmanager
-def _options_named() -> Iterator[None]:
-    """Re-raise a :class:`UserError` with the option name in place of the model's field name."""
-    try:
-        yield
-    except UserError as error:
-        if error.field in OPTION_FOR_FIELD:
-            raise UserError(error.message, field=OPTION_FOR_FIELD[error.field]) from error
-        raise
-
-
 def _save(figure: Figure, path: Path) -> None:
+    from microneedling.simulation.plotting import save_figure
+
     try:
-        figure.savefig(path, format=path.suffix.lower().lstrip("."), dpi=150)
+        save_figure(figure, path)
     except OSError as error:
         fail(f"--plot: cannot write {str(path)!r}: {error.strerror or error}")
 
@@ -123,7 +117,7 @@ def resealing_command(
     """
     if plot is not None:
         check_plot_path(plot)
-    with user_errors(), _options_named():
+    with user_errors(), options_named(OPTION_FOR_FIELD):
         modifiers = Modifiers(anti_inflammatory=anti_inflammatory_factor, age=age_factor)
         report = resealing_report(occluded, group, modifiers)
         if plot is not None:
@@ -263,7 +257,7 @@ def uptake_command(
     if plot is not None:
         check_plot_path(plot)
     kind = device.strip().lower()
-    with user_errors(), _options_named():
+    with user_errors(), options_named(OPTION_FOR_FIELD):
         report, extra_inputs, notes = _uptake(
             kind,
             needle_mm,

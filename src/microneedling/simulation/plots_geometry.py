@@ -7,9 +7,7 @@ returned; :func:`save_figure` writes SVG or PNG, SVG without a date so reruns gi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -232,13 +230,3 @@ def plot_geometry_report(report: GeometryReport) -> Figure:
             fontsize=7,
         )
     return figure
-
-
-def save_figure(figure: Figure, path: Path) -> Path:
-    """Write ``figure`` as SVG or PNG (by suffix); SVG output is byte-stable across runs."""
-    if path.suffix.lower() == ".svg":
-        with matplotlib.rc_context({"svg.hashsalt": "microneedling", "svg.fonttype": "path"}):
-            figure.savefig(path, format="svg", metadata={"Date": None})
-    else:
-        figure.savefig(path, format="png", dpi=150)
-    return path

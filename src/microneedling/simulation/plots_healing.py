@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 
-import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -40,19 +38,6 @@ def _footnote(fig: Figure, text: str) -> None:
     """Assumption flags under the plot (as a super-label, so the layout leaves room for it)."""
     wrapped = "\n".join(textwrap.wrap(text, width=150))
     fig.supxlabel(wrapped, fontsize=6.5, color="0.35", x=0.01, ha="left", multialignment="left")
-
-
-def save_figure(fig: Figure, path: Path | str) -> None:
-    """Save as .svg or .png (chosen by the suffix), reproducibly (no dates, fixed SVG ids)."""
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in (".svg", ".png"):
-        raise ValueError(f"plots are written as .svg or .png, not {suffix!r}")
-    with matplotlib.rc_context({"svg.hashsalt": "microneedling", "svg.fonttype": "path"}):
-        metadata: dict[str, str | None] = (
-            {"Date": None} if suffix == ".svg" else {"Software": "microneedling"}
-        )
-        fig.savefig(target, format=suffix[1:], metadata=metadata, dpi=150)
 
 
 def plot_inflammation(series: InflammationSeries) -> Figure:

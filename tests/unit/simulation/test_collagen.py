@@ -398,8 +398,8 @@ def test_plots_are_written_as_svg_and_png(tmp_path: Path) -> None:
         plot_collagen,
         plot_comparison,
         plot_inflammation,
-        save_figure,
     )
+    from microneedling.simulation.plotting import save_figure
 
     four = simulate_series([0, 28, 56], 1.0, 365)
     six = simulate_series([0, 42, 84], 1.0, 365)
