@@ -14,14 +14,16 @@ on the cheek; :func:`session_dose`). Day 0 is the first session; time is in days
 Two solvers give the same series:
 
 - **reference**: ``solve_ivp`` (Radau, rtol 1e-8) of the whole 7-state model, segment by segment.
-- **fast** (MODELS.md §6): the core is integrated once per distinct dose, with its sensitivity to the
-  starting state (:func:`~microneedling.simulation.inflammation.pulse_table`), so a pulse on top of
-  the previous sessions' residual ``delta`` is ``X(tau) + Phi(tau) @ delta``; the linear collagen
-  module is advanced with exact exponential steps (first-order-hold filters on the fine grid, matrix
-  exponentials after it). Plain superposition of pulses would be 6 % off at monthly intervals,
-  because a new pulse clears the previous one's slow debris tail; the first-order interaction term
-  brings that under 0.01 %. The fast path needs whole-day session days and at least
-  :data:`FAST_MIN_INTERVAL_DAYS` between sessions; ``method="auto"`` falls back to the reference.
+- **fast** (MODELS.md §6): the core's response to one pulse of each distinct dose, with its
+  sensitivity to the starting state (:func:`~microneedling.simulation.inflammation.pulse_table`:
+  interpolated from the shipped dose table, or integrated), so a pulse on top of the previous
+  sessions' residual ``delta`` is ``X(tau) + Phi(tau) @ delta``; the linear collagen module is
+  advanced with exact exponential steps (first-order-hold filters on the fine grid for 25 days,
+  whole-day steps exact for a cubic signal to day 365, matrix exponentials after it). Plain
+  superposition of pulses would be 6 % off at monthly intervals, because a new pulse clears the
+  previous one's slow debris tail; the first-order interaction term brings that under 0.01 %. The
+  fast path needs whole-day session days and at least :data:`FAST_MIN_INTERVAL_DAYS` between
+  sessions; ``method="auto"`` falls back to the reference.
 """
 
 from __future__ import annotations
@@ -38,13 +40,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from scipy.integrate import solve_ivp
-from scipy.linalg import expm
 from scipy.optimize import brentq
 from scipy.signal import lfilter
 
 from microneedling.simulation import params as param_table
 from microneedling.simulation.geometry import injured_dermal_volume_mm3_per_cm2
 from microneedling.simulation.inflammation import (
+    PULSE_FINE_DAYS,
     PULSE_GRID_PER_DAY,
     PULSE_WINDOW_DAYS,
     REFERENCE_ATOL,
@@ -57,8 +59,10 @@ from microneedling.simulation.inflammation import (
     _reading,
     _rhs_factory,
     active_macrophages,
+    cubic_weights,
     matrix_powers,
     pulse_table,
+    small_expm,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -185,19 +189,91 @@ def _foh_filter(signal: FloatArray, rate_per_day: float, step_days: float) -> Fl
     else:
         w_new = step_days * (a + math.expm1(-a)) / (a * a)
         w_old = step_days * (-math.expm1(-a) - a * decay) / (a * a)
-    out = np.asarray(lfilter([w_new, w_old], [1.0, -decay], signal, axis=0), dtype=np.float64)
-    # lfilter's first output is w_new * f[0]; the exact integral from 0 to 0 is zero.
-    powers = decay ** np.arange(signal.shape[0], dtype=np.float64)
-    out -= w_new * np.multiply.outer(powers, signal[0])
-    return out
+    # Without an initial state lfilter's first output would be w_new * f[0]; the exact integral
+    # from 0 to 0 is zero, so the filter starts from the state that cancels it.
+    start = -w_new * signal[:1]
+    out, _ = lfilter([w_new, w_old], [1.0, -decay], signal, axis=0, zi=start)
+    return np.asarray(out, dtype=np.float64)
 
 
 def _collagen_of_signal(signal: FloatArray, step_days: float, p: CollagenParams) -> FloatArray:
     """(F, C3, C1) driven from zero by ``signal`` on a uniform grid: shape (n, 3, ...)."""
     f = _foh_filter(signal, 1.0 / p.tau_f_days, step_days)
-    c3 = p.synthesis_gain * _foh_filter(f, 1.0 / p.tau_m_days, step_days)
-    c1 = _foh_filter(c3, 1.0 / p.tau_t_days, step_days) / p.tau_m_days
+    c3 = _foh_filter(f, 1.0 / p.tau_m_days, step_days)
+    c3 *= p.synthesis_gain
+    c1 = _foh_filter(c3, 1.0 / p.tau_t_days, step_days)
+    c1 /= p.tau_m_days
     return np.stack([f, c3, c1], axis=1)
+
+
+#: Gauss-Legendre rule on [0, 1] for the whole-day step weights: exact to rounding up to rates of
+#: 20 per day (the module's are below 1 per day); 1e-7 at 50 per day.
+_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(16)
+
+
+@cache
+def _whole_day_weights(rate_per_day: float) -> tuple[float, FloatArray, FloatArray]:
+    """One day of ``y' = -rate*y + f``: ``y(k+1) = decay*y(k) + sum_j w_j f(k-1+j)``.
+
+    Exact for ``f`` the cubic through the daily samples ``k-1 .. k+2`` (``inner``); the last day of
+    a series uses the samples ``k-2 .. k+1`` (``last``).
+    """
+    s = 0.5 * (_GAUSS_NODES + 1.0)
+    kernel = 0.5 * _GAUSS_WEIGHTS * np.exp(-rate_per_day * (1.0 - s))
+    inner = kernel @ cubic_weights(1.0 + s)
+    last = kernel @ cubic_weights(2.0 + s)
+    return math.exp(-rate_per_day), inner, last
+
+
+def _whole_day_filter(
+    values: FloatArray, start_day: int, rate_per_day: float, initial: FloatArray
+) -> FloatArray:
+    """``y' = -rate*y + f`` from ``y(start_day) = initial`` to the last day of the daily samples
+    ``values`` (axis 0), in whole-day steps exact for ``f`` cubic between days; shape (n - start, ...).
+    """
+    decay, inner, last = _whole_day_weights(rate_per_day)
+    end = values.shape[0] - 1
+    steps = end - start_day
+    forcing = np.empty((steps, *values.shape[1:]), dtype=np.float64)
+    body = forcing[:-1]
+    first = start_day - 1
+    np.multiply(inner[0], values[first : first + steps - 1], out=body)
+    for j in range(1, 4):
+        body += inner[j] * values[first + j : first + j + steps - 1]
+    forcing[-1] = np.tensordot(last, values[end - 3 :], axes=1)
+    later, _ = lfilter([1.0], [1.0, -decay], forcing, axis=0, zi=decay * initial[None])
+    return np.concatenate([initial[None], np.asarray(later, dtype=np.float64)])
+
+
+def _collagen_response(
+    pulse: PulseTable, collagen: CollagenParams
+) -> tuple[FloatArray, FloatArray]:
+    """Collagen driven by one pulse's signal and gradient over the window: (fine, daily).
+
+    ``fine`` (F*G+1, 3, 5) comes from first-order-hold filters on the fine grid over the first
+    ``PULSE_FINE_DAYS``; ``daily`` (W+1, 3, 5) continues it in whole-day steps, exact for the
+    signal cubic between days (it is smooth by then). Column 0 is driven by fi2, 1..4 by its
+    gradient.
+    """
+    per_day = PULSE_GRID_PER_DAY
+    fine_days = PULSE_FINE_DAYS
+    window = PULSE_WINDOW_DAYS
+    drive = np.concatenate([pulse.fine_signal[:, None], pulse.fine_signal_gradient], axis=1)
+    fine = _collagen_of_signal(drive, 1.0 / per_day, collagen)
+    daily = np.empty((window + 1, 3, drive.shape[1]), dtype=np.float64)
+    daily[: fine_days + 1] = fine[::per_day]
+    signal = np.concatenate(
+        [pulse.signal[: window + 1, None], pulse.signal_gradient[: window + 1]], axis=1
+    )
+    start = fine_days
+    daily[start:, 0] = _whole_day_filter(signal, start, 1.0 / collagen.tau_f_days, daily[start, 0])
+    daily[start:, 1] = _whole_day_filter(
+        collagen.synthesis_gain * daily[:, 0], start, 1.0 / collagen.tau_m_days, daily[start, 1]
+    )
+    daily[start:, 2] = _whole_day_filter(
+        daily[:, 1] / collagen.tau_m_days, start, 1.0 / collagen.tau_t_days, daily[start, 2]
+    )
+    return fine, daily
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +290,7 @@ class CollagenTable:
     response: FloatArray  # (T+1, 3)
     gain: FloatArray  # (T+1, 3, 4)
     propagator: FloatArray  # (T+1, 3, 3)
-    fine_response: FloatArray  # (W*G+1, 3) on the pulse table's fine grid
+    fine_response: FloatArray  # (F*G+1, 3) on the pulse table's fine grid (first 25 days)
 
 
 _COLLAGEN_TABLES: OrderedDict[
@@ -252,22 +328,19 @@ def _build_collagen_table(
     pulse: PulseTable, collagen: CollagenParams, horizon_days: int | None = None
 ) -> CollagenTable:
     horizon = pulse.horizon_days if horizon_days is None else min(horizon_days, pulse.horizon_days)
-    step = 1.0 / PULSE_GRID_PER_DAY
     window = PULSE_WINDOW_DAYS
-    whole = slice(0, window * PULSE_GRID_PER_DAY + 1, PULSE_GRID_PER_DAY)
-    fine = _collagen_of_signal(pulse.fine_signal, step, collagen)
-    fine_gain = _collagen_of_signal(pulse.fine_signal_gradient, step, collagen)
-    response = fine[whole][: horizon + 1]
-    gain = fine_gain[whole][: horizon + 1]
+    fine, daily = _collagen_response(pulse, collagen)
+    response = daily[: horizon + 1, :, 0]
+    gain = daily[: horizon + 1, :, 1:]
     a = collagen.matrix()
-    propagator = matrix_powers(expm(a), horizon + 1)
+    propagator = matrix_powers(small_expm(a), horizon + 1)
     if horizon > window:
         # After the window: core (linear at rest) and collagen advance together exactly.
         big = np.zeros((7, 7), dtype=np.float64)
         big[:4, :4] = pulse.tail_matrix
         big[4, :4] = pulse.signal_weights_at_rest
         big[4:, 4:] = a
-        steps = matrix_powers(expm(big), horizon - window + 1)[1:]
+        steps = matrix_powers(small_expm(big), horizon - window + 1)[1:]
         start = np.zeros((7, 5), dtype=np.float64)
         start[:4, 0] = pulse.state[window]
         start[:4, 1:] = pulse.sensitivity[window]
@@ -283,7 +356,7 @@ def _build_collagen_table(
         response=np.ascontiguousarray(response),
         gain=np.ascontiguousarray(gain),
         propagator=propagator,
-        fine_response=fine,
+        fine_response=np.ascontiguousarray(fine[:, :, 0]),
     )
 
 
@@ -385,13 +458,22 @@ def _pulses(s: _Sessions) -> tuple[FloatArray, FloatArray]:
     return unique, summed
 
 
+#: Below this dose (a needle ending within about a micrometre of the dermis) the fast path's
+#: first-order session interaction exceeds 1 % (3.7 % at 8e-5); the reference solver is used.
+FAST_MIN_DOSE = 0.002
+
+
 def fast_path_applies(
     session_days: Sequence[float] | FloatArray, doses: Sequence[float] | FloatArray | float
 ) -> bool:
-    """True when the fast path is valid: whole days, injuring sessions >= 7 days apart."""
+    """True when the fast path is valid: whole days, injuring sessions >= 7 days apart, and no
+    injuring dose so small (< FAST_MIN_DOSE) that the first-order session interaction drifts past
+    1 % of the reference."""
     days = np.asarray(list(session_days), dtype=np.float64)
     dose_arr = np.broadcast_to(np.asarray(doses, dtype=np.float64), days.shape)
     if not np.all(days == np.round(days)):
+        return False
+    if np.any((dose_arr > 0) & (dose_arr < FAST_MIN_DOSE)):
         return False
     injuring = np.unique(days[dose_arr > 0])
     return bool(injuring.size < 2 or np.min(np.diff(injuring)) >= FAST_MIN_INTERVAL_DAYS)

@@ -13,26 +13,31 @@ Three layers:
 - :func:`solve_core` and :func:`simulate_inflammation`: the **reference** solver (``solve_ivp``,
   stiff, rtol 1e-8) and the series a report shows, with peaks found on the dense solution.
 - :func:`pulse_table`: the **fast path** building block (MODELS.md §6): the response to one pulse
-  ``u * x0`` from rest, integrated once per distinct dose together with its sensitivity to the
-  starting state (variational equations), so that a pulse on top of a small residual ``delta`` is
-  ``X(tau) + Phi(tau) @ delta`` to first order. Past a window (120 d) the core is in its linear
-  regime and is continued exactly with ``expm(J0)`` steps.
+  ``u * x0`` from rest together with its sensitivity to the starting state (variational
+  equations), so that a pulse on top of a small residual ``delta`` is ``X(tau) + Phi(tau) @ delta``
+  to first order. Past a window (365 d) the core is in its linear regime and is continued exactly
+  with ``expm(J0)`` steps. The window comes from a shipped table of the response over a grid of
+  doses (``data/core_dose_table.npy``/``.json``, from ``scripts/tabulate_core.py``, read on first use
+  and interpolated in dose) when it applies, and is integrated otherwise (:func:`pulse_samples`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy.integrate import solve_ivp
-from scipy.linalg import expm
 from scipy.optimize import brentq, minimize_scalar
 
 from microneedling.simulation import params as param_table
@@ -53,6 +58,9 @@ PEAK_SEARCH_DAYS = 100.0
 PULSE_WINDOW_DAYS = 365
 #: Fine-grid points per day in a pulse table (collagen filtering happens on this grid).
 PULSE_GRID_PER_DAY = 50
+#: The signal is sampled on the fine grid for this many days after a pulse; later it is smooth and
+#: the collagen filters take whole-day steps, exact for the cubic through the daily samples.
+PULSE_FINE_DAYS = 25
 
 
 class DebrisKillReading(StrEnum):
@@ -466,9 +474,10 @@ class PulseTable:
 
     For a pulse given on top of a small residual state ``delta`` the core follows, to first order,
     ``x(tau) = state[tau] + sensitivity[tau] @ delta``. Integer-day arrays run from ``tau = 0`` to
-    ``horizon_days``; the ``fine_*`` arrays hold the window ``[0, PULSE_WINDOW_DAYS]`` on a grid of
-    ``1 / PULSE_GRID_PER_DAY`` days for the collagen filters. ``tail_matrix`` is ``J0`` (the core
-    linearised at rest), which carries the response on after the window.
+    ``horizon_days``; the ``fine_*`` arrays hold the first ``PULSE_FINE_DAYS`` on a grid of
+    ``1 / PULSE_GRID_PER_DAY`` days for the collagen filters (later the signal is smooth and the
+    filters take whole-day steps). ``tail_matrix`` is ``J0`` (the core linearised at rest), which
+    carries the response on after the window ``[0, PULSE_WINDOW_DAYS]``.
     """
 
     dose: float
@@ -479,10 +488,12 @@ class PulseTable:
     sensitivity: FloatArray  # (T+1, 4, 4)
     signal: FloatArray  # (T+1,) fi2
     signal_gradient: FloatArray  # (T+1, 4) d fi2 / d delta
-    fine_signal: FloatArray  # (W*G+1,)
-    fine_signal_gradient: FloatArray  # (W*G+1, 4)
+    fine_signal: FloatArray  # (F*G+1,)
+    fine_signal_gradient: FloatArray  # (F*G+1, 4)
     tail_matrix: FloatArray  # (4, 4)
     signal_weights_at_rest: FloatArray  # (4,) d fi2 / dx at x = 0
+    source: str
+    """Where the window came from: ``"dose table"`` (interpolated) or ``"integrated"``."""
 
 
 def rest_jacobian(params: CooperParams, reading: DebrisKillReading | str) -> FloatArray:
@@ -503,6 +514,28 @@ def matrix_powers(step: FloatArray, count: int) -> FloatArray:
         filled += take
         power = power @ power
     return out[:count]
+
+
+def small_expm(matrix: FloatArray) -> FloatArray:
+    """``exp(matrix)`` for a small matrix: Taylor series after scaling, then squaring.
+
+    Used instead of ``scipy.linalg.expm`` on the fast path's 3x3 to 7x7 matrices because it needs
+    matrix products only: SciPy's Padé solve goes through LAPACK, and a multi-threaded OpenBLAS on a
+    busy machine stalled each call for 4-16 ms (measured on the 2-CPU development machine). The
+    scaled matrix has 1-norm <= 1/4 and the series runs to the 14th power (truncation < 1e-20).
+    """
+    a = np.asarray(matrix, dtype=np.float64)
+    norm = float(np.max(np.sum(np.abs(a), axis=0))) if a.size else 0.0
+    squarings = max(0, math.ceil(math.log2(norm / 0.25))) if norm > 0.25 else 0
+    scaled = a / 2.0**squarings
+    term = np.eye(a.shape[0])
+    result = term.copy()
+    for k in range(1, 15):
+        term = term @ scaled / k
+        result += term
+    for _ in range(squarings):
+        result = result @ result
+    return result
 
 
 def _variational_rhs(
@@ -546,12 +579,33 @@ def _signal_and_gradient(
     return signal, gradient
 
 
-def _pulse_window(
-    dose: float, params: CooperParams, reading: DebrisKillReading
-) -> tuple[FloatArray, FloatArray]:
-    """Fine-grid state and sensitivity over the window (shapes (n, 4), (n, 4, 4))."""
-    f, f_jac = _variational_rhs(params, reading)
-    y0 = np.concatenate([dose * params.x0, np.eye(4).ravel()])
+@dataclass(frozen=True, slots=True)
+class PulseSamples:
+    """What a pulse table is built from: one pulse from rest, sampled over the window.
+
+    Daily state and sensitivity on ``[0, PULSE_WINDOW_DAYS]``, and the signal fi2 with its gradient
+    on the fine grid over the first ``PULSE_FINE_DAYS`` days only (after that the signal is smooth
+    and its daily values suffice).
+    """
+
+    dose: float
+    state: FloatArray  # (W+1, 4)
+    sensitivity: FloatArray  # (W+1, 4, 4)
+    fine_signal: FloatArray  # (F*G+1,)
+    fine_signal_gradient: FloatArray  # (F*G+1, 4)
+    source: str
+
+
+def integrate_pulse(
+    dose: float,
+    params: CooperParams | None = None,
+    reading: DebrisKillReading | str = DebrisKillReading.ESTROGEN,
+) -> PulseSamples:
+    """One pulse by integration: LSODA at rtol 1e-10 with the variational equations (~50 ms)."""
+    p = params or CooperParams.from_table()
+    r = _reading(reading)
+    f, f_jac = _variational_rhs(p, r)
+    y0 = np.concatenate([float(dose) * p.x0, np.eye(4).ravel()])
     result = solve_ivp(
         f,
         (0.0, float(PULSE_WINDOW_DAYS)),
@@ -564,10 +618,277 @@ def _pulse_window(
     )
     if not result.success:  # pragma: no cover
         raise RuntimeError(f"pulse table integration failed: {result.message}")
-    grid = np.linspace(0.0, PULSE_WINDOW_DAYS, PULSE_WINDOW_DAYS * PULSE_GRID_PER_DAY + 1)
-    y = np.asarray(result.sol(grid), dtype=np.float64).T
-    return y[:, :4].copy(), y[:, 4:].reshape(-1, 4, 4).copy()
+    fine_times = np.linspace(0.0, float(PULSE_FINE_DAYS), PULSE_FINE_DAYS * PULSE_GRID_PER_DAY + 1)
+    fine = np.asarray(result.sol(fine_times), dtype=np.float64).T
+    daily = np.asarray(result.sol(np.arange(PULSE_WINDOW_DAYS + 1.0)), dtype=np.float64).T
+    fine_signal, fine_gradient = _signal_and_gradient(fine[:, :4], fine[:, 4:].reshape(-1, 4, 4), p)
+    return PulseSamples(
+        dose=float(dose),
+        state=daily[:, :4].copy(),
+        sensitivity=daily[:, 4:].reshape(-1, 4, 4).copy(),
+        fine_signal=fine_signal,
+        fine_signal_gradient=fine_gradient,
+        source="integrated",
+    )
 
+
+def cubic_weights(t: FloatArray) -> FloatArray:
+    """Lagrange weights of the nodes 0, 1, 2, 3 at positions ``t`` (shape (n, 4))."""
+    return np.stack(
+        [
+            -(t - 1.0) * (t - 2.0) * (t - 3.0) / 6.0,
+            t * (t - 2.0) * (t - 3.0) / 2.0,
+            -t * (t - 1.0) * (t - 3.0) / 2.0,
+            t * (t - 1.0) * (t - 2.0) / 6.0,
+        ],
+        axis=-1,
+    )
+
+
+# --- Shipped dose table ----------------------------------------------------------------------------
+
+#: The core's pulse response over a grid of doses, written by ``scripts/tabulate_core.py``: the
+#: numbers (float32, one row per dose) and a JSON file saying what they are.
+DOSE_TABLE_FILE = "core_dose_table.npy"
+DOSE_TABLE_META_FILE = "core_dose_table.json"
+DOSE_TABLE_FORMAT = 1
+#: Dose coordinate ``z = log(1 + u / DOSE_TABLE_SCALE)``: even steps in ``u`` for tiny doses, where
+#: the core is linear, and even steps in ``log u`` above the knee of the response (u ~ 1e-4).
+DOSE_TABLE_SCALE = 1e-4
+#: The grid's steps in z below and above u = 0.1; the finer one puts u = 1 (the reference dose) on
+#: a node. The grid ends at the first node past DOSE_TABLE_MAX (5.99; 5 mm on any zone is < 3.6).
+DOSE_TABLE_STEP_LOW = 0.43
+DOSE_TABLE_STEPS_0_1_TO_1 = 9
+DOSE_TABLE_MAX = 5.0
+#: Interpolation in z: local Lagrange through this many nodes.
+DOSE_TABLE_ORDER = 6
+
+
+def _dose_coordinate(dose: FloatArray | float, scale: float) -> FloatArray:
+    return np.asarray(np.log1p(np.asarray(dose, dtype=np.float64) / scale), dtype=np.float64)
+
+
+def dose_table_grid() -> FloatArray:
+    """The tabulated doses (4 significant digits): 0, then even steps in ``z`` up to about 6."""
+    z_knee = float(_dose_coordinate(0.1, DOSE_TABLE_SCALE))
+    z_one = float(_dose_coordinate(1.0, DOSE_TABLE_SCALE))
+    z_max = float(_dose_coordinate(DOSE_TABLE_MAX, DOSE_TABLE_SCALE))
+    low = np.linspace(0.0, z_knee, math.ceil(z_knee / DOSE_TABLE_STEP_LOW) + 1)
+    step = (z_one - z_knee) / DOSE_TABLE_STEPS_0_1_TO_1
+    high = z_knee + step * np.arange(1, math.ceil((z_max - z_knee) / step) + 1)
+    doses = DOSE_TABLE_SCALE * np.expm1(np.concatenate([low, high]))
+    rounded = [float(f"{u:.4g}") for u in doses]
+    rounded[0] = 0.0
+    return np.array(rounded, dtype=np.float64)
+
+
+def dose_table_blocks() -> list[tuple[str, tuple[int, ...]]]:
+    """The blocks of one row of the table, in order, with their shapes (from the layout constants).
+
+    State and signal are stored per unit dose (at u = 0 their limits, the linear response
+    ``Phi @ x0``), so that interpolation in dose also holds in the core's linear regime.
+    """
+    days = PULSE_WINDOW_DAYS + 1
+    fine = PULSE_FINE_DAYS * PULSE_GRID_PER_DAY + 1
+    return [
+        ("state_per_dose", (days, 4)),
+        ("sensitivity", (days, 4, 4)),
+        ("fine_signal_per_dose", (fine,)),
+        ("fine_signal_gradient", (fine, 4)),
+    ]
+
+
+def _lagrange_weights(nodes: FloatArray, x: float, order: int) -> tuple[int, FloatArray]:
+    """First node and weights of local Lagrange interpolation at ``x`` through ``order`` nodes."""
+    n = nodes.size
+    k = min(max(int(np.searchsorted(nodes, x, side="right")) - 1, 0), n - 2)
+    first = min(max(k - order // 2 + 1, 0), n - order)
+    z = nodes[first : first + order]
+    weights = np.ones(order, dtype=np.float64)
+    for i in range(order):
+        for j in range(order):
+            if i != j:
+                weights[i] *= (x - z[j]) / (z[i] - z[j])
+    return first, weights
+
+
+@dataclass(frozen=True, slots=True)
+class DoseTable:
+    """Pulse samples (:class:`PulseSamples`) at a grid of doses, for one parameter set and reading.
+
+    ``responses`` holds one row per dose: the blocks of :func:`dose_table_blocks`, flattened.
+    """
+
+    doses: FloatArray  # (K,)
+    coordinate: FloatArray  # (K,) z of each dose
+    scale: float
+    params: CooperParams
+    reading: DebrisKillReading
+    responses: npt.NDArray[np.float32]  # (K, L)
+
+    def covers(self, dose: float, params: CooperParams, reading: DebrisKillReading) -> bool:
+        """True if the table holds these parameters and reading and the dose is within its grid."""
+        return (
+            reading is self.reading
+            and params == self.params
+            and 0.0 <= dose <= float(self.doses[-1])
+        )
+
+    def samples(self, dose: float) -> PulseSamples:
+        """The samples at ``dose``: local Lagrange interpolation in ``z`` (exact at the nodes)."""
+        z = float(_dose_coordinate(dose, self.scale))
+        first, weights = _lagrange_weights(self.coordinate, z, DOSE_TABLE_ORDER)
+        # einsum rather than a BLAS product: no thread pool to wake for one short call.
+        row = np.einsum("k,kl->l", weights, self.responses[first : first + weights.size])
+        blocks: dict[str, FloatArray] = {}
+        offset = 0
+        for name, shape in dose_table_blocks():
+            size = math.prod(shape)
+            blocks[name] = row[offset : offset + size].reshape(shape)
+            offset += size
+        return PulseSamples(
+            dose=float(dose),
+            state=dose * blocks["state_per_dose"],
+            sensitivity=blocks["sensitivity"],
+            fine_signal=dose * blocks["fine_signal_per_dose"],
+            fine_signal_gradient=blocks["fine_signal_gradient"],
+            source="dose table",
+        )
+
+
+def tabulate_pulses(
+    doses: FloatArray | list[float],
+    params: CooperParams | None = None,
+    reading: DebrisKillReading | str = DebrisKillReading.ESTROGEN,
+) -> tuple[dict[str, Any], npt.NDArray[np.float32]]:
+    """A dose table's description and rows for ``doses`` (``scripts/tabulate_core.py`` writes them).
+
+    Each dose is integrated by :func:`integrate_pulse`; the rows are float32 (7 significant digits,
+    far below the interpolation error).
+    """
+    p = params or CooperParams.from_table()
+    r = _reading(reading)
+    grid = [float(u) for u in doses]
+    x0 = p.x0
+    rows = []
+    for u in grid:
+        s = integrate_pulse(u, p, r)
+        state = s.state / u if u > 0 else s.sensitivity @ x0
+        signal = s.fine_signal / u if u > 0 else s.fine_signal_gradient @ x0
+        rows.append(
+            np.concatenate(
+                [state.ravel(), s.sensitivity.ravel(), signal, s.fine_signal_gradient.ravel()]
+            )
+        )
+    meta: dict[str, Any] = {
+        "format": DOSE_TABLE_FORMAT,
+        "what": (
+            "Cooper core's response to one pulse u*x0 from rest, one row per dose: the blocks "
+            "below, flattened (state and signal per unit dose; at u = 0 the linear response)."
+        ),
+        "doses": grid,
+        "dose_coordinate": "z = log(1 + u / dose_scale); local Lagrange interpolation in z",
+        "dose_scale": DOSE_TABLE_SCALE,
+        "blocks": [[name, list(shape)] for name, shape in dose_table_blocks()],
+        "window_days": PULSE_WINDOW_DAYS,
+        "grid_per_day": PULSE_GRID_PER_DAY,
+        "fine_days": PULSE_FINE_DAYS,
+        "reading": r.value,
+        "params": {f.name: getattr(p, f.name) for f in fields(CooperParams)},
+        "integration": "solve_ivp LSODA, rtol 1e-10, atol 1e-14, with the variational equations",
+        "written_by": "scripts/tabulate_core.py",
+    }
+    return meta, np.stack(rows).astype(np.float32)
+
+
+def dose_table_from_data(
+    meta: dict[str, Any], responses: npt.NDArray[np.float32]
+) -> DoseTable | None:
+    """A :class:`DoseTable` from stored data; None if written for another format or layout."""
+    blocks = [[name, list(shape)] for name, shape in dose_table_blocks()]
+    width = sum(math.prod(shape) for _, shape in dose_table_blocks())
+    doses = np.asarray(meta.get("doses", []), dtype=np.float64)
+    names = [f.name for f in fields(CooperParams)]
+    stored = meta.get("params", {})
+    if (
+        meta.get("format") != DOSE_TABLE_FORMAT
+        or meta.get("blocks") != blocks
+        or meta.get("window_days") != PULSE_WINDOW_DAYS
+        or meta.get("grid_per_day") != PULSE_GRID_PER_DAY
+        or meta.get("fine_days") != PULSE_FINE_DAYS
+        or sorted(stored) != sorted(names)
+        or responses.shape != (doses.size, width)
+        or doses.size < DOSE_TABLE_ORDER
+    ):
+        return None
+    scale = float(meta["dose_scale"])
+    return DoseTable(
+        doses=doses,
+        coordinate=_dose_coordinate(doses, scale),
+        scale=scale,
+        params=CooperParams(**{name: float(stored[name]) for name in names}),
+        reading=DebrisKillReading(meta["reading"]),
+        responses=responses,
+    )
+
+
+def dose_table_files() -> tuple[Traversable, Traversable]:
+    """The shipped table: rows (.npy) and description (.json). Either may be missing."""
+    data = resources.files("microneedling.simulation").joinpath("data")
+    return data.joinpath(DOSE_TABLE_FILE), data.joinpath(DOSE_TABLE_META_FILE)
+
+
+def read_dose_table_data() -> tuple[dict[str, Any], npt.NDArray[np.float32]] | None:
+    """The stored description and rows (None if a file is missing)."""
+    rows_file, meta_file = dose_table_files()
+    if not (rows_file.is_file() and meta_file.is_file()):
+        return None
+    meta: dict[str, Any] = json.loads(meta_file.read_text(encoding="utf-8"))
+    with rows_file.open("rb") as handle:
+        responses = np.load(handle, allow_pickle=False)
+    return meta, np.asarray(responses, dtype=np.float32)
+
+
+# The loaded table: empty until first use, then [table or None]; clear_pulse_tables() empties it.
+_DOSE_TABLE: list[DoseTable | None] = []
+_DOSE_TABLE_OFF: list[bool] = []
+
+
+def dose_table() -> DoseTable | None:
+    """The shipped dose table, read on first use (once per process); None if missing or stale."""
+    if _DOSE_TABLE_OFF:
+        return None
+    if not _DOSE_TABLE:
+        data = read_dose_table_data()
+        _DOSE_TABLE.append(None if data is None else dose_table_from_data(*data))
+    return _DOSE_TABLE[0]
+
+
+@contextmanager
+def dose_table_disabled() -> Iterator[None]:
+    """Within this block new pulse tables are integrated, not read from the dose table."""
+    _DOSE_TABLE_OFF.append(True)
+    try:
+        yield
+    finally:
+        _DOSE_TABLE_OFF.pop()
+
+
+def pulse_samples(
+    dose: float,
+    params: CooperParams | None = None,
+    reading: DebrisKillReading | str = DebrisKillReading.ESTROGEN,
+) -> PulseSamples:
+    """One pulse's samples: from the dose table where it applies, else by integration."""
+    p = params or CooperParams.from_table()
+    r = _reading(reading)
+    table = dose_table()
+    if table is not None and table.covers(float(dose), p, r):
+        return table.samples(float(dose))
+    return integrate_pulse(dose, p, r)
+
+
+# --- Pulse tables -----------------------------------------------------------------------------------
 
 #: Cached pulse tables, least recently used dropped first (one table is about 1 MB).
 TABLE_CACHE_SIZE = 64
@@ -585,8 +906,10 @@ def pulse_table(
 ) -> PulseTable:
     """The tabulated response to one pulse of ``dose`` (cached per dose, parameters and reading).
 
-    The nonlinear window is integrated once (LSODA, rtol 1e-10, with the variational equations);
-    a later call with a longer horizon only extends the linear tail.
+    The nonlinear window comes from the shipped dose table (interpolated in dose, ~1 ms) when it
+    holds these parameters, reading and dose, and is otherwise integrated (LSODA, rtol 1e-10, with
+    the variational equations, ~50 ms); see :func:`pulse_samples`. A later call with a longer
+    horizon only extends the linear tail.
     """
     p = params or CooperParams.from_table()
     r = _reading(reading)
@@ -596,19 +919,27 @@ def pulse_table(
         _PULSE_TABLES.move_to_end(key)
         return cached
     window = PULSE_WINDOW_DAYS
-    whole = slice(0, window * PULSE_GRID_PER_DAY + 1, PULSE_GRID_PER_DAY)
     if cached is None:
-        fine_state, fine_sens = _pulse_window(float(dose), p, r)
-        fine_signal, fine_gradient = _signal_and_gradient(fine_state, fine_sens, p)
-        window_state, window_sens = fine_state[whole], fine_sens[whole]
+        samples = pulse_samples(float(dose), p, r)
+        daily_signal, daily_gradient = _signal_and_gradient(samples.state, samples.sensitivity, p)
+        # Whole days within the fine grid's span take the fine samples themselves.
+        head = slice(0, PULSE_FINE_DAYS * PULSE_GRID_PER_DAY + 1, PULSE_GRID_PER_DAY)
+        daily_signal[: PULSE_FINE_DAYS + 1] = samples.fine_signal[head]
+        daily_gradient[: PULSE_FINE_DAYS + 1] = samples.fine_signal_gradient[head]
+        fine_signal, fine_gradient = samples.fine_signal, samples.fine_signal_gradient
+        window_state, window_sens = samples.state, samples.sensitivity
+        source = samples.source
     else:
         fine_signal, fine_gradient = cached.fine_signal, cached.fine_signal_gradient
+        daily_signal = cached.signal[: window + 1]
+        daily_gradient = cached.signal_gradient[: window + 1]
         window_state = cached.state[: window + 1]
         window_sens = cached.sensitivity[: window + 1]
+        source = cached.source
     # Leave room so a cached table serves nearby horizons too.
     horizon = max(int(horizon_days), window, 400)
     j0 = rest_jacobian(p, r)
-    powers = matrix_powers(expm(j0), horizon - window + 1)  # k = 0 .. T - W
+    powers = matrix_powers(small_expm(j0), horizon - window + 1)  # k = 0 .. T - W
     tail_state = powers[1:] @ window_state[-1]
     tail_sens = powers[1:] @ window_sens[-1]
     weights = np.array([0.0, 0.0, 1.0 / (1.0 + (p.C / p.Cm1) ** 2), 0.0])
@@ -619,14 +950,15 @@ def pulse_table(
         horizon_days=horizon,
         state=np.concatenate([window_state, tail_state]),
         sensitivity=np.concatenate([window_sens, tail_sens]),
-        signal=np.concatenate([fine_signal[whole], tail_state @ weights]),
+        signal=np.concatenate([daily_signal, tail_state @ weights]),
         signal_gradient=np.concatenate(
-            [fine_gradient[whole], np.einsum("i,nij->nj", weights, tail_sens)]
+            [daily_gradient, np.einsum("i,nij->nj", weights, tail_sens)]
         ),
         fine_signal=fine_signal,
         fine_signal_gradient=fine_gradient,
         tail_matrix=j0,
         signal_weights_at_rest=weights,
+        source=source,
     )
     _PULSE_TABLES[key] = table
     _PULSE_TABLES.move_to_end(key)
@@ -636,5 +968,6 @@ def pulse_table(
 
 
 def clear_pulse_tables() -> None:
-    """Forget every cached pulse table (benchmarks use it to time a cold start)."""
+    """Forget every cached pulse table and the loaded dose table (to time a cold start)."""
     _PULSE_TABLES.clear()
+    _DOSE_TABLE.clear()

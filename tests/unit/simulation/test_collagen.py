@@ -275,6 +275,57 @@ def test_fast_path_matches_the_reference_within_1_percent(
     assert fast.pct_at_12_months == pytest.approx(reference.pct_at_12_months, rel=0.01)
 
 
+@pytest.mark.parametrize("dose", [0.0123, 0.4085, 1.467, 5.272])
+def test_fast_path_from_the_dose_table_matches_the_reference_between_grid_doses(
+    dose: float,
+) -> None:
+    # The cold fast path reads the core's response from the shipped dose table, interpolated in
+    # dose (MODELS.md §6). Half-way between grid doses (the worst case), 6 monthly sessions: within
+    # 1 % as required, and S, C1, C3 within 1e-4 of their peaks, fi2 within 1e-3 (computed
+    # <= 1.3e-5 and 1.9e-4 over every interval from u = 0.01 to 5.99).
+    from microneedling.simulation.collagen import clear_tables
+    from microneedling.simulation.inflammation import pulse_table
+
+    clear_tables()
+    days = [0, 28, 56, 84, 112, 140]
+    fast = simulate_series(days, dose, 365, method="fast")
+    assert pulse_table(dose, 365).source == "dose table"
+    reference = simulate_series(days, dose, 365, method="reference")
+    errors = _max_relative_error(fast, reference)
+    assert all(error < 0.01 for error in errors.values()), errors
+    for name in ("collagen_pct_change", "collagen_1_pct", "collagen_3_pct"):
+        assert errors[name] < 1e-4, name
+    assert errors["inflammatory_signal"] < 1e-3
+    assert fast.pct_at_12_months == pytest.approx(reference.pct_at_12_months, rel=1e-4)
+
+
+@pytest.mark.parametrize("rate", [0.03, 0.5, 4.0])
+def test_whole_day_collagen_steps_are_exact_for_a_cubic_signal(rate: float) -> None:
+    # After the first 25 days the collagen filters step whole days, exact when the signal is the
+    # cubic through the daily samples. For a cubic f, y' = -r*y + f has the exact solution
+    # y = p + (y0 - p(t0)) exp(-r (t - t0)) with p = sum over k of (-1)^k f^(k) / r^(k+1).
+    from microneedling.simulation.collagen import _whole_day_filter
+
+    c = np.array([[0.3, -0.05, 2e-3, -1e-5], [-1.0, 0.2, 0.01, 3e-5]])  # two channels
+    days = np.arange(41, dtype=float)
+    t = days[:, None]
+    derivatives = [
+        c[:, 0] + c[:, 1] * t + c[:, 2] * t**2 + c[:, 3] * t**3,
+        c[:, 1] + 2 * c[:, 2] * t + 3 * c[:, 3] * t**2,
+        2 * c[:, 2] + 6 * c[:, 3] * t,
+        6 * c[:, 3] + 0 * t,
+    ]
+    particular = sum((-1) ** k * d / rate ** (k + 1) for k, d in enumerate(derivatives))
+    start = 25
+    initial = np.array([0.7, -0.2])
+    exact = particular[start:] + (initial - particular[start]) * np.exp(
+        -rate * (days[start:, None] - start)
+    )
+    stepped = _whole_day_filter(derivatives[0], start, rate, initial)
+    assert stepped.shape == exact.shape
+    np.testing.assert_allclose(stepped, exact, rtol=1e-11, atol=1e-11 * np.abs(exact).max())
+
+
 def test_plain_superposition_of_pulses_would_not_be_good_enough(
     lotfi_fast: CollagenSeries, protocol: LotfiProtocol
 ) -> None:
@@ -433,3 +484,11 @@ def test_dose_response_is_shallow_because_macrophage_recruitment_saturates() -> 
     assert shallow < reference < deep
     assert 0.7 < shallow / reference < 0.9
     assert deep / reference < 1.05
+
+
+def test_very_small_doses_take_the_reference_solver() -> None:
+    from microneedling.simulation.collagen import FAST_MIN_DOSE, fast_path_applies
+
+    assert fast_path_applies([0, 28, 56], [1.0, 1.0, 1.0])
+    assert not fast_path_applies([0, 28, 56], [FAST_MIN_DOSE / 2] * 3)
+    assert fast_path_applies([0, 28, 56], [0.0, 1.0, 1.0])  # a session that injures nothing is fine

@@ -8,19 +8,33 @@ tolerance it adds for that rounding.
 
 from __future__ import annotations
 
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from microneedling.simulation import inflammation
 from microneedling.simulation.inflammation import (
+    DOSE_TABLE_SCALE,
     CooperParams,
     DebrisKillReading,
     InflammationSeries,
+    clear_pulse_tables,
     core_jacobian,
     core_rhs,
+    dose_table,
+    dose_table_disabled,
+    dose_table_from_data,
+    dose_table_grid,
     pulse_table,
+    read_dose_table_data,
     rest_jacobian,
     simulate_inflammation,
+    small_expm,
     solve_core,
+    tabulate_pulses,
 )
 
 READINGS = [DebrisKillReading.ESTROGEN, DebrisKillReading.NEUTROPHIL]
@@ -177,3 +191,135 @@ def test_a_longer_horizon_extends_a_cached_table_without_changing_it() -> None:
     fresh = pulse_table(0.8, 900)
     np.testing.assert_allclose(fresh.state, longer.state, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(fresh.signal, longer.signal, rtol=1e-12, atol=1e-300)
+
+
+# --- Shipped dose table (MODELS.md §6: a cold projection without integrating the core) -----------
+
+
+def _between_grid_doses() -> list[float]:
+    """Doses half-way (in the table's coordinate) between neighbouring grid doses: the worst case
+    for interpolation, over the whole range (near 0, the knee, the reference dose, the top)."""
+    grid = dose_table_grid()
+    z = np.log1p(grid / DOSE_TABLE_SCALE)
+    middles = DOSE_TABLE_SCALE * np.expm1(0.5 * (z[1:] + z[:-1]))
+    return [float(middles[k]) for k in (0, 6, 16, 24, 27, len(middles) - 1)]
+
+
+def test_the_stored_dose_table_is_current_and_reproduced() -> None:
+    # The table must hold today's parameters, reading, layout and grid (else the fast path ignores
+    # it and every new dose is integrated: run scripts/tabulate_core.py), and re-integrating a few
+    # of its doses (0, a tiny dose, u = 1 and the largest) must give its float32 rows back.
+    stored = read_dose_table_data()
+    assert stored is not None, "missing data/core_dose_table.*: run scripts/tabulate_core.py"
+    meta, rows = stored
+    table = dose_table_from_data(meta, rows)
+    assert table is not None
+    assert table.params == CooperParams.from_table()
+    assert table.reading is DebrisKillReading.ESTROGEN
+    np.testing.assert_array_equal(table.doses, dose_table_grid())
+    assert 1.0 in table.doses and table.doses[0] == 0.0 and 5.9 < table.doses[-1] < 6.0
+    picks = [0, 9, int(np.searchsorted(table.doses, 1.0)), table.doses.size - 1]
+    fresh_meta, fresh_rows = tabulate_pulses(table.doses[picks])
+    assert {k: v for k, v in fresh_meta.items() if k != "doses"} == {
+        k: v for k, v in meta.items() if k != "doses"
+    }
+    scale = np.abs(fresh_rows).max(axis=1, keepdims=True)
+    assert np.all(np.abs(rows[picks] - fresh_rows) <= 1e-6 * scale)
+
+
+def test_the_dose_table_is_read_on_first_use_not_on_import() -> None:
+    code = (
+        "import microneedling.simulation.collagen, microneedling.simulation.inflammation as m\n"
+        "print(len(m._DOSE_TABLE))\n"
+        "m.pulse_table(1.0, 400)\n"
+        "print(len(m._DOSE_TABLE), m.pulse_table(1.0, 400).source)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "1", "dose", "table"]
+
+
+@pytest.mark.parametrize("dose", _between_grid_doses())
+def test_dose_table_interpolation_matches_the_integrated_pulse(dose: float) -> None:
+    # Local 6-point interpolation in dose against integrating that dose (LSODA, rtol 1e-10), at the
+    # worst place, half-way between grid doses. Relative to each series' peak (each sensitivity
+    # row's): state 1e-4 (largest computed 3.9e-5), fi2 and its fine-grid samples 5e-4 (1.7e-4, in
+    # the top interval), sensitivity 5e-4 (1.5e-4) and fi2 gradient 1e-3 (3.4e-4).
+    clear_pulse_tables()
+    table = pulse_table(dose, 400)
+    with dose_table_disabled():
+        clear_pulse_tables()
+        exact = pulse_table(dose, 400)
+    clear_pulse_tables()
+    assert table.source == "dose table" and exact.source == "integrated"
+
+    def worst(a: np.ndarray, b: np.ndarray, axis: tuple[int, ...] | int | None) -> float:
+        return float(np.max(np.abs(a - b).max(axis=axis) / np.abs(b).max(axis=axis)))
+
+    assert worst(table.state, exact.state, 0) < 1e-4
+    assert worst(table.signal, exact.signal, None) < 5e-4
+    assert worst(table.fine_signal, exact.fine_signal, None) < 5e-4
+    assert worst(table.sensitivity, exact.sensitivity, (0, 2)) < 5e-4
+    assert worst(table.signal_gradient, exact.signal_gradient, None) < 1e-3
+
+
+@pytest.mark.parametrize("dose", [0.0123, 0.6814, 2.448])
+def test_dose_table_pulse_matches_the_reference_solver_off_the_grid(dose: float) -> None:
+    # Off-grid doses against the reference solver (Radau, rtol 1e-10): every whole day within 1e-4
+    # of each state's peak (computed <= 2e-5), the window and the linear tail after it.
+    clear_pulse_tables()
+    table = pulse_table(dose, 500)
+    assert table.source == "dose table"
+    reference = solve_core(dose * CooperParams.from_table().x0, 500.0, rtol=1e-10, atol=1e-16)
+    exact = reference(np.arange(501, dtype=float)).T
+    assert np.max(np.abs(table.state[:501] - exact) / np.abs(exact).max(axis=0)) < 1e-4
+
+
+def test_pulse_tables_fall_back_to_integration_where_the_dose_table_does_not_apply(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    clear_pulse_tables()
+    params = CooperParams.from_table()
+    assert pulse_table(0.8, 400).source == "dose table"
+    assert pulse_table(7.0, 400).source == "integrated"  # beyond the grid (5.99)
+    assert pulse_table(0.8, 400, reading="N").source == "integrated"
+    assert pulse_table(0.8, 400, params=params.replace(E=1.0)).source == "integrated"
+    with dose_table_disabled():
+        assert pulse_table(0.9, 400).source == "integrated"
+    # No table files at all: everything is integrated, and agrees with the table.
+    from_table = pulse_table(0.8, 400)
+    monkeypatch.setattr(
+        inflammation,
+        "dose_table_files",
+        lambda: (tmp_path / "missing.npy", tmp_path / "missing.json"),
+    )
+    clear_pulse_tables()
+    assert dose_table() is None
+    integrated = pulse_table(0.8, 400)
+    assert integrated.source == "integrated"
+    scale = np.abs(integrated.state).max(axis=0)
+    assert np.max(np.abs(from_table.state - integrated.state) / scale) < 1e-4
+    clear_pulse_tables()
+
+
+def test_a_table_written_for_another_layout_is_ignored() -> None:
+    stored = read_dose_table_data()
+    assert stored is not None
+    meta, rows = stored
+    assert dose_table_from_data(meta, rows) is not None
+    assert dose_table_from_data({**meta, "format": 0}, rows) is None
+    assert dose_table_from_data({**meta, "fine_days": 20}, rows) is None
+    blocks = [list(b) for b in meta["blocks"]]
+    blocks[2] = ["fine_signal_per_dose", [1001]]
+    assert dose_table_from_data({**meta, "blocks": blocks}, rows) is None
+    assert dose_table_from_data(meta, rows[:, :-1]) is None
+
+
+def test_small_expm_matches_scipy() -> None:
+    from scipy.linalg import expm
+
+    params = CooperParams.from_table()
+    j0 = rest_jacobian(params, DebrisKillReading.ESTROGEN)
+    rng = np.random.default_rng(3)
+    for matrix in (j0, 30.0 * j0, np.zeros((3, 3)), rng.normal(size=(7, 7))):
+        exact = expm(matrix)
+        assert np.max(np.abs(small_expm(matrix) - exact)) <= 1e-12 * np.max(np.abs(exact))
