@@ -7,7 +7,15 @@
     │   ├── IntakeError             an intake that breaks A.1 (unknown code, dates in the wrong order...)
     │   ├── PlanRequestError        a plan request that is malformed or refused by policy
     │   ├── InputFileError          a file that cannot be read or parsed (missing, too large, not JSON)
-    │   └── KnowledgeBaseError      knowledge-base data that fails its schema (file, place, problem)
+    │   │   └── PhotoError          a file offered as a photo that is not an acceptable image
+    │   ├── KnowledgeBaseError      knowledge-base data that fails its schema (file, place, problem)
+    │   ├── NotFound                no such record in the acting user's clinic (another clinic's
+    │   │                           record is reported exactly like a missing one)
+    │   ├── PermissionDenied        the acting user's role may not do this
+    │   ├── Conflict                someone else got there first (the session is already charted,
+    │   │                           the e-mail is taken, the database is busy): reload and retry
+    │   └── RuleViolation           a rule the clinic relies on refuses it (no signed consent,
+    │                               expired or recalled cartridge lot, screening not valid...)
     └── InternalError               a bug or broken invariant; never shown to users verbatim
 
 Every `UserError` carries an optional ``field`` (a dotted path such as ``medications[0].stopped_on``)
@@ -67,6 +75,30 @@ class KnowledgeBaseError(UserError):
         head = problems[0] if problems else "invalid knowledge base"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(head + more)
+
+
+class PhotoError(InputFileError):
+    """A file offered as a photo that is not a real image, or is too large."""
+
+
+class NotFound(UserError):
+    """No such record in the acting user's clinic.
+
+    A record of another clinic raises this too, with the same message, so that ids cannot be
+    probed across clinics.
+    """
+
+
+class PermissionDenied(UserError):
+    """The acting user's role does not allow this action (or the account is not active)."""
+
+
+class Conflict(UserError):
+    """The change lost a race or collides with an existing record; reload and try again."""
+
+
+class RuleViolation(UserError):
+    """A clinic rule refuses the action; the message says which rule and what would satisfy it."""
 
 
 class InternalError(MicroneedlingError):

@@ -1,0 +1,97 @@
+"""Booking a session and moving it through checked in, cancelled and no-show (charting it
+completes it). Times are stored in UTC; the clinic's time zone gives its local day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from microneedling.errors import NotFound, RuleViolation, UserError
+from microneedling.services.access import Actor, Role, Transaction
+from microneedling.services.clock import Clock, utc_now
+from microneedling.services.patients import require_patient
+from microneedling.store import UnitOfWork
+from microneedling.store.models import Appointment, StaffUser, TreatmentPlan
+
+#: Status changes staff make by hand; ``completed`` comes from charting.
+NEXT_STATUS = {
+    "scheduled": ("checked_in", "cancelled", "no_show"),
+    "checked_in": ("cancelled", "no_show"),
+    "completed": (),
+    "cancelled": (),
+    "no_show": (),
+}
+
+
+def book_appointment(
+    uow: UnitOfWork,
+    actor: Actor,
+    patient_id: int,
+    *,
+    starts_at: datetime,
+    duration_minutes: int = 60,
+    plan_id: int | None = None,
+    practitioner_id: int | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Book a session for the patient (optionally of a plan, with a practitioner)."""
+    if starts_at.tzinfo is None or starts_at.utcoffset() is None:
+        raise UserError("give the time with its time zone", field="starts_at")
+    if not 5 <= duration_minutes <= 480:
+        raise UserError("a session lasts 5 to 480 minutes", field="duration_minutes")
+    with Transaction(uow, actor, "appointment.book", clock) as tx:
+        patient = require_patient(tx, patient_id)
+        if plan_id is not None:
+            plan = tx.records.get(TreatmentPlan, plan_id)
+            if plan is None or plan.patient_id != patient.id:
+                raise NotFound(f"no plan {plan_id} for this patient", field="plan_id")
+            if plan.status == "cancelled":
+                raise RuleViolation("the plan is cancelled", field="plan_id")
+        if practitioner_id is not None:
+            practitioner = tx.records.get(StaffUser, practitioner_id)
+            if practitioner is None or practitioner.role != Role.CLINICIAN:
+                raise NotFound(
+                    f"no clinician {practitioner_id} in this clinic", field="practitioner_id"
+                )
+        row = Appointment(
+            patient_id=patient.id,
+            plan_id=plan_id,
+            practitioner_id=practitioner_id,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            status="scheduled",
+            created_at=tx.now,
+            created_by=actor.staff_user_id,
+            status_changed_at=tx.now,
+        )
+        tx.records.add(row)
+        tx.flush()
+        tx.done(patient_id=patient.id, entity=("appointment", row.id))
+    return row.id
+
+
+def set_appointment_status(
+    uow: UnitOfWork, actor: Actor, appointment_id: int, status: str, *, clock: Clock = utc_now
+) -> None:
+    """Check a patient in, cancel a session, or mark a no-show."""
+    if status not in ("checked_in", "cancelled", "no_show"):
+        raise UserError(
+            "set checked_in, cancelled or no_show (completed comes from charting)",
+            field="status",
+        )
+    with Transaction(uow, actor, "appointment.update_status", clock) as tx:
+        row = tx.records.get(Appointment, appointment_id, for_update=True)
+        if row is None:
+            raise NotFound(
+                f"no appointment {appointment_id} in this clinic", field="appointment_id"
+            )
+        if status not in NEXT_STATUS[row.status]:
+            raise RuleViolation(
+                f"a {row.status} appointment cannot become {status}", field="status"
+            )
+        before, row.status, row.status_changed_at = row.status, status, tx.now
+        tx.done(
+            patient_id=row.patient_id,
+            entity=("appointment", row.id),
+            details={"from": before, "to": status},
+        )

@@ -1,0 +1,381 @@
+"""Charting a session, amending a signed chart, and reading a chart with its history.
+
+A session is charted once, signed by the clinician who charts it, and locked from then on (the
+database refuses UPDATE and DELETE on charts). A correction is an amendment: a new version with
+the reason, its author and time, pointing at the version it corrects; reading a chart shows the
+current version, the original, and what each amendment changed.
+
+Charting is refused (:class:`RuleViolation`, every reason listed) when:
+
+- the patient has no signed treatment consent (or withdrew it);
+- the cartridge lot is expired (``expires_on`` before the clinic's today) or recalled;
+- the patient's latest screening is missing, ``not_eligible``, deferred past today (or with no
+  known date), older than 90 days, or ``caution`` without a clinician's acknowledgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field
+
+from microneedling.errors import Conflict, NotFound, RuleViolation, UserError
+from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.services.access import Actor, Role, Transaction
+from microneedling.services.clock import Clock, local_date, utc_now
+from microneedling.services.inputs import Code, Input, LongText, Text, parse
+from microneedling.services.views import CHART_FIELDS, chart_entry, chart_history_view
+from microneedling.store import UnitOfWork
+from microneedling.store.models import (
+    Appointment,
+    CartridgeLot,
+    ChartProduct,
+    ChartZone,
+    Device,
+    SessionChart,
+    StaffUser,
+)
+
+#: A screening older than this many days no longer allows charting.
+SCREENING_VALID_DAYS = 90
+
+ALREADY_CHARTED = "this session is already charted; amend the chart to correct it"
+CHARTED_MEANWHILE = "someone else charted this session at the same time; open it to see their chart"
+AMENDED_MEANWHILE = "someone else amended this chart at the same time; reload it and try again"
+
+
+class ZoneTreated(Input):
+    zone: Code
+    depth_mm: float = Field(gt=0, le=3.0)
+    passes: int = Field(ge=1, le=20)
+
+
+class ProductApplied(Input):
+    product: Text
+    lot_number: str | None = Field(default=None, min_length=1, max_length=64)
+    purpose: Literal["glide", "serum", "post_procedure", "other"]
+
+
+class ChartEntry(Input):
+    """What the clinician records about a session."""
+
+    device_id: int
+    #: The lot number printed on the cartridge packaging.
+    cartridge_lot: str = Field(min_length=1, max_length=64)
+    needle_count: int = Field(ge=1, le=1000)
+    zones: list[ZoneTreated] = Field(min_length=1, max_length=40)
+    anaesthetic: Text | None = None
+    products: list[ProductApplied] = Field(default_factory=list, max_length=30)
+    clinical_endpoint: Text
+    duration_minutes: int = Field(ge=1, le=480)
+    #: Who performed it (default: the clinician charting).
+    practitioner_id: int | None = None
+    notes: LongText | None = None
+
+
+def _check_zones(entry: ChartEntry, kb: KnowledgeBase) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(entry.zones):
+        if item.zone not in kb.zones:
+            raise UserError(f"unknown zone {item.zone!r}", field=f"zones[{index}].zone")
+        if item.zone in seen:
+            raise UserError(f"{item.zone} is listed twice", field=f"zones[{index}].zone")
+        seen.add(item.zone)
+
+
+def charting_refusals(
+    tx: Transaction, patient_id: int, lot: CartridgeLot, today: date
+) -> list[tuple[str, str]]:
+    """Every rule that refuses charting this patient with this lot today, as (field, reason)."""
+    refusals: list[tuple[str, str]] = []
+    if tx.records.signed_consent(patient_id, "treatment", tx.now) is None:
+        refusals.append(("consent", "the patient has no signed treatment consent (or withdrew it)"))
+    if lot.recalled_at is not None:
+        refusals.append(
+            (
+                "cartridge_lot",
+                f"lot {lot.lot_number} was recalled on {lot.recalled_at.date().isoformat()}",
+            )
+        )
+    if lot.expires_on < today:
+        refusals.append(
+            ("cartridge_lot", f"lot {lot.lot_number} expired on {lot.expires_on.isoformat()}")
+        )
+    intake = tx.records.latest_intake(patient_id)
+    if intake is None:
+        refusals.append(("screening", "the patient has not been screened: record an intake"))
+        return refusals
+    on = intake.assessed_on.isoformat()
+    age = (today - intake.assessed_on).days
+    if age > SCREENING_VALID_DAYS:
+        refusals.append(
+            (
+                "screening",
+                f"the latest screening ({on}) is {age} days old, more than "
+                f"{SCREENING_VALID_DAYS}: screen again",
+            )
+        )
+    if intake.decision == "not_eligible":
+        refusals.append(("screening", f"the latest screening ({on}) is not_eligible"))
+    elif intake.decision == "defer":
+        if intake.earliest_date is None:
+            refusals.append(
+                (
+                    "screening",
+                    f"the latest screening ({on}) is deferred with no known date: screen again "
+                    "once the condition has resolved",
+                )
+            )
+        elif intake.earliest_date > today:
+            refusals.append(
+                (
+                    "screening",
+                    f"the latest screening ({on}) defers treatment until "
+                    f"{intake.earliest_date.isoformat()}",
+                )
+            )
+    elif intake.decision == "caution" and intake.acknowledged_by is None:
+        refusals.append(
+            (
+                "screening",
+                f"the latest screening ({on}) is caution and no clinician has acknowledged it "
+                f"(intake {intake.id})",
+            )
+        )
+    return refusals
+
+
+def _lot(tx: Transaction, lot_number: str) -> CartridgeLot:
+    lot = tx.records.lot_by_number(lot_number)
+    if lot is None:
+        raise UserError(f"no lot {lot_number!r} in the inventory", field="cartridge_lot")
+    return lot
+
+
+def _device(tx: Transaction, device_id: int) -> Device:
+    device = tx.records.get(Device, device_id)
+    if device is None:
+        raise UserError(f"no device {device_id} in the inventory", field="device_id")
+    return device
+
+
+def _practitioner(tx: Transaction, entry: ChartEntry) -> int:
+    if entry.practitioner_id is None:
+        return tx.actor.staff_user_id
+    staff = tx.records.get(StaffUser, entry.practitioner_id)
+    if staff is None or staff.role != Role.CLINICIAN:
+        raise UserError(
+            f"no clinician {entry.practitioner_id} in this clinic", field="practitioner_id"
+        )
+    return staff.id
+
+
+def _write_version(
+    tx: Transaction,
+    appointment: Appointment,
+    entry: ChartEntry,
+    *,
+    lot: CartridgeLot,
+    performed_on: date,
+    practitioner_id: int,
+    version: int,
+    amends: SessionChart | None,
+    reason: str | None,
+) -> SessionChart:
+    chart = SessionChart(
+        patient_id=appointment.patient_id,
+        appointment_id=appointment.id,
+        version=version,
+        amends_id=amends.id if amends is not None else None,
+        amendment_reason=reason,
+        performed_on=performed_on,
+        device_id=entry.device_id,
+        cartridge_lot_id=lot.id,
+        needle_count=entry.needle_count,
+        anaesthetic=entry.anaesthetic,
+        clinical_endpoint=entry.clinical_endpoint,
+        duration_minutes=entry.duration_minutes,
+        practitioner_id=practitioner_id,
+        notes=entry.notes,
+        signed_by=tx.actor.staff_user_id,
+        signed_at=tx.now,
+    )
+    tx.records.add(chart)
+    tx.flush(CHARTED_MEANWHILE if amends is None else AMENDED_MEANWHILE)
+    for position, zone in enumerate(entry.zones):
+        tx.records.add(
+            ChartZone(
+                chart_id=chart.id,
+                position=position,
+                zone=zone.zone,
+                depth_mm=zone.depth_mm,
+                passes=zone.passes,
+            )
+        )
+    for position, product in enumerate(entry.products):
+        tx.records.add(
+            ChartProduct(
+                chart_id=chart.id,
+                position=position,
+                product=product.product,
+                lot_number=product.lot_number,
+                purpose=product.purpose,
+            )
+        )
+    return chart
+
+
+def chart_session(
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    entry: ChartEntry | dict[str, Any],
+    *,
+    kb: KnowledgeBase | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Chart and sign a session; the appointment becomes ``completed``. Returns the chart id."""
+    chart_data = parse(ChartEntry, entry, what="chart")
+    _check_zones(chart_data, kb or shipped_knowledge_base())
+    with Transaction(uow, actor, "chart.create", clock) as tx:
+        # Locking the appointment makes a second person charting it wait, then see it charted.
+        appointment = tx.records.get(Appointment, appointment_id, for_update=True)
+        if appointment is None:
+            raise NotFound(
+                f"no appointment {appointment_id} in this clinic", field="appointment_id"
+            )
+        if appointment.status == "completed" or tx.records.chart_versions(appointment.id):
+            raise Conflict(ALREADY_CHARTED, field="appointment_id")
+        if appointment.status in ("cancelled", "no_show"):
+            raise RuleViolation(
+                f"the appointment is {appointment.status}; it cannot be charted",
+                field="appointment_id",
+            )
+        today = tx.today
+        session_day = local_date(appointment.starts_at, tx.records.clinic().time_zone)
+        if session_day > today:
+            raise RuleViolation(
+                f"the session is on {session_day.isoformat()}; chart it on or after that day",
+                field="appointment_id",
+            )
+        lot = _lot(tx, chart_data.cartridge_lot)
+        refusals = charting_refusals(tx, appointment.patient_id, lot, today)
+        if refusals:
+            field, message = refusals[0]
+            more = f" (and {len(refusals) - 1} more reasons)" if len(refusals) > 1 else ""
+            raise RuleViolation(
+                f"cannot chart this session: {message}{more}", field=field, fields=refusals
+            )
+        device = _device(tx, chart_data.device_id)
+        if not device.in_service:
+            raise RuleViolation("this device is out of service", field="device_id")
+        chart = _write_version(
+            tx,
+            appointment,
+            chart_data,
+            lot=lot,
+            performed_on=session_day,
+            practitioner_id=_practitioner(tx, chart_data),
+            version=1,
+            amends=None,
+            reason=None,
+        )
+        appointment.status = "completed"
+        appointment.status_changed_at = tx.now
+        tx.done(
+            patient_id=appointment.patient_id,
+            entity=("session_chart", chart.id),
+            details={"appointment": appointment.id, "version": 1, "cartridge_lot": lot.id},
+            conflict=CHARTED_MEANWHILE,
+        )
+    return chart.id
+
+
+def amend_chart(
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    *,
+    changes: Mapping[str, Any],
+    reason: str,
+    expected_version: int | None = None,
+    kb: KnowledgeBase | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Correct a signed chart: a new version with ``changes`` applied; the original stays.
+
+    ``changes`` has any of the chart's fields (:data:`CHART_FIELDS`) with their corrected value.
+    ``expected_version`` (the version the clinician was looking at) turns a lost update into a
+    Conflict. The correction records what happened, so it is not re-checked against the charting
+    rules (an expired lot that was in fact used is charted as such).
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > 2000:
+        raise UserError("say why the chart is amended (1 to 2000 characters)", field="reason")
+    if not isinstance(changes, Mapping) or not changes:
+        raise UserError("give at least one field to correct", field="changes")
+    for name in changes:
+        if name not in CHART_FIELDS:
+            raise UserError(
+                f"is not a chart field (fields: {', '.join(CHART_FIELDS)})", field=f"changes.{name}"
+            )
+    with Transaction(uow, actor, "chart.amend", clock) as tx:
+        versions = tx.records.chart_versions(appointment_id)
+        if not versions:
+            raise NotFound(
+                f"no charted session {appointment_id} in this clinic", field="appointment_id"
+            )
+        current = versions[-1]
+        if expected_version is not None and expected_version != current.version:
+            raise Conflict(
+                f"the chart is at version {current.version}, not {expected_version}: "
+                "someone amended it meanwhile; reload it",
+                field="expected_version",
+            )
+        before = chart_entry(current)
+        corrected = parse(ChartEntry, {**before, **changes}, what="chart")
+        _check_zones(corrected, kb or shipped_knowledge_base())
+        if corrected.model_dump(mode="json") == parse(ChartEntry, before, what="chart").model_dump(
+            mode="json"
+        ):
+            raise UserError("the amendment changes nothing", field="changes")
+        lot = _lot(tx, corrected.cartridge_lot)
+        _device(tx, corrected.device_id)
+        appointment = tx.records.get(Appointment, appointment_id)
+        assert appointment is not None
+        chart = _write_version(
+            tx,
+            appointment,
+            corrected,
+            lot=lot,
+            performed_on=current.performed_on,
+            practitioner_id=_practitioner(tx, corrected),
+            version=current.version + 1,
+            amends=current,
+            reason=reason,
+        )
+        changed = sorted(name for name in CHART_FIELDS if name in changes)
+        tx.done(
+            patient_id=appointment.patient_id,
+            entity=("session_chart", chart.id),
+            details={"appointment": appointment_id, "version": chart.version, "fields": changed},
+            conflict=AMENDED_MEANWHILE,
+        )
+    return chart.id
+
+
+def read_chart(
+    uow: UnitOfWork, actor: Actor, appointment_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """A session's chart: the current version, the original, and every amendment."""
+    with Transaction(uow, actor, "chart.read", clock) as tx:
+        versions = tx.records.chart_versions(appointment_id)
+        if not versions:
+            raise NotFound(
+                f"no charted session {appointment_id} in this clinic", field="appointment_id"
+            )
+        view = chart_history_view(versions)
+        tx.done(patient_id=versions[0].patient_id, entity=("session_chart", versions[-1].id))
+    return view

@@ -1,0 +1,30 @@
+"""Time at the services boundary: a clock is passed in; nothing below reads the real one.
+
+Use cases take ``clock`` (the real UTC clock by default); tests and the demo pass a fixed or
+simulated one. A clinic's "today" is the date on its own wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
+
+
+def fixed_clock(moment: datetime) -> Clock:
+    """A clock that always says ``moment`` (which must carry a time zone)."""
+    if moment.tzinfo is None:
+        raise ValueError("a clock's time needs a time zone")
+    return lambda: moment
+
+
+def local_date(moment: datetime, time_zone: str) -> date:
+    """The date on the clinic's wall clock at ``moment``."""
+    return moment.astimezone(ZoneInfo(time_zone)).date()

@@ -1,0 +1,116 @@
+"""Recording an intake (it is screened and the result stored with it), and a clinician's
+acknowledgement of a ``caution`` decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from microneedling.clinical.intake import parse_intake
+from microneedling.clinical.screening import screen
+from microneedling.errors import IntakeError, NotFound, RuleViolation, UserError
+from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.services.access import Actor, Transaction
+from microneedling.services.clock import Clock, utc_now
+from microneedling.services.patients import require_patient
+from microneedling.store import UnitOfWork
+from microneedling.store.models import Intake, Patient
+
+
+def _with_patient(answers: Mapping[str, Any], patient: Patient, today: date) -> dict[str, Any]:
+    """The answers with the patient block and date filled from the record (and checked)."""
+    data = dict(answers)
+    data.setdefault("on", today.isoformat())
+    recorded = {
+        "birth_date": patient.birth_date.isoformat(),
+        "sex": patient.sex,
+        "fitzpatrick": patient.fitzpatrick,
+    }
+    given = data.get("patient")
+    if given is None:
+        data["patient"] = recorded
+    elif isinstance(given, Mapping):
+        for key in ("birth_date", "fitzpatrick"):
+            if key in given and str(given[key]) != str(recorded[key]):
+                raise IntakeError(
+                    f"does not match the patient's record ({recorded[key]}); correct one of them",
+                    field=f"patient.{key}",
+                )
+        data["patient"] = {**{k: v for k, v in recorded.items() if v is not None}, **given}
+    return data
+
+
+def record_intake(
+    uow: UnitOfWork,
+    actor: Actor,
+    patient_id: int,
+    answers: Mapping[str, Any],
+    *,
+    kb: KnowledgeBase | None = None,
+    clock: Clock = utc_now,
+) -> int:
+    """Store an intake as submitted and its screening result (decision, reasons, sources, the
+    knowledge base's version and hash). ``on`` defaults to the clinic's today and may not be
+    later; the patient block defaults to the patient's record and may not contradict it.
+    """
+    if not isinstance(answers, Mapping):
+        raise IntakeError("an intake must be a JSON object")
+    kb = kb or shipped_knowledge_base()
+    with Transaction(uow, actor, "intake.record", clock) as tx:
+        patient = require_patient(tx, patient_id)
+        data = _with_patient(answers, patient, tx.today)
+        intake = parse_intake(data)
+        if intake.on > tx.today:
+            raise IntakeError(f"is after today ({tx.today.isoformat()})", field="on")
+        result = screen(intake, kb)
+        row = Intake(
+            patient_id=patient.id,
+            recorded_at=tx.now,
+            recorded_by=actor.staff_user_id,
+            assessed_on=intake.on,
+            answers=intake.model_dump(mode="json", exclude_unset=True),
+            decision=result.decision,
+            earliest_date=result.earliest_date,
+            screening=result.to_dict(),
+            knowledge_base_version=result.knowledge_base_version,
+            knowledge_base_hash=result.knowledge_base_hash,
+        )
+        tx.records.add(row)
+        tx.flush()
+        tx.done(
+            patient_id=patient.id,
+            entity=("intake", row.id),
+            details={"decision": result.decision, "knowledge_base": kb.stamp()},
+        )
+    return row.id
+
+
+def acknowledge_caution(
+    uow: UnitOfWork,
+    actor: Actor,
+    intake_id: int,
+    *,
+    note: str,
+    clock: Clock = utc_now,
+) -> None:
+    """A clinician's documented acknowledgement of a ``caution`` screening (needed to chart)."""
+    note = note.strip()
+    if not note or len(note) > 2000:
+        raise UserError("say what was considered (1 to 2000 characters)", field="note")
+    with Transaction(uow, actor, "intake.acknowledge_caution", clock) as tx:
+        intake = tx.records.get(Intake, intake_id, for_update=True)
+        if intake is None:
+            raise NotFound(f"no intake {intake_id} in this clinic", field="intake_id")
+        if intake.decision != "caution":
+            raise RuleViolation(
+                f"only a caution screening is acknowledged; this one is {intake.decision}",
+                field="intake_id",
+            )
+        if intake.acknowledged_by is not None:
+            raise RuleViolation("this screening is already acknowledged", field="intake_id")
+        intake.acknowledged_by = actor.staff_user_id
+        intake.acknowledged_at = tx.now
+        intake.acknowledgement_note = note
+        tx.done(patient_id=intake.patient_id, entity=("intake", intake.id))

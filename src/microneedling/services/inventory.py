@@ -1,0 +1,125 @@
+"""Devices and cartridge lots, and recalling a lot: "which patients got lot X", in one query."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field
+
+from microneedling.errors import Conflict, NotFound, UserError
+from microneedling.services.access import Actor, Transaction
+from microneedling.services.clock import Clock, utc_now
+from microneedling.services.inputs import Input, parse
+from microneedling.services.views import lot_recipient_view, lot_view
+from microneedling.store import UnitOfWork
+from microneedling.store.models import CartridgeLot, Device
+
+Short = Field(min_length=1, max_length=100)
+
+
+class NewDevice(Input):
+    kind: Literal["pen", "roller", "stamp"]
+    manufacturer: str = Short
+    model: str = Short
+    serial_number: str = Short
+
+
+class NewCartridgeLot(Input):
+    manufacturer: str = Short
+    product: str = Short
+    lot_number: str = Field(min_length=1, max_length=64)
+    needle_count: int | None = Field(default=None, ge=1, le=1000)
+    expires_on: date
+    received_on: date | None = None
+    quantity_received: int = Field(ge=0, le=1_000_000)
+
+
+def register_device(
+    uow: UnitOfWork, actor: Actor, device: NewDevice | dict[str, Any], *, clock: Clock = utc_now
+) -> int:
+    new = parse(NewDevice, device, what="device")
+    taken = f"a device with serial number {new.serial_number!r} is already registered"
+    with Transaction(uow, actor, "inventory.register_device", clock) as tx:
+        row = Device(
+            kind=new.kind,
+            manufacturer=new.manufacturer,
+            model=new.model,
+            serial_number=new.serial_number,
+            in_service=True,
+            registered_at=tx.now,
+        )
+        tx.records.add(row)
+        tx.flush(taken)
+        tx.done(entity=("device", row.id), details={"kind": new.kind}, conflict=taken)
+    return row.id
+
+
+def receive_cartridge_lot(
+    uow: UnitOfWork, actor: Actor, lot: NewCartridgeLot | dict[str, Any], *, clock: Clock = utc_now
+) -> int:
+    """Add a delivered lot of cartridges to the clinic's inventory."""
+    new = parse(NewCartridgeLot, lot, what="cartridge lot")
+    taken = f"lot {new.lot_number!r} is already in the inventory"
+    with Transaction(uow, actor, "inventory.receive_lot", clock) as tx:
+        if tx.records.lot_by_number(new.lot_number) is not None:
+            raise Conflict(taken, field="lot_number")
+        row = CartridgeLot(
+            manufacturer=new.manufacturer,
+            product=new.product,
+            lot_number=new.lot_number,
+            needle_count=new.needle_count,
+            expires_on=new.expires_on,
+            received_on=new.received_on or tx.today,
+            quantity_received=new.quantity_received,
+        )
+        tx.records.add(row)
+        tx.flush(taken)
+        tx.done(
+            entity=("cartridge_lot", row.id),
+            details={"lot_number": new.lot_number, "expires_on": new.expires_on.isoformat()},
+            conflict=taken,
+        )
+    return row.id
+
+
+def recall_cartridge_lot(
+    uow: UnitOfWork,
+    actor: Actor,
+    lot_number: str,
+    *,
+    reason: str,
+    clock: Clock = utc_now,
+) -> dict[str, Any]:
+    """Mark a lot recalled (it can no longer be charted) and list who received it.
+
+    The patients come from one query over the current version of every chart (an amendment that
+    corrected the lot counts). Recalling an already recalled lot lists them again.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > 2000:
+        raise UserError("give the reason for the recall (1 to 2000 characters)", field="reason")
+    with Transaction(uow, actor, "lot.recall", clock) as tx:
+        lot = tx.records.lot_by_number(lot_number.strip(), for_update=True)
+        if lot is None:
+            raise NotFound(f"no cartridge lot {lot_number!r} in this clinic", field="lot_number")
+        newly = lot.recalled_at is None
+        if newly:
+            lot.recalled_at = tx.now
+            lot.recall_reason = reason
+            lot.recalled_by = actor.staff_user_id
+        recipients = tx.records.patients_given_lot(lot.lot_number)
+        report = {
+            "lot": lot_view(lot),
+            "newly_recalled": newly,
+            "patients": [lot_recipient_view(item) for item in recipients],
+        }
+        tx.done(
+            entity=("cartridge_lot", lot.id),
+            details={
+                "lot_number": lot.lot_number,
+                "newly_recalled": newly,
+                "patients": len(recipients),
+            },
+        )
+    return report

@@ -1,0 +1,10 @@
+"""The records' storage: models, repositories, the unit of work, migrations, backups.
+
+Imports nothing from services or the command line (the dependency direction, DESIGN.md).
+"""
+
+from microneedling.store.database import Database
+from microneedling.store.files import PhotoFiles
+from microneedling.store.unit_of_work import UnitOfWork
+
+__all__ = ["Database", "PhotoFiles", "UnitOfWork"]

@@ -1,0 +1,330 @@
+"""Integration fixtures: every test runs on SQLite, and on PostgreSQL when one is reachable.
+
+PostgreSQL is the server at 127.0.0.1:5432 (override with MICRONEEDLING_TEST_POSTGRES, a libpq
+URL such as ``postgresql://postgres@127.0.0.1:5432/postgres``), reached with trust
+authentication as ``postgres`` or the current user. Each test session creates uniquely named
+databases with CREATE DATABASE and drops them at the end. Where no server answers, the
+PostgreSQL half is skipped with the reason.
+
+Schemas are always built by running the Alembic migrations. Most tests share one migrated
+database per backend and work in a clinic of their own (``world``); tests that break the audit
+chain, migrate or restore get a database of their own (``fresh_url``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from microneedling.config import settings
+from microneedling.services import (
+    appointments,
+    charts,
+    clinics,
+    consents,
+    intakes,
+    inventory,
+    patients,
+)
+from microneedling.services.access import Actor
+from microneedling.services.clock import Clock, fixed_clock
+from microneedling.store import Database, PhotoFiles, UnitOfWork
+from microneedling.store.migrate import upgrade
+
+#: "Now" in every test unless a test says otherwise: 11:00 in Amsterdam on 1 December 2026.
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 1)
+TIME_ZONE = "Europe/Amsterdam"
+
+
+def _postgres() -> tuple[str | None, str]:
+    """(admin conninfo, "") when a PostgreSQL server answers, else (None, why not)."""
+    configured = os.environ.get("MICRONEEDLING_TEST_POSTGRES")
+    candidates = (
+        [configured]
+        if configured
+        else [
+            f"postgresql://{user}@127.0.0.1:5432/postgres"
+            for user in dict.fromkeys(("postgres", getpass.getuser()))
+        ]
+    )
+    if not configured:
+        try:
+            with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+                pass
+        except OSError as error:
+            return None, f"no PostgreSQL server at 127.0.0.1:5432 ({error.strerror or error})"
+    problems = []
+    for conninfo in candidates:
+        try:
+            with psycopg.connect(conninfo, connect_timeout=3, autocommit=True) as connection:
+                connection.execute("SELECT 1")
+            return conninfo, ""
+        except psycopg.Error as error:
+            problems.append(str(error).strip().splitlines()[0])
+    return None, "PostgreSQL refused the test connection: " + "; ".join(problems)
+
+
+class SqliteDatabases:
+    name = "sqlite"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def new_url(self) -> str:
+        return f"sqlite:///{self.folder / f'{uuid.uuid4().hex[:12]}.db'}"
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresDatabases:
+    name = "postgresql"
+
+    def __init__(self, admin: str) -> None:
+        self.admin = admin
+        self.created: list[str] = []
+        self.base = psycopg.conninfo.conninfo_to_dict(admin)
+
+    def new_url(self) -> str:
+        name = f"mn_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        user = self.base.get("user") or getpass.getuser()
+        host = self.base.get("host", "127.0.0.1")
+        port = self.base.get("port", "5432")
+        return f"postgresql://{user}@{host}:{port}/{name}"
+
+    def close(self) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as connection:
+            for name in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SqliteDatabases | PostgresDatabases]:
+    """Makes databases on one backend (the whole integration suite runs once per backend)."""
+    factory: SqliteDatabases | PostgresDatabases
+    if request.param == "sqlite":
+        factory = SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    else:
+        admin, reason = _postgres()
+        if admin is None:
+            pytest.skip(f"PostgreSQL half skipped: {reason}")
+        factory = PostgresDatabases(admin)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def backend(databases: SqliteDatabases | PostgresDatabases) -> str:
+    return databases.name
+
+
+@pytest.fixture(scope="session")
+def database(databases: SqliteDatabases | PostgresDatabases) -> Iterator[Database]:
+    """One migrated database per backend, shared by the tests that keep to their own clinic."""
+    db = Database(databases.new_url())
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def fresh_url(databases: SqliteDatabases | PostgresDatabases) -> str:
+    """The URL of a new, empty database (no schema) for this test alone."""
+    return databases.new_url()
+
+
+@pytest.fixture
+def fresh_database(fresh_url: str) -> Iterator[Database]:
+    """A new database migrated to the newest schema, for this test alone."""
+    db = Database(fresh_url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def records_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Point the settings (as the CLI reads them) at a database URL and a photo folder."""
+
+    def use(url: str) -> None:
+        monkeypatch.setenv("MICRONEEDLING_DATABASE_URL", url)
+        monkeypatch.setenv("MICRONEEDLING_PHOTO_DIR", str(tmp_path / "photos"))
+        settings.cache_clear()
+
+    yield use
+    settings.cache_clear()
+
+
+# A clinic of one's own ----------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """A clinic with one member of each role (and a second clinician), and helpers."""
+
+    database: Database
+    uow: UnitOfWork
+    owner: Actor
+    clinician: Actor
+    clinician2: Actor
+    front_desk: Actor
+    clock: Clock = field(default=lambda: NOW)
+    counter: int = 0
+
+    def unique(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}-{uuid.uuid4().hex[:6]}-{self.counter}"
+
+    def patient(self, **overrides: Any) -> int:
+        details = {
+            "given_name": "Ada",
+            "family_name": "Lovelace",
+            "birth_date": "1990-05-17",
+            "sex": "female",
+            "fitzpatrick": 2,
+            **overrides,
+        }
+        return patients.register_patient(self.uow, self.front_desk, details, clock=self.clock)
+
+    def intake(self, patient_id: int, *, clock: Clock | None = None, **answers: Any) -> int:
+        data = {"zones": ["cheeks"], **answers}
+        return intakes.record_intake(
+            self.uow, self.front_desk, patient_id, data, clock=clock or self.clock
+        )
+
+    def consent(self, patient_id: int, kind: str = "treatment") -> int:
+        return consents.sign_consent(
+            self.uow,
+            self.front_desk,
+            patient_id,
+            {"kind": kind, "form_version": "3", "text": f"{kind} consent text",
+             "signed_by_name": "the patient"},
+            clock=self.clock,
+        )  # fmt: skip
+
+    def device(self) -> int:
+        return inventory.register_device(
+            self.uow,
+            self.clinician,
+            {"kind": "pen", "manufacturer": "Acme", "model": "Pen 1",
+             "serial_number": self.unique("SN")},
+            clock=self.clock,
+        )  # fmt: skip
+
+    def lot(self, *, expires_on: date = date(2027, 6, 30), number: str | None = None) -> str:
+        number = number or self.unique("LOT")
+        inventory.receive_cartridge_lot(
+            self.uow,
+            self.clinician,
+            {"manufacturer": "Acme", "product": "12-pin", "lot_number": number,
+             "expires_on": expires_on.isoformat(), "received_on": "2026-01-05",
+             "quantity_received": 100},
+            clock=self.clock,
+        )  # fmt: skip
+        return number
+
+    def appointment(self, patient_id: int, *, starts_at: datetime | None = None) -> int:
+        return appointments.book_appointment(
+            self.uow,
+            self.front_desk,
+            patient_id,
+            starts_at=starts_at or NOW - timedelta(hours=1),
+            clock=self.clock,
+        )
+
+    def entry(self, device_id: int, lot_number: str, **overrides: Any) -> dict[str, Any]:
+        return {
+            "device_id": device_id,
+            "cartridge_lot": lot_number,
+            "needle_count": 12,
+            "zones": [{"zone": "cheeks", "depth_mm": 1.0, "passes": 3}],
+            "anaesthetic": "lidocaine 4% cream, 30 minutes",
+            "products": [{"product": "HA glide", "lot_number": "HA-1", "purpose": "glide"}],
+            "clinical_endpoint": "uniform erythema",
+            "duration_minutes": 40,
+            **overrides,
+        }
+
+    def ready_session(self, **patient: Any) -> Session:
+        """A patient with everything charting needs: eligible screening today, consent, a
+        device, a valid lot and today's appointment."""
+        patient_id = self.patient(**patient)
+        self.intake(patient_id)
+        self.consent(patient_id)
+        return Session(patient_id, self.appointment(patient_id), self.device(), self.lot())
+
+    def chart(self, session: Session, actor: Actor | None = None, **overrides: Any) -> int:
+        return charts.chart_session(
+            self.uow,
+            actor or self.clinician,
+            session.appointment_id,
+            self.entry(session.device_id, session.lot_number, **overrides),
+            clock=self.clock,
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    patient_id: int
+    appointment_id: int
+    device_id: int
+    lot_number: str
+
+
+def make_world(database: Database, photo_dir: Path) -> World:
+    uow = UnitOfWork(database, PhotoFiles(photo_dir))
+    slug = f"clinic-{uuid.uuid4().hex[:10]}"
+    clock = fixed_clock(NOW - timedelta(days=400))
+    owner = clinics.create_clinic(
+        uow,
+        slug=slug,
+        name=f"Clinic {slug}",
+        time_zone=TIME_ZONE,
+        owner={"email": f"owner@{slug}.example", "display_name": "Owner", "role": "owner"},
+        clock=clock,
+    )
+
+    def member(name: str, role: str) -> Actor:
+        return clinics.add_staff_member(
+            uow,
+            owner,
+            {"email": f"{name}@{slug}.example", "display_name": name, "role": role},
+            clock=clock,
+        )
+
+    return World(
+        database=database,
+        uow=uow,
+        owner=owner,
+        clinician=member("clinician", "clinician"),
+        clinician2=member("clinician2", "clinician"),
+        front_desk=member("frontdesk", "front_desk"),
+        clock=fixed_clock(NOW),
+    )
+
+
+@pytest.fixture
+def world(database: Database, tmp_path: Path) -> World:
+    return make_world(database, tmp_path / "photos")
+
+
+@pytest.fixture
+def other_world(database: Database, tmp_path: Path) -> World:
+    """A second clinic in the same database."""
+    return make_world(database, tmp_path / "photos")

@@ -1,0 +1,242 @@
+"""Who may do what (the role matrix as a table), accounts, and clinics kept apart."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import update
+from tests.integration.conftest import World
+
+from microneedling.errors import Conflict, NotFound, PermissionDenied, UserError
+from microneedling.services import (
+    appointments,
+    audit,
+    charts,
+    clinics,
+    consents,
+    inventory,
+    patients,
+    photos,
+    plans,
+)
+from microneedling.services.access import PERMISSIONS, Actor, Role, authorize
+from microneedling.store.models import StaffUser
+
+OWNER, CLINICIAN, DESK = "owner", "clinician", "front_desk"
+
+#: The role matrix, written out: each action and the roles allowed to do it.
+EXPECTED = {
+    "clinic.configure": {OWNER},
+    "staff.add": {OWNER},
+    "patient.register": {OWNER, CLINICIAN, DESK},
+    "patient.search": {OWNER, CLINICIAN, DESK},
+    "patient.read_record": {OWNER, CLINICIAN},
+    "intake.record": {OWNER, CLINICIAN, DESK},
+    "intake.acknowledge_caution": {CLINICIAN},
+    "plan.create": {CLINICIAN},
+    "plan.update_status": {OWNER, CLINICIAN, DESK},
+    "consent.sign": {OWNER, CLINICIAN, DESK},
+    "consent.withdraw": {OWNER, CLINICIAN, DESK},
+    "appointment.book": {OWNER, CLINICIAN, DESK},
+    "appointment.update_status": {OWNER, CLINICIAN, DESK},
+    "chart.create": {CLINICIAN},
+    "chart.amend": {CLINICIAN},
+    "chart.read": {OWNER, CLINICIAN},
+    "adverse_event.record": {OWNER, CLINICIAN},
+    "adverse_event.resolve": {OWNER, CLINICIAN},
+    "outcome.record": {CLINICIAN},
+    "photo.add": {OWNER, CLINICIAN},
+    "photo.read": {OWNER, CLINICIAN},
+    "photo.select_for_marketing": {OWNER, CLINICIAN},
+    "photo.list_marketing": {OWNER, CLINICIAN},
+    "inventory.register_device": {OWNER, CLINICIAN},
+    "inventory.receive_lot": {OWNER, CLINICIAN},
+    "lot.recall": {OWNER, CLINICIAN},
+    "audit.read": {OWNER},
+}
+
+
+def test_the_role_matrix_is_the_one_written_here() -> None:
+    assert {action: {str(r) for r in roles} for action, roles in PERMISSIONS.items()} == EXPECTED
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_each_role_is_allowed_exactly_the_actions_of_the_matrix(world: World, action: str) -> None:
+    for actor in (world.owner, world.clinician, world.front_desk):
+        with world.uow:
+            if str(actor.role) in EXPECTED[action]:
+                authorize(world.uow, actor, action)
+            else:
+                with pytest.raises(PermissionDenied, match=action):
+                    authorize(world.uow, actor, action)
+
+
+def test_a_deactivated_account_can_do_nothing(world: World) -> None:
+    with world.uow:
+        world.uow.session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == world.front_desk.staff_user_id)
+            .values(active=False)
+        )
+        world.uow.commit()
+    with pytest.raises(PermissionDenied, match="not active"):
+        world.patient()
+
+
+def test_an_actor_claiming_another_role_or_clinic_is_refused(
+    world: World, other_world: World
+) -> None:
+    promoted = Actor(world.front_desk.staff_user_id, world.front_desk.clinic_id, Role.CLINICIAN)
+    with pytest.raises(PermissionDenied, match="not active"):
+        patients.register_patient(
+            world.uow, promoted, {"given_name": "A", "family_name": "B",
+                                  "birth_date": "1990-01-01", "fitzpatrick": 2},
+        )  # fmt: skip
+    elsewhere = Actor(world.owner.staff_user_id, other_world.owner.clinic_id, Role.OWNER)
+    with pytest.raises(PermissionDenied):
+        patients.find_patients(world.uow, elsewhere, "a")
+
+
+def test_signing_in_gives_the_actor_and_refuses_a_wrong_password_alike(world: World) -> None:
+    member = clinics.add_staff_member(
+        world.uow,
+        world.owner,
+        {"email": "New.Person@Example.com", "display_name": "New", "role": "clinician",
+         "password": "correct horse battery"},
+        clock=world.clock,
+    )  # fmt: skip
+    assert clinics.sign_in(world.uow, "new.person@example.com", "correct horse battery") == member
+    with pytest.raises(PermissionDenied) as wrong:
+        clinics.sign_in(world.uow, "new.person@example.com", "wrong")
+    with pytest.raises(PermissionDenied) as unknown:
+        clinics.sign_in(world.uow, "nobody@example.com", "wrong")
+    assert wrong.value.message == unknown.value.message == "wrong e-mail or password"
+    with world.uow:
+        stored = world.uow.staff.get(member.staff_user_id)
+        assert stored is not None and stored.password_hash is not None
+        assert stored.password_hash.startswith("scrypt$")
+        assert "correct horse" not in stored.password_hash
+
+
+def test_an_e_mail_has_one_account_across_clinics(world: World, other_world: World) -> None:
+    taken = {
+        "email": f"owner@{world.owner.clinic_id}.example",
+        "display_name": "X",
+        "role": "clinician",
+    }
+    clinics.add_staff_member(world.uow, world.owner, taken, clock=world.clock)
+    with pytest.raises(Conflict) as caught:
+        clinics.add_staff_member(other_world.uow, other_world.owner, taken, clock=world.clock)
+    assert caught.value.field == "email"
+
+
+def test_only_an_owner_adds_staff(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        clinics.add_staff_member(
+            world.uow, world.clinician, {"email": "x@y.example", "display_name": "X",
+                                         "role": "owner"},
+        )  # fmt: skip
+
+
+def test_a_clinic_needs_a_real_time_zone(world: World) -> None:
+    with pytest.raises(UserError) as caught:
+        clinics.create_clinic(
+            world.uow, slug="tz-test", name="TZ", time_zone="Mars/Olympus",
+            owner={"email": "tz@x.example", "display_name": "T", "role": "owner"},
+        )  # fmt: skip
+    assert caught.value.field == "time_zone"
+
+
+# Clinics kept apart --------------------------------------------------------------------------
+
+
+def same_message(error: pytest.ExceptionInfo[NotFound], real_id: int) -> str:
+    return error.value.message.replace(str(real_id), "N")
+
+
+def test_another_clinics_patient_is_exactly_like_a_missing_one(
+    world: World, other_world: World
+) -> None:
+    theirs = other_world.patient(given_name="Secret", family_name="Elsewhere")
+    missing = 9_999_999
+    for attempt in (
+        lambda pid: patients.open_patient_record(world.uow, world.clinician, pid),
+        lambda pid: world.intake(pid),
+        lambda pid: world.consent(pid),
+        lambda pid: world.appointment(pid),
+        lambda pid: plans.create_plan(world.uow, world.clinician, pid, {"treatments": []}),
+    ):
+        with pytest.raises(NotFound) as foreign:
+            attempt(theirs)
+        with pytest.raises(NotFound) as absent:
+            attempt(missing)
+        assert same_message(foreign, theirs) == same_message(absent, missing)
+        assert foreign.value.field == absent.value.field
+    assert patients.find_patients(world.uow, world.front_desk, "Secret") == []
+
+
+def test_another_clinics_session_photo_and_lot_are_out_of_reach(
+    world: World, other_world: World
+) -> None:
+    session = other_world.ready_session()
+    other_world.chart(session)
+    photo_id = photos.add_photo(
+        other_world.uow, other_world.clinician, session.patient_id,
+        _tiny_jpeg(), view="front", clock=other_world.clock,
+    )  # fmt: skip
+    mine = world.ready_session()
+    with pytest.raises(NotFound):
+        charts.read_chart(world.uow, world.clinician, session.appointment_id)
+    with pytest.raises(NotFound):
+        charts.chart_session(
+            world.uow, world.clinician, session.appointment_id,
+            world.entry(mine.device_id, mine.lot_number), clock=world.clock,
+        )  # fmt: skip
+    with pytest.raises(NotFound):
+        appointments.set_appointment_status(
+            world.uow, world.front_desk, session.appointment_id, "cancelled"
+        )
+    with pytest.raises(NotFound):
+        photos.read_photo(world.uow, world.clinician, photo_id)
+    with pytest.raises(NotFound):
+        inventory.recall_cartridge_lot(world.uow, world.owner, session.lot_number, reason="x")
+    with pytest.raises(UserError) as caught:
+        world.chart(
+            type(mine)(mine.patient_id, mine.appointment_id, session.device_id, mine.lot_number)
+        )
+    assert caught.value.field == "device_id"
+    with pytest.raises(NotFound):
+        consents.withdraw_consent(world.uow, world.front_desk, 1 + 10**9)
+
+
+def test_the_audit_log_a_clinic_reads_holds_only_its_own_entries(
+    world: World, other_world: World
+) -> None:
+    other_world.patient()
+    world.patient()
+    entries = audit.audit_entries(world.uow, world.owner, limit=1000, clock=world.clock)
+    assert entries
+    assert {entry["actor_id"] for entry in entries} <= {
+        None, world.owner.staff_user_id, world.clinician.staff_user_id,
+        world.clinician2.staff_user_id, world.front_desk.staff_user_id,
+    }  # fmt: skip
+
+
+def _tiny_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_the_owner_sets_policy_overrides_and_the_change_is_audited(world: World) -> None:
+    clinics.set_policy_overrides(world.uow, world.owner, {"reminder_days": 2}, clock=world.clock)
+    with world.uow:
+        clinic = world.uow.clinics.get(world.owner.clinic_id)
+        assert clinic is not None and clinic.policy_overrides == {"reminder_days": 2}
+    entries = audit.audit_entries(world.uow, world.owner, clock=world.clock, limit=1000)
+    assert entries[-1]["action"] == "clinic.configure"
+    assert entries[-1]["details"] == {"changed": "policy_overrides", "keys": ["reminder_days"]}
+    with pytest.raises(PermissionDenied):
+        clinics.set_policy_overrides(world.uow, world.clinician, {}, clock=world.clock)
