@@ -14,8 +14,10 @@
     │   ├── PermissionDenied        the acting user's role may not do this
     │   ├── Conflict                someone else got there first (the session is already charted,
     │   │                           the e-mail is taken, the database is busy): reload and retry
-    │   └── RuleViolation           a rule the clinic relies on refuses it (no signed consent,
-    │                               expired or recalled cartridge lot, screening not valid...)
+    │   ├── RuleViolation           a rule the clinic relies on refuses it (no signed consent,
+    │   │                           expired or recalled cartridge lot, screening not valid...)
+    │   └── SchedulingError         a calendar, booking or scheduling request that is malformed
+    │                               or cannot be met
     └── InternalError               a bug or broken invariant; never shown to users verbatim
 
 Every `UserError` carries an optional ``field`` (a dotted path such as ``medications[0].stopped_on``)
@@ -99,6 +101,10 @@ class Conflict(UserError):
 
 class RuleViolation(UserError):
     """A clinic rule refuses the action; the message says which rule and what would satisfy it."""
+
+
+class SchedulingError(UserError):
+    """A calendar, booking or scheduling request that is malformed or cannot be met."""
 
 
 class InternalError(MicroneedlingError):
