@@ -175,7 +175,7 @@ def plan(
             zones = [treatment.zone]
         else:
             raise PlanRequestError(f"unknown zone {treatment.zone!r}", field=f"{where}.zone")
-        name, protocol = protocols[treatment.concern]
+        _, protocol = protocols[treatment.concern]
         if request.setting not in protocol.settings:
             need = "a professional" if request.setting == "home" else "home use only"
             raise PlanRequestError(
@@ -193,7 +193,6 @@ def plan(
         if treatment.subtype == "icepick":
             warnings.add("icepick_limited_response")
         sources.update(dict.fromkeys(protocol.sources))
-        del name
 
     for add_on in request.add_ons:
         combination = planning.combinations.get(add_on)
