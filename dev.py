@@ -73,7 +73,7 @@ def ensure_venv() -> None:
 
 
 def start(args: list[str]) -> int:
-    return _run(BIN / "microneedling", "demo", *args, check=False)
+    return _run(BIN / "microneedling", "web", *args, check=False)
 
 
 def test(args: list[str]) -> int:

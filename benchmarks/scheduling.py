@@ -6,6 +6,11 @@
    the proposal from a prebuilt occupancy index, and end to end (index from the bookings, then the
    proposal), against building the index alone; target under 50 ms. Median of 15 runs, each on a
    fresh index (no cached day masks).
+   End to end through the database (SQLite, and PostgreSQL when one answers at 127.0.0.1:5432
+   or MICRONEEDLING_TEST_POSTGRES): the same clinic and year of bookings stored as appointments
+   with their bookings and reservations; one use case loads the calendar and the bookings the
+   series can reach, proposes, and books the 6 sessions in one transaction (appointments,
+   bookings, reservations, audit entry, commit). Median of 15 bookings, each a new patient.
 2. Clinic-wide optimisation: 2,000 pending series × 6 sessions (the protocols' interval ranges,
    preferences for weekdays, times and practitioners), 10 practitioners, 6 months (the March
    daylight-saving change, Easter and May holidays, a practitioner's two-week absence). Sessions
@@ -17,6 +22,7 @@
    more sessions in window than greedy. One run each at full size (CP-SAT takes most of a minute).
 
     .venv/bin/python benchmarks/scheduling.py [--series N] [--time-limit S] [--workers W]
+        [--skip-booking] [--skip-database] [--skip-optimiser]
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from _common import median_seconds, print_table
+from _scheduling_database import database_booking_benchmark
 from microneedling.scheduling.clinic_calendar import (
     Booking,
     ClinicCalendar,
@@ -325,6 +332,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--skip-booking", action="store_true")
+    parser.add_argument("--skip-database", action="store_true")
+    parser.add_argument("--skip-optimiser", action="store_true")
     args = parser.parse_args()
     if not args.skip_booking:
         print_table(
@@ -333,6 +342,19 @@ def main() -> None:
             ["run", "ms", "target", "result"],
             booking_benchmark(args.repeats),
         )
+    if not args.skip_database:
+        print_table(
+            "Booking one 6-session series end to end through the database: 20 practitioners, "
+            f"a year of bookings (median of {args.repeats})",
+            ["run", "ms", "target", "result"],
+            database_booking_benchmark(
+                clinic(20, 14, 14),
+                year_of_bookings(clinic(20, 14, 14), date(2026, 7, 1), 365),
+                args.repeats,
+            ),
+        )
+    if args.skip_optimiser:
+        return
     print_table(
         f"Optimiser: {args.series:,} series × 6 sessions, 10 practitioners, 6 months "
         f"(CP-SAT budget {args.time_limit:.0f} s, {args.workers} workers; one run each)",

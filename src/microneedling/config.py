@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Everything the records layer needs to know about where things live."""
+    """Where the records live, their limits, and how signing in to the API behaves."""
 
     model_config = SettingsConfigDict(env_prefix="MICRONEEDLING_", extra="ignore", frozen=True)
 
@@ -28,6 +28,24 @@ class Settings(BaseSettings):
     photo_max_pixels: int = Field(default=50_000_000, ge=1, description="Largest photo, in pixels")
     sqlite_busy_timeout_ms: int = Field(
         default=10_000, ge=0, description="How long a SQLite writer waits for another to finish"
+    )
+    token_lifetime_minutes: int = Field(
+        default=480, ge=1, le=7 * 24 * 60, description="How long a sign-in (bearer token) lasts"
+    )
+    sign_in_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one e-mail before it is locked"
+    )
+    sign_in_max_failures_per_client: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one address before it is locked"
+    )
+    sign_in_window_minutes: int = Field(
+        default=15, ge=1, description="The window in which failed sign-ins are counted"
+    )
+    sign_in_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long a locked e-mail or address waits"
+    )
+    api_max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="Largest JSON or form request body"
     )
 
 

@@ -26,36 +26,77 @@ from microneedling.store.models import StaffUser
 
 OWNER, CLINICIAN, DESK = "owner", "clinician", "front_desk"
 
-#: The role matrix, written out: each action and the roles allowed to do it.
+ALL = {OWNER, CLINICIAN, DESK}
+CLINICAL = {OWNER, CLINICIAN}
+
+#: The role matrix, written out: each action and the roles allowed to do it. Front desk: patients,
+#: contact details, intakes, appointments, consents; clinicians add clinical work; owners do
+#: everything, plus staff, the price list, policy overrides and the audit log.
 EXPECTED = {
     "clinic.configure": {OWNER},
+    "clinic.read_settings": {OWNER},
     "staff.add": {OWNER},
-    "patient.register": {OWNER, CLINICIAN, DESK},
-    "patient.search": {OWNER, CLINICIAN, DESK},
-    "patient.read_record": {OWNER, CLINICIAN},
-    "intake.record": {OWNER, CLINICIAN, DESK},
-    "intake.acknowledge_caution": {CLINICIAN},
-    "plan.create": {CLINICIAN},
-    "plan.update_status": {OWNER, CLINICIAN, DESK},
-    "consent.sign": {OWNER, CLINICIAN, DESK},
-    "consent.withdraw": {OWNER, CLINICIAN, DESK},
-    "appointment.book": {OWNER, CLINICIAN, DESK},
-    "appointment.update_status": {OWNER, CLINICIAN, DESK},
-    "chart.create": {CLINICIAN},
-    "chart.amend": {CLINICIAN},
-    "chart.read": {OWNER, CLINICIAN},
-    "adverse_event.record": {OWNER, CLINICIAN},
-    "adverse_event.resolve": {OWNER, CLINICIAN},
-    "outcome.record": {CLINICIAN},
-    "photo.add": {OWNER, CLINICIAN},
-    "photo.read": {OWNER, CLINICIAN},
-    "photo.select_for_marketing": {OWNER, CLINICIAN},
-    "photo.list_marketing": {OWNER, CLINICIAN},
-    "inventory.register_device": {OWNER, CLINICIAN},
-    "inventory.receive_lot": {OWNER, CLINICIAN},
-    "lot.recall": {OWNER, CLINICIAN},
+    "staff.read": {OWNER},
+    "staff.deactivate": {OWNER},
     "audit.read": {OWNER},
+    "audit.verify": {OWNER},
+    "calendar.configure": {OWNER},
+    "patient.register": ALL,
+    "patient.search": ALL,
+    "patient.read": ALL,
+    "patient.update_contact": ALL,
+    "intake.record": ALL,
+    "intake.read": ALL,
+    "consent.sign": ALL,
+    "consent.withdraw": ALL,
+    "consent.read": ALL,
+    "appointment.book": ALL,
+    "appointment.update_status": ALL,
+    "appointment.read": ALL,
+    "account.sign_out": ALL,
+    "calendar.read": ALL,
+    "calendar.export": ALL,
+    "series.propose": ALL,
+    "series.book": ALL,
+    "series.move": ALL,
+    "series.cancel": ALL,
+    "maintenance.list": ALL,
+    "compute.screen": ALL,
+    "compute.product_check": ALL,
+    "patient.read_record": CLINICAL,
+    "intake.acknowledge_caution": CLINICAL,
+    "plan.create": CLINICAL,
+    "plan.read": CLINICAL,
+    "plan.update_status": CLINICAL,
+    "chart.create": CLINICAL,
+    "chart.amend": CLINICAL,
+    "chart.read": CLINICAL,
+    "chart.list": CLINICAL,
+    "adverse_event.record": CLINICAL,
+    "adverse_event.resolve": CLINICAL,
+    "adverse_event.read": CLINICAL,
+    "outcome.record": CLINICAL,
+    "outcome.read": CLINICAL,
+    "photo.add": CLINICAL,
+    "photo.read": CLINICAL,
+    "photo.list": CLINICAL,
+    "photo.select_for_marketing": CLINICAL,
+    "photo.list_marketing": CLINICAL,
+    "inventory.register_device": CLINICAL,
+    "inventory.receive_lot": CLINICAL,
+    "inventory.read": CLINICAL,
+    "lot.recall": CLINICAL,
+    "compute.plan": CLINICAL,
+    "compute.score": CLINICAL,
+    "calendar.optimise": CLINICAL,
 }
+
+
+def test_an_owner_may_do_everything_and_front_desk_nothing_an_owner_alone_may() -> None:
+    assert all(OWNER in roles for roles in EXPECTED.values())
+    assert all(
+        roles == {OWNER} or DESK in roles or roles == CLINICAL for roles in EXPECTED.values()
+    )
 
 
 def test_the_role_matrix_is_the_one_written_here() -> None:
@@ -116,7 +157,7 @@ def test_signing_in_gives_the_actor_and_refuses_a_wrong_password_alike(world: Wo
     with world.uow:
         stored = world.uow.staff.get(member.staff_user_id)
         assert stored is not None and stored.password_hash is not None
-        assert stored.password_hash.startswith("scrypt$")
+        assert stored.password_hash.startswith("$argon2id$")
         assert "correct horse" not in stored.password_hash
 
 

@@ -85,10 +85,10 @@ def test_a_plans_status_moves_forward_only(world: World) -> None:
     patient_id = world.patient()
     world.intake(patient_id)
     plan_id = plans.create_plan(world.uow, world.clinician, patient_id, CHEEKS, clock=world.clock)
-    plans.set_plan_status(world.uow, world.front_desk, plan_id, "accepted", clock=world.clock)
-    plans.set_plan_status(world.uow, world.front_desk, plan_id, "completed", clock=world.clock)
+    plans.set_plan_status(world.uow, world.clinician, plan_id, "accepted", clock=world.clock)
+    plans.set_plan_status(world.uow, world.owner, plan_id, "completed", clock=world.clock)
     with pytest.raises(RuleViolation, match="a completed plan cannot become cancelled"):
-        plans.set_plan_status(world.uow, world.front_desk, plan_id, "cancelled", clock=world.clock)
+        plans.set_plan_status(world.uow, world.clinician, plan_id, "cancelled", clock=world.clock)
 
 
 def test_a_withdrawn_consent_no_longer_counts(world: World) -> None:

@@ -8,7 +8,8 @@ Every use case is written as::
 
 :class:`Transaction` checks the action against :data:`PERMISSIONS` and the acting account against
 the database (active, same clinic, same role), and ``done`` appends the one audit entry and commits.
-Leaving the block without ``done`` rolls everything back. Only ids go into log lines.
+Leaving the block without ``done`` rolls everything back. Only ids go into log lines. A use case
+that only reads passes ``reading=True`` (see :class:`Transaction`).
 """
 
 from __future__ import annotations
@@ -39,38 +40,75 @@ class Role(StrEnum):
 
 assert tuple(Role) == ROLES
 
-_ALL = frozenset(Role)
+_OWNER = frozenset({Role.OWNER})
 _CLINICAL = frozenset({Role.OWNER, Role.CLINICIAN})
+_ALL = frozenset(Role)
 
 #: The role matrix: each action (also the audit entry's ``action``) and the roles allowed it.
+#: Front desk: patients and their contact details, intakes (recording one screens it),
+#: appointments, consents. Clinicians: all of that, plus acknowledging a caution, plans, charting,
+#: adverse events, outcomes, photos, devices, lots and recalls. Owners: everything, plus staff,
+#: the price list, policy overrides and the audit log.
 PERMISSIONS: Mapping[str, frozenset[Role]] = {
-    "clinic.configure": frozenset({Role.OWNER}),
-    "staff.add": frozenset({Role.OWNER}),
+    # The clinic: owners only.
+    "clinic.configure": _OWNER,
+    "clinic.read_settings": _OWNER,
+    "staff.add": _OWNER,
+    "staff.read": _OWNER,
+    "staff.deactivate": _OWNER,
+    "audit.read": _OWNER,
+    "audit.verify": _OWNER,
+    "calendar.configure": _OWNER,
+    # Front desk's work (everyone's).
     "patient.register": _ALL,
     "patient.search": _ALL,
-    "patient.read_record": _CLINICAL,
+    "patient.read": _ALL,
+    "patient.update_contact": _ALL,
     "intake.record": _ALL,
-    "intake.acknowledge_caution": frozenset({Role.CLINICIAN}),
-    "plan.create": frozenset({Role.CLINICIAN}),
-    "plan.update_status": _ALL,
+    "intake.read": _ALL,
     "consent.sign": _ALL,
     "consent.withdraw": _ALL,
+    "consent.read": _ALL,
     "appointment.book": _ALL,
     "appointment.update_status": _ALL,
-    "chart.create": frozenset({Role.CLINICIAN}),
-    "chart.amend": frozenset({Role.CLINICIAN}),
+    "appointment.read": _ALL,
+    "account.sign_out": _ALL,
+    "calendar.read": _ALL,
+    "calendar.export": _ALL,
+    "series.propose": _ALL,
+    "series.book": _ALL,
+    "series.move": _ALL,
+    "series.cancel": _ALL,
+    "maintenance.list": _ALL,
+    "compute.screen": _ALL,
+    "compute.product_check": _ALL,
+    # Clinical work: clinicians and owners.
+    "patient.read_record": _CLINICAL,
+    "intake.acknowledge_caution": _CLINICAL,
+    "plan.create": _CLINICAL,
+    "plan.read": _CLINICAL,
+    "plan.update_status": _CLINICAL,
+    "chart.create": _CLINICAL,
+    "chart.amend": _CLINICAL,
     "chart.read": _CLINICAL,
+    "chart.list": _CLINICAL,
     "adverse_event.record": _CLINICAL,
     "adverse_event.resolve": _CLINICAL,
-    "outcome.record": frozenset({Role.CLINICIAN}),
+    "adverse_event.read": _CLINICAL,
+    "outcome.record": _CLINICAL,
+    "outcome.read": _CLINICAL,
     "photo.add": _CLINICAL,
     "photo.read": _CLINICAL,
+    "photo.list": _CLINICAL,
     "photo.select_for_marketing": _CLINICAL,
     "photo.list_marketing": _CLINICAL,
     "inventory.register_device": _CLINICAL,
     "inventory.receive_lot": _CLINICAL,
+    "inventory.read": _CLINICAL,
     "lot.recall": _CLINICAL,
-    "audit.read": frozenset({Role.OWNER}),
+    "compute.plan": _CLINICAL,
+    "compute.score": _CLINICAL,
+    "calendar.optimise": _CLINICAL,
 }
 
 _ROLE_NAMES = {Role.OWNER: "an owner", Role.CLINICIAN: "a clinician", Role.FRONT_DESK: "front desk"}
@@ -97,8 +135,8 @@ def _roles(action: str) -> frozenset[Role]:
         raise InternalError(f"no permission rule for action {action!r}") from None
 
 
-def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:
-    """Refuse unless ``actor``'s role allows ``action`` and the account is active as claimed."""
+def check_role(actor: Actor, action: str) -> None:
+    """Refuse unless ``actor``'s role allows ``action`` (the role matrix alone, no database)."""
     roles = _roles(action)
     if actor.role not in roles:
         who = " or ".join(sorted(_ROLE_NAMES[role] for role in roles))
@@ -112,6 +150,11 @@ def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:
         raise PermissionDenied(
             f"{_ROLE_NAMES[actor.role]} may not do {action!r}; it needs {who}", field="role"
         )
+
+
+def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:
+    """Refuse unless ``actor``'s role allows ``action`` and the account is active as claimed."""
+    check_role(actor, action)
     user = uow.staff.get(actor.staff_user_id)
     if (
         user is None
@@ -123,26 +166,46 @@ def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:
 
 
 class Transaction:
-    """One use case: permission check, the clinic's records, one audit entry, one commit."""
+    """One use case: permission check, the clinic's records, one audit entry, one commit.
 
-    def __init__(self, uow: UnitOfWork, actor: Actor, action: str, clock: Clock = utc_now) -> None:
+    A use case that only reads (``reading=True``) reads in a transaction that waits for no
+    writer (on SQLite, ``BEGIN DEFERRED`` rather than ``IMMEDIATE``: readers no longer queue
+    behind one another), and ``done`` then appends its audit entry in a short write transaction
+    of its own. What was read is given back only once that entry is committed, so every read
+    that is shown is audited; a read whose entry cannot be written fails as a whole.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: str,
+        clock: Clock = utc_now,
+        *,
+        reading: bool = False,
+    ) -> None:
         self.uow = uow
         self.actor = actor
         self.action = action
+        self.reading = reading
         self.now: datetime = clock()
         if self.now.tzinfo is None:
             raise InternalError("the clock must give aware datetimes")
         self._today: date | None = None
         self._audit: tuple[int | None, str | None, int | None] | None = None
+        self._work = UnitOfWork(uow.database, uow.photos, read_only=True) if reading else uow
 
     def __enter__(self) -> Transaction:
-        self.uow.__enter__()
+        self._work.__enter__()
         try:
-            authorize(self.uow, self.actor, self.action)
+            # The transaction begins here (on SQLite, waiting for the writer before it): a
+            # database still busy after the wait is a Conflict, like a lost race.
+            with translate_conflicts():
+                authorize(self._work, self.actor, self.action)
         except BaseException:
-            self.uow.__exit__(None, None, None)
+            self._work.__exit__(None, None, None)
             raise
-        self.records: ClinicRecords = self.uow.records(self.actor.clinic_id)
+        self.records: ClinicRecords = self._work.records(self.actor.clinic_id)
         return self
 
     def __exit__(
@@ -151,7 +214,7 @@ class Transaction:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.uow.__exit__(kind, error, traceback)
+        self._work.__exit__(kind, error, traceback)
         if kind is None and self._audit is not None:
             patient_id, entity_type, entity_id = self._audit
             log.info(
@@ -172,7 +235,7 @@ class Transaction:
         return self._today
 
     def flush(self, conflict: str = DEFAULT_CONFLICT) -> None:
-        self.uow.flush(conflict)
+        self._work.flush(conflict)
 
     def done(
         self,
@@ -185,10 +248,29 @@ class Transaction:
         """Append the audit entry and commit. ``details`` must not identify the patient."""
         if self._audit is not None:
             raise InternalError("a use case appends exactly one audit entry")
-        self.uow.flush(conflict)
         entity_type, entity_id = entity if entity is not None else (None, None)
+        if self.reading:
+            # The reading is over: end its transaction (what was loaded stays loaded), then
+            # append the entry in a write transaction of its own.
+            self._work.commit(conflict)
+            with self.uow:
+                self._append(self.uow, patient_id, entity_type, entity_id, details, conflict)
+        else:
+            self.uow.flush(conflict)
+            self._append(self.uow, patient_id, entity_type, entity_id, details, conflict)
+        self._audit = (patient_id, entity_type, entity_id)
+
+    def _append(
+        self,
+        uow: UnitOfWork,
+        patient_id: int | None,
+        entity_type: str | None,
+        entity_id: int | None,
+        details: Mapping[str, Any] | None,
+        conflict: str,
+    ) -> None:
         with translate_conflicts(conflict):
-            self.uow.audit.append(
+            uow.audit.append(
                 at=self.now,
                 clinic_id=self.actor.clinic_id,
                 actor_id=self.actor.staff_user_id,
@@ -199,5 +281,4 @@ class Transaction:
                 entity_id=entity_id,
                 details=details,
             )
-        self.uow.commit(conflict)
-        self._audit = (patient_id, entity_type, entity_id)
+        uow.commit(conflict)

@@ -10,8 +10,9 @@ from pydantic import Field
 from microneedling.errors import NotFound, RuleViolation, UserError
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
-from microneedling.services.inputs import Input, LongText, parse
+from microneedling.services.inputs import Day, Input, LongText, RecordId, check_day, parse
 from microneedling.services.patients import require_patient
+from microneedling.services.views import adverse_event_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import AdverseEvent, Appointment
 
@@ -33,11 +34,11 @@ AdverseEventKind = Literal[
 class NewAdverseEvent(Input):
     kind: AdverseEventKind
     severity: Literal["mild", "moderate", "severe"]
-    onset_on: date
+    onset_on: Day
     #: The session it followed.
-    appointment_id: int | None = None
+    appointment_id: RecordId | None = None
     description: LongText | None = None
-    resolved_on: date | None = None
+    resolved_on: Day | None = None
     resolution: LongText | None = Field(default=None)
 
 
@@ -93,6 +94,7 @@ def resolve_adverse_event(
     resolution: str,
     clock: Clock = utc_now,
 ) -> None:
+    check_day(resolved_on, "resolved_on")
     resolution = resolution.strip()
     if not resolution or len(resolution) > 10_000:
         raise UserError("describe the resolution (1 to 10000 characters)", field="resolution")
@@ -109,3 +111,14 @@ def resolve_adverse_event(
         row.resolved_on = resolved_on
         row.resolution = resolution
         tx.done(patient_id=row.patient_id, entity=("adverse_event", row.id))
+
+
+def list_adverse_events(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's adverse events, oldest first."""
+    with Transaction(uow, actor, "adverse_event.read", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        found = [adverse_event_view(row) for row in tx.records.of_patient(AdverseEvent, patient.id)]
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found

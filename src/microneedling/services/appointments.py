@@ -4,14 +4,20 @@ completes it). Times are stored in UTC; the clinic's time zone gives its local d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from microneedling.errors import NotFound, RuleViolation, UserError
 from microneedling.services.access import Actor, Role, Transaction
-from microneedling.services.clock import Clock, utc_now
+from microneedling.services.clock import Clock, local_day_start, local_days, utc_now
+from microneedling.services.inputs import check_day, check_id, check_moment, check_page
 from microneedling.services.patients import require_patient
+from microneedling.services.views import appointment_view, page
 from microneedling.store import UnitOfWork
-from microneedling.store.models import Appointment, StaffUser, TreatmentPlan
+from microneedling.store.models import APPOINTMENT_STATUSES, Appointment, StaffUser, TreatmentPlan
+
+#: Who may be the practitioner of a session.
+PRACTITIONER_ROLES = (Role.CLINICIAN, Role.OWNER)
 
 #: Status changes staff make by hand; ``completed`` comes from charting.
 NEXT_STATUS = {
@@ -34,9 +40,13 @@ def book_appointment(
     practitioner_id: int | None = None,
     clock: Clock = utc_now,
 ) -> int:
-    """Book a session for the patient (optionally of a plan, with a practitioner)."""
-    if starts_at.tzinfo is None or starts_at.utcoffset() is None:
-        raise UserError("give the time with its time zone", field="starts_at")
+    """Book a session for the patient (optionally of a plan, with a practitioner: a clinician,
+    or an owner who treats patients)."""
+    check_moment(starts_at, "starts_at")
+    if plan_id is not None:
+        check_id(plan_id, "plan_id")
+    if practitioner_id is not None:
+        check_id(practitioner_id, "practitioner_id")
     if not 5 <= duration_minutes <= 480:
         raise UserError("a session lasts 5 to 480 minutes", field="duration_minutes")
     with Transaction(uow, actor, "appointment.book", clock) as tx:
@@ -49,7 +59,11 @@ def book_appointment(
                 raise RuleViolation("the plan is cancelled", field="plan_id")
         if practitioner_id is not None:
             practitioner = tx.records.get(StaffUser, practitioner_id)
-            if practitioner is None or practitioner.role != Role.CLINICIAN:
+            if (
+                practitioner is None
+                or practitioner.role not in PRACTITIONER_ROLES
+                or not practitioner.active
+            ):
                 raise NotFound(
                     f"no clinician {practitioner_id} in this clinic", field="practitioner_id"
                 )
@@ -95,3 +109,62 @@ def set_appointment_status(
             entity=("appointment", row.id),
             details={"from": before, "to": status},
         )
+
+
+def list_appointments(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    from_day: date | None = None,
+    to_day: date | None = None,
+    practitioner_id: int | None = None,
+    patient_id: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    clock: Clock = utc_now,
+) -> dict[str, Any]:
+    """A page of appointments in time order: from ``from_day`` to ``to_day`` (both included,
+    the clinic's days), by practitioner, patient or status."""
+    check_page(limit, offset)
+    for value, name in ((from_day, "from"), (to_day, "to")):
+        if value is not None:
+            check_day(value, name)
+    if from_day is not None and to_day is not None and to_day < from_day:
+        raise UserError("is before `from`", field="to")
+    if status is not None and status not in APPOINTMENT_STATUSES:
+        raise UserError(
+            f"unknown status {status!r} (known: {', '.join(APPOINTMENT_STATUSES)})", field="status"
+        )
+    with Transaction(uow, actor, "appointment.read", clock, reading=True) as tx:
+        zone = tx.records.clinic().time_zone
+        start = local_day_start(from_day, zone) if from_day is not None else None
+        end = local_days(to_day, to_day, zone)[1] if to_day is not None else None
+        if patient_id is not None:
+            require_patient(tx, patient_id)
+        rows = tx.records.list_appointments(
+            start=start,
+            end=end,
+            practitioner_id=practitioner_id,
+            patient_id=patient_id,
+            statuses=(status,) if status else (),
+            limit=limit + 1,
+            offset=offset,
+        )
+        result = page(rows, appointment_view, limit=limit, offset=offset)
+        tx.done(patient_id=patient_id, details={"results": len(result["items"])})
+    return result
+
+
+def read_appointment(
+    uow: UnitOfWork, actor: Actor, appointment_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    with Transaction(uow, actor, "appointment.read", clock, reading=True) as tx:
+        row = tx.records.get(Appointment, appointment_id)
+        if row is None:
+            raise NotFound(
+                f"no appointment {appointment_id} in this clinic", field="appointment_id"
+            )
+        view = appointment_view(row)
+        tx.done(patient_id=row.patient_id, entity=("appointment", row.id))
+    return view

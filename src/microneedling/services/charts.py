@@ -25,8 +25,23 @@ from microneedling.errors import Conflict, NotFound, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, local_date, utc_now
-from microneedling.services.inputs import Code, Input, LongText, Text, parse
-from microneedling.services.views import CHART_FIELDS, chart_entry, chart_history_view
+from microneedling.services.inputs import (
+    Code,
+    Input,
+    LongText,
+    RecordId,
+    Text,
+    check_day,
+    check_page,
+    parse,
+)
+from microneedling.services.views import (
+    CHART_FIELDS,
+    chart_entry,
+    chart_history_view,
+    chart_summary_view,
+    page,
+)
 from microneedling.store import UnitOfWork
 from microneedling.store.models import (
     Appointment,
@@ -61,7 +76,7 @@ class ProductApplied(Input):
 class ChartEntry(Input):
     """What the clinician records about a session."""
 
-    device_id: int
+    device_id: RecordId
     #: The lot number printed on the cartridge packaging.
     cartridge_lot: str = Field(min_length=1, max_length=64)
     needle_count: int = Field(ge=1, le=1000)
@@ -71,7 +86,7 @@ class ChartEntry(Input):
     clinical_endpoint: Text
     duration_minutes: int = Field(ge=1, le=480)
     #: Who performed it (default: the clinician charting).
-    practitioner_id: int | None = None
+    practitioner_id: RecordId | None = None
     notes: LongText | None = None
 
 
@@ -165,7 +180,7 @@ def _practitioner(tx: Transaction, entry: ChartEntry) -> int:
     if entry.practitioner_id is None:
         return tx.actor.staff_user_id
     staff = tx.records.get(StaffUser, entry.practitioner_id)
-    if staff is None or staff.role != Role.CLINICIAN:
+    if staff is None or staff.role not in (Role.CLINICIAN, Role.OWNER):
         raise UserError(
             f"no clinician {entry.practitioner_id} in this clinic", field="practitioner_id"
         )
@@ -370,7 +385,7 @@ def read_chart(
     uow: UnitOfWork, actor: Actor, appointment_id: int, *, clock: Clock = utc_now
 ) -> dict[str, Any]:
     """A session's chart: the current version, the original, and every amendment."""
-    with Transaction(uow, actor, "chart.read", clock) as tx:
+    with Transaction(uow, actor, "chart.read", clock, reading=True) as tx:
         versions = tx.records.chart_versions(appointment_id)
         if not versions:
             raise NotFound(
@@ -379,3 +394,41 @@ def read_chart(
         view = chart_history_view(versions)
         tx.done(patient_id=versions[0].patient_id, entity=("session_chart", versions[-1].id))
     return view
+
+
+def list_sessions(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    from_day: date | None = None,
+    to_day: date | None = None,
+    practitioner_id: int | None = None,
+    lot_number: str | None = None,
+    patient_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    clock: Clock = utc_now,
+) -> dict[str, Any]:
+    """A page of charted sessions, newest first (each chart's current version): performed from
+    ``from_day`` to ``to_day`` (both included), by practitioner, cartridge lot and patient."""
+    check_page(limit, offset)
+    for value, name in ((from_day, "from"), (to_day, "to")):
+        if value is not None:
+            check_day(value, name)
+    if from_day is not None and to_day is not None and to_day < from_day:
+        raise UserError("is before `from`", field="to")
+    if lot_number is not None and not 1 <= len(lot_number) <= 64:
+        raise UserError("a lot number has 1 to 64 characters", field="lot")
+    with Transaction(uow, actor, "chart.list", clock, reading=True) as tx:
+        rows = tx.records.current_charts(
+            performed_from=from_day,
+            performed_to=to_day,
+            practitioner_id=practitioner_id,
+            lot_number=lot_number,
+            patient_id=patient_id,
+            limit=limit + 1,
+            offset=offset,
+        )
+        result = page(rows, chart_summary_view, limit=limit, offset=offset)
+        tx.done(patient_id=patient_id, details={"results": len(result["items"])})
+    return result

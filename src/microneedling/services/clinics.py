@@ -12,11 +12,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field
 
 from microneedling.clinical.pricing import parse_price_list
-from microneedling.errors import Conflict, PermissionDenied, UserError
+from microneedling.errors import Conflict, NotFound, PermissionDenied, RuleViolation, UserError
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.inputs import Email, Input, Text, parse
-from microneedling.services.passwords import hash_password, verify_password
+from microneedling.services.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_nothing,
+    verify_password,
+)
+from microneedling.services.views import staff_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import Clinic, StaffUser
 from microneedling.store.unit_of_work import translate_conflicts
@@ -137,13 +143,60 @@ def add_staff_member(
 def sign_in(uow: UnitOfWork, email: str, password: str) -> Actor:
     """The account with this e-mail and password, as an :class:`Actor` (PermissionDenied if not).
 
-    The same message for an unknown e-mail and a wrong password.
+    The same message, and the same password work, for an unknown e-mail and a wrong password. A
+    hash in an older scheme is upgraded. (The API signs in with ``sign_in.sign_in_for_token``,
+    which also counts failures and issues a token.)
     """
     with uow:
-        user = uow.staff.by_email(email)
-        if user is None or not user.active or not verify_password(password, user.password_hash):
+        user = uow.staff.by_email(email) if len(email) <= 254 else None
+        if user is None or user.password_hash is None:
+            verify_nothing(password)
             raise PermissionDenied("wrong e-mail or password")
+        if not verify_password(password, user.password_hash) or not user.active:
+            raise PermissionDenied("wrong e-mail or password")
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+            uow.commit()
         return Actor(user.id, user.clinic_id, Role(user.role))
+
+
+def list_staff(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> list[dict[str, Any]]:
+    """The clinic's staff accounts, active or not."""
+    with Transaction(uow, actor, "staff.read", clock, reading=True) as tx:
+        found = [staff_view(user) for user in tx.records.staff()]
+        tx.done(details={"results": len(found)})
+    return found
+
+
+def deactivate_staff_member(
+    uow: UnitOfWork, actor: Actor, staff_user_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """Close an account: it can no longer sign in, and its tokens stop working at once.
+
+    The records it made keep its name. An owner cannot close their own account (another owner
+    can), so a clinic always keeps an active owner.
+    """
+    with Transaction(uow, actor, "staff.deactivate", clock) as tx:
+        user = tx.records.get(StaffUser, staff_user_id, for_update=True)
+        if user is None:
+            raise NotFound(f"no staff member {staff_user_id} in this clinic", field="staff_id")
+        if user.id == actor.staff_user_id:
+            raise RuleViolation(
+                "you cannot close your own account; another owner can", field="staff_id"
+            )
+        user.active = False
+        view = staff_view(user)
+        tx.done(entity=("staff_user", user.id), details={"active": False})
+    return view
+
+
+def clinic_settings(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> dict[str, Any]:
+    """The clinic's price list (None until one is set) and policy overrides."""
+    with Transaction(uow, actor, "clinic.read_settings", clock, reading=True) as tx:
+        clinic = tx.records.clinic()
+        view = {"price_list": clinic.price_list, "policy_overrides": clinic.policy_overrides}
+        tx.done(entity=("clinic", clinic.id))
+    return view
 
 
 def set_price_list(

@@ -7,7 +7,7 @@ simulated one. A clinic's "today" is the date on its own wall clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
@@ -28,3 +28,13 @@ def fixed_clock(moment: datetime) -> Clock:
 def local_date(moment: datetime, time_zone: str) -> date:
     """The date on the clinic's wall clock at ``moment``."""
     return moment.astimezone(ZoneInfo(time_zone)).date()
+
+
+def local_day_start(day: date, time_zone: str) -> datetime:
+    """The moment (UTC) a day begins on the clinic's wall clock."""
+    return datetime.combine(day, time(0), ZoneInfo(time_zone)).astimezone(UTC)
+
+
+def local_days(first: date, last: date, time_zone: str) -> tuple[datetime, datetime]:
+    """The moments (UTC) from the start of ``first`` to the end of ``last``, clinic days."""
+    return local_day_start(first, time_zone), local_day_start(last + timedelta(days=1), time_zone)

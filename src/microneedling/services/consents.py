@@ -8,7 +8,6 @@ its forms; the record proves which one was signed.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -16,8 +15,9 @@ from pydantic import Field
 from microneedling.errors import NotFound, RuleViolation, UserError
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
-from microneedling.services.inputs import Input, Text, parse
+from microneedling.services.inputs import Input, Moment, Text, parse
 from microneedling.services.patients import require_patient
+from microneedling.services.views import consent_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import Consent
 
@@ -26,11 +26,11 @@ class SignedConsent(Input):
     kind: Literal["treatment", "marketing_photos"]
     form_version: str = Field(min_length=1, max_length=32)
     #: The text the patient was shown (hashed, not stored).
-    text: str = Field(min_length=1, max_length=200_000)
+    text: str = Field(min_length=1, max_length=100_000)
     #: Who signed, as written (the patient, or a guardian).
     signed_by_name: Text
     #: When it was signed (default: now).
-    signed_at: datetime | None = None
+    signed_at: Moment | None = None
 
 
 def sign_consent(
@@ -86,3 +86,14 @@ def withdraw_consent(
             entity=("consent", row.id),
             details={"kind": row.kind},
         )
+
+
+def list_consents(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's consents (signed, and withdrawn ones), oldest first."""
+    with Transaction(uow, actor, "consent.read", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        found = [consent_view(row) for row in tx.records.of_patient(Consent, patient.id)]
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found

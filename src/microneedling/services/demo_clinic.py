@@ -31,11 +31,12 @@ from PIL import Image
 from microneedling import demo
 from microneedling.clinical.intake import parse_intake
 from microneedling.clinical.screening import screen
-from microneedling.errors import PlanRequestError, RuleViolation
+from microneedling.errors import PlanRequestError, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.services import (
     adverse_events,
     appointments,
+    calendar_settings,
     charts,
     clinics,
     consents,
@@ -45,6 +46,7 @@ from microneedling.services import (
     patients,
     photos,
     plans,
+    scheduling,
 )
 from microneedling.services.access import Actor, Role
 from microneedling.services.clock import Clock, fixed_clock
@@ -151,6 +153,17 @@ CONSENT_TEXT = {
     "treatment": "Demo clinic — consent to microneedling treatment, version 3.",
     "marketing_photos": "Demo clinic — consent to the use of my photos in marketing, version 1.",
 }
+#: Patients' scheduling wishes (most have none).
+PREFERENCES: tuple[dict[str, Any], ...] = (
+    {},
+    {},
+    {},
+    {"weekdays": ["tuesday", "thursday"]},
+    {"times": ["08:30-12:30"]},
+    {"times": ["14:00-18:00"]},
+    {"practitioner": "clinician@demo.example"},
+    {"practitioner": "clinician2@demo.example", "weekdays": ["monday-wednesday"]},
+)
 ENDPOINTS = ("uniform erythema", "pinpoint bleeding", "erythema with pinpoint bleeding")
 AE_KINDS = (
     ("prolonged_erythema", "mild"),
@@ -288,6 +301,7 @@ class _Builder:
         ]
         self.front_desk = self.staff["frontdesk@demo.example"]
         self._inventory(start)
+        self._calendar(start)
         for index in range(patient_count):
             day = start + timedelta(days=self.rng.randrange(HISTORY_DAYS))
             moment = self.local(day, 9 + self.rng.randrange(8), 5 * self.rng.randrange(12))
@@ -379,6 +393,55 @@ class _Builder:
                     "recalled_on": None,
                 }
             )
+
+    def _calendar(self, start: date) -> None:
+        """The clinic calendar: opening hours, holidays, both clinicians' hours (and a week of
+        training for one of them, three weeks from today), two rooms, both pens."""
+        year = self.today.year
+        holidays = [
+            (date(y, 12, 24), date(y, 12, 26), "Christmas") for y in (year - 1, year, year + 1)
+        ] + [(date(y, 4, 27), date(y, 4, 27), "King's Day") for y in (year, year + 1)]
+        training = self.today + timedelta(days=21)
+        calendar_settings.configure_calendar(
+            self.uow,
+            self.owner,
+            {
+                "name": "Demo Skin Clinic",
+                "opening_hours": {"monday-friday": "08:30-18:00", "saturday": "09:00-13:00"},
+                "closures": [
+                    {"from": a.isoformat(), "to": b.isoformat(), "reason": why}
+                    for a, b, why in holidays
+                ],
+                "lengths": {"anaesthetic_minutes": 30, "turnover_minutes": 10},
+                "slot_minutes": 15,
+                "practitioners": [
+                    {
+                        "id": "clinician@demo.example",
+                        "hours": {"monday-thursday": "08:30-12:30, 13:00-17:00"},
+                    },
+                    {
+                        "id": "clinician2@demo.example",
+                        "hours": {
+                            "tuesday-friday": "10:00-13:00, 13:30-18:00",
+                            "saturday": "09:00-13:00",
+                        },
+                        "absences": [
+                            {
+                                "from": training.isoformat(),
+                                "to": (training + timedelta(days=4)).isoformat(),
+                                "reason": "training",
+                            }
+                        ],
+                    },
+                ],
+                "rooms": [
+                    {"id": "room-1", "name": "Treatment room 1"},
+                    {"id": "room-2", "name": "Treatment room 2"},
+                ],
+                "devices": [{"id": "MP-1001", "rooms": ["room-1"]}, {"id": "MP-1002"}],
+            },
+            clock=self.clock(self.local(start - timedelta(days=3), 9, 30)),
+        )
 
     def receive(self, now: datetime, number: str, received: date, expires: date) -> None:
         inventory.receive_cartridge_lot(
@@ -608,13 +671,10 @@ class _Builder:
                     consent_at + timedelta(days=rng.randrange(20, 120)),
                     lambda t: self.withdraw(t, patient, "marketing_photos"),
                 )
-        sessions: dict[str, list[dict[str, Any]]] = {}
-        for series in computed["series"]:
-            for session_day in series["dates"]:
-                sessions.setdefault(session_day, []).extend(series["zones"])
+        preferences = rng.choice(PREFERENCES)
         self.at(
             consent_at + timedelta(minutes=5),
-            lambda t: self.book_series(t, patient, rng, sorted(sessions.items())),
+            lambda t: self.book_series(t, patient, rng, computed, preferences),
         )
 
     def consent(self, now: datetime, patient: _Patient, kind: str) -> None:
@@ -635,7 +695,7 @@ class _Builder:
     def plan_status(self, now: datetime, patient: _Patient, status: str) -> None:
         assert patient.plan_id is not None
         plans.set_plan_status(
-            self.uow, self.front_desk, patient.plan_id, status, clock=self.clock(now)
+            self.uow, self.clinicians[0], patient.plan_id, status, clock=self.clock(now)
         )
         self.counts[f"plans {status}"] += 1
 
@@ -650,32 +710,41 @@ class _Builder:
         now: datetime,
         patient: _Patient,
         rng: random.Random,
-        sessions: list[tuple[str, list[dict[str, Any]]]],
+        computed: dict[str, Any],
+        preferences: dict[str, Any],
     ) -> None:
-        slot = rng.randrange(8)
-        for number, (day_text, zones) in enumerate(sessions):
-            day = date.fromisoformat(day_text)
-            starts = self.local(day, 9 + slot, 30 if number % 2 else 0)
-            appointment = appointments.book_appointment(
+        """Front desk books the plan's series as the clinic calendar proposes them."""
+        assert patient.plan_id is not None
+        try:
+            booked = scheduling.book_plan(
                 self.uow,
                 self.front_desk,
-                patient.id,
-                starts_at=starts,
-                duration_minutes=60,
-                plan_id=patient.plan_id,
-                practitioner_id=rng.choice(self.clinicians).staff_user_id,
-                clock=self.clock(now + timedelta(seconds=number)),
+                patient.plan_id,
+                preferences=preferences,
+                clock=self.clock(now),
             )
+        except UserError:
+            self.counts["series not booked"] += 1
+            return
+        zones = {index: entry["zones"] for index, entry in enumerate(computed["series"])}
+        sessions = [
+            (datetime.fromisoformat(item["start_utc"].replace("Z", "+00:00")), item, series)
+            for series in booked["series"]
+            for item in series["sessions"]
+        ]
+        last = max(starts for starts, _, _ in sessions)
+        self.counts["series booked"] += len(booked["series"])
+        for starts, item, series in sessions:
             self.counts["appointments"] += 1
-            last = number == len(sessions) - 1
+            self.counts["sessions flagged outside their window"] += bool(item["reasons"])
             arrive = partial(
                 self.arrive,
                 patient=patient,
                 rng=rng,
-                appointment=appointment,
-                zones=zones,
+                appointment=item["appointment_id"],
+                zones=zones[series["series_index"]],
                 starts=starts,
-                last=last,
+                last=starts == last,
             )
             self.at(starts - timedelta(minutes=20), arrive)
 

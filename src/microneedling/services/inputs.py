@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from microneedling.errors import UserError
 from microneedling.knowledge.yamlsource import format_path
@@ -43,6 +51,68 @@ Email = Annotated[
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_phone)
 ]
+
+
+#: The largest id a record can have (the databases' 32-bit integer keys).
+MAX_ID = 2**31 - 1
+#: A record's id as given by a person or another system: positive, and fits the database.
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: Days and moments outside these years are typing mistakes (and out of range for date sums).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+#: Largest page of a list.
+MAX_PAGE = 200
+#: Furthest a list can be paged.
+MAX_OFFSET = 1_000_000
+
+
+def check_day(day: date, field: str) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise UserError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}", field=field)
+    return day
+
+
+def check_moment(moment: datetime, field: str) -> datetime:
+    """A moment with its time zone, in a plausible year."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise UserError("give the time with its time zone", field=field)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise UserError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}", field=field)
+    return moment
+
+
+def check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise UserError(f"expected 1 to {MAX_PAGE}", field="limit")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise UserError(f"expected 0 to {MAX_OFFSET:,}", field="offset")
+
+
+def check_id(value: int, field: str) -> int:
+    if not 1 <= value <= MAX_ID:
+        raise UserError(f"expected an id from 1 to {MAX_ID}", field=field)
+    return value
+
+
+def plausible_day(value: date) -> date:
+    """A validator: the day's year is plausible."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+def plausible_moment(value: datetime) -> datetime:
+    """A validator: the moment has its time zone and a plausible year."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("give the time with its time zone")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+#: A day in a plausible year.
+Day = Annotated[date, AfterValidator(plausible_day)]
+#: A moment with its time zone, in a plausible year.
+Moment = Annotated[datetime, AfterValidator(plausible_moment)]
 
 
 class Input(BaseModel):

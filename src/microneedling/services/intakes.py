@@ -14,7 +14,9 @@ from microneedling.errors import IntakeError, NotFound, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
+from microneedling.services.inputs import FIRST_YEAR
 from microneedling.services.patients import require_patient
+from microneedling.services.views import intake_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import Intake, Patient
 
@@ -62,6 +64,8 @@ def record_intake(
         patient = require_patient(tx, patient_id)
         data = _with_patient(answers, patient, tx.today)
         intake = parse_intake(data)
+        if intake.on.year < FIRST_YEAR:
+            raise IntakeError(f"expected a year from {FIRST_YEAR}", field="on")
         if intake.on > tx.today:
             raise IntakeError(f"is after today ({tx.today.isoformat()})", field="on")
         result = screen(intake, kb)
@@ -114,3 +118,41 @@ def acknowledge_caution(
         intake.acknowledged_at = tx.now
         intake.acknowledgement_note = note
         tx.done(patient_id=intake.patient_id, entity=("intake", intake.id))
+
+
+def list_intakes(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's intakes with their screening results, oldest first."""
+    with Transaction(uow, actor, "intake.read", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        found = [intake_view(row) for row in tx.records.of_patient(Intake, patient.id)]
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found
+
+
+def read_intake(
+    uow: UnitOfWork, actor: Actor, intake_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """One intake as submitted, with its screening result."""
+    with Transaction(uow, actor, "intake.read", clock, reading=True) as tx:
+        row = tx.records.get(Intake, intake_id)
+        if row is None:
+            raise NotFound(f"no intake {intake_id} in this clinic", field="intake_id")
+        view = intake_view(row)
+        tx.done(patient_id=row.patient_id, entity=("intake", row.id))
+    return view
+
+
+def latest_screening(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """The patient's latest intake (latest assessment date), whose screening result counts."""
+    with Transaction(uow, actor, "intake.read", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        row = tx.records.latest_intake(patient.id)
+        if row is None:
+            raise NotFound("this patient has not been screened yet", field="patient_id")
+        view = intake_view(row)
+        tx.done(patient_id=patient.id, entity=("intake", row.id))
+    return view

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field
@@ -10,8 +9,8 @@ from pydantic import Field
 from microneedling.errors import Conflict, NotFound, UserError
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
-from microneedling.services.inputs import Input, parse
-from microneedling.services.views import lot_recipient_view, lot_view
+from microneedling.services.inputs import Day, Input, parse
+from microneedling.services.views import device_view, lot_recipient_view, lot_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import CartridgeLot, Device
 
@@ -30,8 +29,8 @@ class NewCartridgeLot(Input):
     product: str = Short
     lot_number: str = Field(min_length=1, max_length=64)
     needle_count: int | None = Field(default=None, ge=1, le=1000)
-    expires_on: date
-    received_on: date | None = None
+    expires_on: Day
+    received_on: Day | None = None
     quantity_received: int = Field(ge=0, le=1_000_000)
 
 
@@ -123,3 +122,21 @@ def recall_cartridge_lot(
             },
         )
     return report
+
+
+def list_devices(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> list[dict[str, Any]]:
+    with Transaction(uow, actor, "inventory.read", clock, reading=True) as tx:
+        found = [device_view(row) for row in tx.records.devices()]
+        tx.done(details={"listed": "devices", "results": len(found)})
+    return found
+
+
+def list_lots(
+    uow: UnitOfWork, actor: Actor, *, recalled: bool | None = None, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The clinic's cartridge lots, soonest expiry first (optionally only recalled ones, or
+    only lots not recalled)."""
+    with Transaction(uow, actor, "inventory.read", clock, reading=True) as tx:
+        found = [lot_view(row) for row in tx.records.lots(recalled=recalled)]
+        tx.done(details={"listed": "lots", "results": len(found)})
+    return found

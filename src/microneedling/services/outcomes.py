@@ -11,7 +11,9 @@ from microneedling.errors import NotFound, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
+from microneedling.services.inputs import check_day, check_id
 from microneedling.services.patients import require_patient
+from microneedling.services.views import outcome_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import OutcomeAssessment, TreatmentPlan
 
@@ -29,6 +31,10 @@ def record_outcome(
     clock: Clock = utc_now,
 ) -> int:
     """Score an assessment (A.5) and store inputs, score and band; the actor is the rater."""
+    if assessed_on is not None:
+        check_day(assessed_on, "assessed_on")
+    if plan_id is not None:
+        check_id(plan_id, "plan_id")
     kb = kb or shipped_knowledge_base()
     result = score(scale, inputs, kb)
     total = result.score
@@ -64,3 +70,17 @@ def record_outcome(
             details={"scale": result.scale},
         )
     return row.id
+
+
+def list_outcomes(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's outcome assessments, oldest first."""
+    with Transaction(uow, actor, "outcome.read", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        rows = tx.records.of_patient(
+            OutcomeAssessment, patient.id, OutcomeAssessment.assessed_on, OutcomeAssessment.id
+        )
+        found = [outcome_view(row) for row in rows]
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found

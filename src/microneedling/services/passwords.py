@@ -1,10 +1,13 @@
-"""Password hashing behind a small interface: ``hash_password`` and ``verify_password``.
+"""Password hashing behind a small interface: ``hash_password``, ``verify_password``,
+``needs_rehash`` and ``verify_nothing``.
 
-Stored as ``scrypt$<log2 n>$<r>$<p>$<salt b64>$<hash b64>`` with the standard library's
-:func:`hashlib.scrypt`. DESIGN.md asks for Argon2; once ``argon2-cffi`` is a dependency, this module
-is the only place to change: new hashes in Argon2's format, and ``verify_password`` still reading
-``scrypt$`` hashes so no one has to reset a password (``needs_rehash`` tells when to upgrade one at
-the next sign-in).
+New hashes are Argon2id (``argon2-cffi``), with OWASP's minimum parameters (19 MiB, 2 passes, one
+lane: about 20-40 ms and 19 MiB per sign-in, so a burst of sign-ins cannot exhaust memory). Hashes
+made before Argon2 (``scrypt$<log2 n>$<r>$<p>$<salt b64>$<hash b64>``) still verify, and
+``needs_rehash`` says they should be replaced: signing in upgrades them.
+
+``verify_nothing`` costs what a real verification costs; sign-in calls it for an unknown e-mail so
+that the time taken does not tell whether an account exists.
 """
 
 from __future__ import annotations
@@ -13,15 +16,70 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
-SCHEME = "scrypt"
-#: Cost parameters: n = 2**15, r = 8, p = 1 (about 32 MiB and ~50 ms per hash).
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MAX_PASSWORD_CHARS = 1024
+
+#: Argon2id, OWASP's minimum recommended parameters.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+#: The legacy scheme: n = 2**15, r = 8, p = 1.
+SCRYPT = "scrypt"
 LOG2_N = 15
 BLOCK_SIZE = 8
 PARALLELISM = 1
 SALT_BYTES = 16
 HASH_BYTES = 32
-MAX_PASSWORD_CHARS = 1024
+
+
+def hash_password(password: str, *, log2_n: int | None = None) -> str:
+    """A salted Argon2id hash of ``password`` to store.
+
+    ``log2_n`` makes a legacy scrypt hash instead (only to exercise the upgrade path).
+    """
+    if not password or len(password) > MAX_PASSWORD_CHARS:
+        raise ValueError(f"a password has 1 to {MAX_PASSWORD_CHARS} characters")
+    if log2_n is not None:
+        return _scrypt_hash(password, log2_n)
+    return HASHER.hash(password)
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches the stored hash (False for no hash or an unknown format)."""
+    if not stored or not password or len(password) > MAX_PASSWORD_CHARS:
+        return False
+    if stored.startswith("$argon2"):
+        try:
+            return HASHER.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+    return _scrypt_verify(password, stored)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash uses another scheme or weaker parameters than today's."""
+    if not stored.startswith("$argon2"):
+        return True
+    try:
+        return HASHER.check_needs_rehash(stored)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+@cache
+def _dummy_hash() -> str:
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
+def verify_nothing(password: str) -> None:
+    """Spend the time a verification takes, for an account that does not exist."""
+    verify_password(password or "-", _dummy_hash())
+
+
+# The legacy scheme --------------------------------------------------------------------------
 
 
 def _b64(data: bytes) -> str:
@@ -44,30 +102,18 @@ def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
     )
 
 
-def hash_password(password: str, *, log2_n: int = LOG2_N) -> str:
-    """A salted hash of ``password`` to store."""
-    if not password or len(password) > MAX_PASSWORD_CHARS:
-        raise ValueError(f"a password has 1 to {MAX_PASSWORD_CHARS} characters")
+def _scrypt_hash(password: str, log2_n: int) -> str:
     salt = secrets.token_bytes(SALT_BYTES)
     digest = _scrypt(password, salt, log2_n, BLOCK_SIZE, PARALLELISM)
-    return f"{SCHEME}${log2_n}${BLOCK_SIZE}${PARALLELISM}${_b64(salt)}${_b64(digest)}"
+    return f"{SCRYPT}${log2_n}${BLOCK_SIZE}${PARALLELISM}${_b64(salt)}${_b64(digest)}"
 
 
-def verify_password(password: str, stored: str | None) -> bool:
-    """Whether ``password`` matches the stored hash (False for no hash or an unknown format)."""
-    if not stored or not password or len(password) > MAX_PASSWORD_CHARS:
-        return False
+def _scrypt_verify(password: str, stored: str) -> bool:
     try:
         scheme, log2_n, r, p, salt, digest = stored.split("$")
-        if scheme != SCHEME or not 10 <= int(log2_n) <= 20:
+        if scheme != SCRYPT or not 10 <= int(log2_n) <= 20 or int(r) > 32 or int(p) > 4:
             return False
         actual = _scrypt(password, _unb64(salt), int(log2_n), int(r), int(p))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, _unb64(digest))
-
-
-def needs_rehash(stored: str) -> bool:
-    """Whether a stored hash uses weaker parameters (or another scheme) than today's."""
-    parts = stored.split("$")
-    return len(parts) != 6 or parts[0] != SCHEME or int(parts[1]) < LOG2_N

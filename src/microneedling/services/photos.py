@@ -11,6 +11,7 @@ from microneedling.errors import InternalError, NotFound, RuleViolation, UserErr
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.images import clean_image
+from microneedling.services.inputs import check_id, check_moment
 from microneedling.services.patients import require_patient
 from microneedling.services.views import photo_view
 from microneedling.store import UnitOfWork
@@ -37,8 +38,10 @@ def add_photo(
     """
     if view not in PHOTO_VIEWS:
         raise UserError(f"unknown view {view!r} (known: {', '.join(PHOTO_VIEWS)})", field="view")
-    if taken_at is not None and taken_at.tzinfo is None:
-        raise UserError("give the time with its time zone", field="taken_at")
+    if taken_at is not None:
+        check_moment(taken_at, "taken_at")
+    if appointment_id is not None:
+        check_id(appointment_id, "appointment_id")
     if zone is not None and not 1 <= len(zone) <= 40:
         raise UserError("a zone name has 1 to 40 characters", field="zone")
     if uow.photos is None:
@@ -93,13 +96,38 @@ def read_photo(
     """The stored photo's media type and bytes (reading it is audited)."""
     if uow.photos is None:
         raise InternalError("this unit of work has no photo folder")
-    with Transaction(uow, actor, "photo.read", clock) as tx:
+    with Transaction(uow, actor, "photo.read", clock, reading=True) as tx:
         row = tx.records.get(Photo, photo_id)
         if row is None:
             raise NotFound(f"no photo {photo_id} in this clinic", field="photo_id")
         data = uow.photos.read(row.stored_path)
-        tx.done(patient_id=row.patient_id, entity=("photo", row.id))
+        tx.done(patient_id=row.patient_id, entity=("photo", row.id), details={"part": "file"})
     return row.media_type, data
+
+
+def describe_photo(
+    uow: UnitOfWork, actor: Actor, photo_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """A photo's details (view, zone, when, size, hashes), without the image."""
+    with Transaction(uow, actor, "photo.read", clock, reading=True) as tx:
+        row = tx.records.get(Photo, photo_id)
+        if row is None:
+            raise NotFound(f"no photo {photo_id} in this clinic", field="photo_id")
+        view = photo_view(row)
+        tx.done(patient_id=row.patient_id, entity=("photo", row.id), details={"part": "details"})
+    return view
+
+
+def list_photos(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The details of the patient's photos, in the order they were taken."""
+    with Transaction(uow, actor, "photo.list", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        rows = tx.records.of_patient(Photo, patient.id, Photo.taken_at, Photo.id)
+        found = [photo_view(row) for row in rows]
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found
 
 
 def select_photo_for_marketing(
@@ -124,7 +152,7 @@ def marketing_photos(
     uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now
 ) -> list[dict[str, Any]]:
     """Photos that may be used for marketing now: chosen, and the consent still stands."""
-    with Transaction(uow, actor, "photo.list_marketing", clock) as tx:
+    with Transaction(uow, actor, "photo.list_marketing", clock, reading=True) as tx:
         found = [photo_view(photo) for photo in tx.records.marketing_photos()]
         tx.done(details={"results": len(found)})
     return found

@@ -12,6 +12,7 @@ from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.patients import require_patient
+from microneedling.services.views import plan_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import PLAN_STATUSES, TreatmentPlan
 
@@ -103,7 +104,9 @@ def set_plan_status(
 ) -> None:
     """proposed → accepted → completed; proposed or accepted → cancelled."""
     if status not in PLAN_STATUSES:
-        raise UserError(f"unknown status {status!r} (known: {', '.join(PLAN_STATUSES)})")
+        raise UserError(
+            f"unknown status {status!r} (known: {', '.join(PLAN_STATUSES)})", field="status"
+        )
     with Transaction(uow, actor, "plan.update_status", clock) as tx:
         row = tx.records.get(TreatmentPlan, plan_id, for_update=True)
         if row is None:
@@ -116,3 +119,26 @@ def set_plan_status(
             entity=("treatment_plan", row.id),
             details={"from": before, "to": status},
         )
+
+
+def list_plans(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's plans, oldest first."""
+    with Transaction(uow, actor, "plan.read", clock, reading=True) as tx:
+        patient = require_patient(tx, patient_id)
+        found = [plan_view(row) for row in tx.records.of_patient(TreatmentPlan, patient.id)]
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found
+
+
+def read_plan(
+    uow: UnitOfWork, actor: Actor, plan_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    with Transaction(uow, actor, "plan.read", clock, reading=True) as tx:
+        row = tx.records.get(TreatmentPlan, plan_id)
+        if row is None:
+            raise NotFound(f"no plan {plan_id} in this clinic", field="plan_id")
+        view = plan_view(row)
+        tx.done(patient_id=row.patient_id, entity=("treatment_plan", row.id))
+    return view

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 from microneedling.store.models import (
     AdverseEvent,
@@ -18,9 +18,12 @@ from microneedling.store.models import (
     Patient,
     Photo,
     SessionChart,
+    StaffUser,
     TreatmentPlan,
 )
 from microneedling.store.repositories import LotRecipient
+
+RowT = TypeVar("RowT")
 
 
 def _day(value: date | None) -> str | None:
@@ -29,6 +32,29 @@ def _day(value: date | None) -> str | None:
 
 def _moment(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def page(
+    rows: Sequence[RowT], view: Callable[[RowT], dict[str, Any]], *, limit: int, offset: int
+) -> dict[str, Any]:
+    """One page of a list, from ``limit + 1`` rows (the extra one says there is a next page)."""
+    return {
+        "items": [view(row) for row in rows[:limit]],
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if len(rows) > limit else None,
+    }
+
+
+def staff_view(user: StaffUser) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "active": user.active,
+        "created_at": _moment(user.created_at),
+    }
 
 
 def patient_view(patient: Patient) -> dict[str, Any]:
@@ -48,6 +74,7 @@ def patient_view(patient: Patient) -> dict[str, Any]:
 def intake_view(intake: Intake) -> dict[str, Any]:
     return {
         "id": intake.id,
+        "patient_id": intake.patient_id,
         "assessed_on": _day(intake.assessed_on),
         "recorded_at": _moment(intake.recorded_at),
         "recorded_by": intake.recorded_by,
@@ -72,6 +99,7 @@ def intake_view(intake: Intake) -> dict[str, Any]:
 def consent_view(consent: Consent) -> dict[str, Any]:
     return {
         "id": consent.id,
+        "patient_id": consent.patient_id,
         "kind": consent.kind,
         "form_version": consent.form_version,
         "text_sha256": consent.text_sha256,
@@ -85,6 +113,7 @@ def consent_view(consent: Consent) -> dict[str, Any]:
 def plan_view(plan: TreatmentPlan) -> dict[str, Any]:
     return {
         "id": plan.id,
+        "patient_id": plan.patient_id,
         "intake_id": plan.intake_id,
         "status": plan.status,
         "created_at": _moment(plan.created_at),
@@ -97,6 +126,7 @@ def plan_view(plan: TreatmentPlan) -> dict[str, Any]:
 def appointment_view(appointment: Appointment) -> dict[str, Any]:
     return {
         "id": appointment.id,
+        "patient_id": appointment.patient_id,
         "plan_id": appointment.plan_id,
         "practitioner_id": appointment.practitioner_id,
         "starts_at": _moment(appointment.starts_at),
@@ -183,6 +213,23 @@ def chart_version_view(chart: SessionChart) -> dict[str, Any]:
     }
 
 
+def chart_summary_view(chart: SessionChart) -> dict[str, Any]:
+    """One charted session in a list (the current version of its chart)."""
+    return {
+        "id": chart.id,
+        "appointment_id": chart.appointment_id,
+        "patient_id": chart.patient_id,
+        "version": chart.version,
+        "performed_on": _day(chart.performed_on),
+        "practitioner_id": chart.practitioner_id,
+        "device_id": chart.device_id,
+        "cartridge_lot": chart.cartridge_lot.lot_number,
+        "needle_count": chart.needle_count,
+        "signed_by": chart.signed_by,
+        "signed_at": _moment(chart.signed_at),
+    }
+
+
 def chart_history_view(versions: Sequence[SessionChart]) -> dict[str, Any]:
     """A session's chart: the current version, the original, and each amendment's changes."""
     history = []
@@ -212,6 +259,7 @@ def chart_history_view(versions: Sequence[SessionChart]) -> dict[str, Any]:
 def adverse_event_view(event: AdverseEvent) -> dict[str, Any]:
     return {
         "id": event.id,
+        "patient_id": event.patient_id,
         "appointment_id": event.appointment_id,
         "kind": event.kind,
         "severity": event.severity,
@@ -227,6 +275,7 @@ def adverse_event_view(event: AdverseEvent) -> dict[str, Any]:
 def outcome_view(outcome: OutcomeAssessment) -> dict[str, Any]:
     return {
         "id": outcome.id,
+        "patient_id": outcome.patient_id,
         "plan_id": outcome.plan_id,
         "scale": outcome.scale,
         "scale_version": outcome.scale_version,
@@ -241,6 +290,7 @@ def outcome_view(outcome: OutcomeAssessment) -> dict[str, Any]:
 def photo_view(photo: Photo) -> dict[str, Any]:
     return {
         "id": photo.id,
+        "patient_id": photo.patient_id,
         "appointment_id": photo.appointment_id,
         "view": photo.view,
         "zone": photo.zone,

@@ -116,6 +116,10 @@ class Database:
         self.sessions: sessionmaker[Session] = sessionmaker(
             self.engine, expire_on_commit=False, autoflush=True
         )
+        #: Sessions that read without waiting for writers (SQLite: ``BEGIN DEFERRED``).
+        self.read_sessions: sessionmaker[Session] = sessionmaker(
+            self.reader(), expire_on_commit=False, autoflush=True
+        )
 
     @property
     def backend(self) -> str:

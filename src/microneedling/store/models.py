@@ -156,10 +156,41 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str]
     role: Mapped[str] = mapped_column(String(20))
-    #: ``scrypt$...`` (see services/passwords.py); NULL until a password is set.
+    #: Argon2id, or a legacy ``scrypt$...`` (services/passwords.py); NULL until a password is set.
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+
+
+class AccessToken(Base):
+    """A sign-in to the API: the SHA-256 of an opaque bearer token, never the token itself."""
+
+    __tablename__ = "access_token"
+    __table_args__ = (Index(None, "staff_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = _staff_fk()
+    clinic_id: Mapped[int] = _clinic_fk()
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted to lock an e-mail or a client address out for a while.
+
+    The e-mail is kept as its SHA-256 (it may be anyone's, or garbage); rows older than the
+    counting window are removed as new ones come in, and a successful sign-in clears its e-mail's.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index(None, "email_sha256", "at"), Index(None, "client", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    email_sha256: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
 
 
 class Patient(Base):

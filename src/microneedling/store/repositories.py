@@ -6,23 +6,27 @@ exactly as for a missing one, and ``add`` stamps the clinic on new rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from microneedling.store.models import (
+    AccessToken,
     Appointment,
     Base,
     CartridgeLot,
     Clinic,
     Consent,
+    Device,
     Intake,
     Patient,
     Photo,
     SessionChart,
+    SignInFailure,
     StaffUser,
 )
 
@@ -61,6 +65,55 @@ class StaffAccounts:
 
     def add(self, user: StaffUser) -> None:
         self._session.add(user)
+
+
+class AccessTokens:
+    """Sign-ins to the API, found by the SHA-256 of their token."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, token: AccessToken) -> None:
+        self._session.add(token)
+
+    def by_hash(self, token_sha256: str) -> tuple[AccessToken, StaffUser] | None:
+        """The token and its account, in one query."""
+        row = self._session.execute(
+            select(AccessToken, StaffUser)
+            .join(StaffUser, StaffUser.id == AccessToken.staff_user_id)
+            .where(AccessToken.token_sha256 == token_sha256)
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+
+class SignInFailures:
+    """Failed sign-ins, counted per e-mail (as its SHA-256) and per client address."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, failure: SignInFailure) -> None:
+        self._session.add(failure)
+
+    def recent(
+        self, since: datetime, *, email_sha256: str | None = None, client: str | None = None
+    ) -> list[datetime]:
+        """When the failures since ``since`` happened (for one e-mail or one client), oldest first."""
+        query = select(SignInFailure.at).where(SignInFailure.at >= since)
+        if email_sha256 is not None:
+            query = query.where(SignInFailure.email_sha256 == email_sha256)
+        if client is not None:
+            query = query.where(SignInFailure.client == client)
+        return list(self._session.execute(query.order_by(SignInFailure.at)).scalars())
+
+    def forget(self, *, email_sha256: str | None = None, before: datetime | None = None) -> None:
+        """Remove one e-mail's failures (a successful sign-in), or every one older than ``before``."""
+        query = delete(SignInFailure)
+        if email_sha256 is not None:
+            query = query.where(SignInFailure.email_sha256 == email_sha256)
+        if before is not None:
+            query = query.where(SignInFailure.at < before)
+        self._session.execute(query)
 
 
 @dataclass(frozen=True)
@@ -112,22 +165,122 @@ class ClinicRecords:
     def staff_member(self, staff_user_id: int) -> StaffUser | None:
         return self.get(StaffUser, staff_user_id)
 
+    def staff(self) -> list[StaffUser]:
+        return list(
+            self._session.execute(
+                select(StaffUser)
+                .where(StaffUser.clinic_id == self.clinic_id)
+                .order_by(StaffUser.id)
+            ).scalars()
+        )
+
+    def active_owners(self) -> int:
+        return self._session.execute(
+            select(func.count()).where(
+                StaffUser.clinic_id == self.clinic_id,
+                StaffUser.role == "owner",
+                StaffUser.active.is_(True),
+            )
+        ).scalar_one()
+
+    def of_patient(self, model: type[RowT], patient_id: int, *order_by: Any) -> list[RowT]:
+        """Every row of ``model`` about one patient (intakes, consents, plans...)."""
+        query = select(model).where(
+            model.clinic_id == self.clinic_id,  # type: ignore[attr-defined]
+            model.patient_id == patient_id,  # type: ignore[attr-defined]
+        )
+        return list(
+            self._session.execute(query.order_by(*(order_by or (model.id,)))).scalars()  # type: ignore[attr-defined]
+        )
+
+    def devices(self) -> list[Device]:
+        return list(
+            self._session.execute(
+                select(Device).where(Device.clinic_id == self.clinic_id).order_by(Device.id)
+            ).scalars()
+        )
+
+    def lots(self, *, recalled: bool | None = None) -> list[CartridgeLot]:
+        query = select(CartridgeLot).where(CartridgeLot.clinic_id == self.clinic_id)
+        if recalled is not None:
+            query = query.where(
+                CartridgeLot.recalled_at.is_not(None)
+                if recalled
+                else CartridgeLot.recalled_at.is_(None)
+            )
+        return list(
+            self._session.execute(
+                query.order_by(CartridgeLot.expires_on, CartridgeLot.id)
+            ).scalars()
+        )
+
     # Patients --------------------------------------------------------------------------------
 
     def find_patients(self, text: str, *, limit: int = 50) -> list[Patient]:
         """Patients whose family or given name starts with ``text`` (case-insensitive)."""
-        pattern = text.strip().lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        pattern = _prefix(text)
         query = (
             select(Patient)
             .where(
                 Patient.clinic_id == self.clinic_id,
                 or_(
-                    func.lower(Patient.family_name).like(pattern),
-                    func.lower(Patient.given_name).like(pattern),
+                    func.lower(Patient.family_name).like(pattern, escape="\\"),
+                    func.lower(Patient.given_name).like(pattern, escape="\\"),
                 ),
             )
             .order_by(Patient.family_name, Patient.given_name, Patient.id)
             .limit(limit)
+        )
+        return list(self._session.execute(query).scalars())
+
+    def list_patients(
+        self,
+        *,
+        text: str | None = None,
+        birth_date: date | None = None,
+        upcoming_from: datetime | None = None,
+        has_upcoming: bool | None = None,
+        session_between: tuple[datetime, datetime] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Patient]:
+        """Patients by name (start of the given or family name), birth date, and sessions to
+        come: ``has_upcoming`` (a scheduled or checked-in session from ``upcoming_from`` on) or
+        ``session_between`` (one starting in that interval). Ordered by name."""
+        conditions: list[ColumnElement[bool]] = [Patient.clinic_id == self.clinic_id]
+        if text:
+            pattern = _prefix(text)
+            conditions.append(
+                or_(
+                    func.lower(Patient.family_name).like(pattern, escape="\\"),
+                    func.lower(Patient.given_name).like(pattern, escape="\\"),
+                )
+            )
+        if birth_date is not None:
+            conditions.append(Patient.birth_date == birth_date)
+
+        def booked(start: datetime, end: datetime | None) -> ColumnElement[bool]:
+            clauses = [
+                Appointment.clinic_id == self.clinic_id,
+                Appointment.patient_id == Patient.id,
+                Appointment.status.in_(("scheduled", "checked_in")),
+                Appointment.starts_at >= start,
+            ]
+            if end is not None:
+                clauses.append(Appointment.starts_at < end)
+            return exists().where(*clauses).correlate(Patient)
+
+        if has_upcoming is not None and upcoming_from is not None:
+            upcoming = booked(upcoming_from, None)
+            conditions.append(upcoming if has_upcoming else ~upcoming)
+        if session_between is not None:
+            conditions.append(booked(*session_between))
+        query = (
+            select(Patient)
+            .where(*conditions)
+            .order_by(Patient.family_name, Patient.given_name, Patient.id)
+            .limit(limit)
+            .offset(offset)
         )
         return list(self._session.execute(query).scalars())
 
@@ -199,6 +352,47 @@ class ClinicRecords:
         )
         return list(self._session.execute(query).unique().scalars())
 
+    def current_charts(
+        self,
+        *,
+        performed_from: date | None = None,
+        performed_to: date | None = None,
+        practitioner_id: int | None = None,
+        lot_number: str | None = None,
+        patient_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[SessionChart]:
+        """Charted sessions (the current version of each chart), newest first, filtered by the
+        day performed (inclusive), practitioner, cartridge lot number and patient."""
+        later = aliased(SessionChart)
+        conditions: list[ColumnElement[bool]] = [
+            SessionChart.clinic_id == self.clinic_id,
+            ~exists().where(later.amends_id == SessionChart.id),
+        ]
+        if performed_from is not None:
+            conditions.append(SessionChart.performed_on >= performed_from)
+        if performed_to is not None:
+            conditions.append(SessionChart.performed_on <= performed_to)
+        if practitioner_id is not None:
+            conditions.append(SessionChart.practitioner_id == practitioner_id)
+        if patient_id is not None:
+            conditions.append(SessionChart.patient_id == patient_id)
+        if lot_number is not None:
+            lot_ids = select(CartridgeLot.id).where(
+                CartridgeLot.clinic_id == self.clinic_id, CartridgeLot.lot_number == lot_number
+            )
+            conditions.append(SessionChart.cartridge_lot_id.in_(lot_ids))
+        query = (
+            select(SessionChart)
+            .where(*conditions)
+            .options(joinedload(SessionChart.cartridge_lot))
+            .order_by(SessionChart.performed_on.desc(), SessionChart.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(self._session.execute(query).scalars())
+
     def lot_by_number(self, lot_number: str, *, for_update: bool = False) -> CartridgeLot | None:
         query = select(CartridgeLot).where(
             CartridgeLot.clinic_id == self.clinic_id, CartridgeLot.lot_number == lot_number
@@ -268,6 +462,38 @@ class ClinicRecords:
 
     # Appointments ----------------------------------------------------------------------------
 
+    def list_appointments(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        practitioner_id: int | None = None,
+        patient_id: int | None = None,
+        statuses: Sequence[str] = (),
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Appointment]:
+        """Appointments starting in ``[start, end)``, by practitioner, patient and status."""
+        conditions: list[ColumnElement[bool]] = [Appointment.clinic_id == self.clinic_id]
+        if start is not None:
+            conditions.append(Appointment.starts_at >= start)
+        if end is not None:
+            conditions.append(Appointment.starts_at < end)
+        if practitioner_id is not None:
+            conditions.append(Appointment.practitioner_id == practitioner_id)
+        if patient_id is not None:
+            conditions.append(Appointment.patient_id == patient_id)
+        if statuses:
+            conditions.append(Appointment.status.in_(tuple(statuses)))
+        query = (
+            select(Appointment)
+            .where(*conditions)
+            .order_by(Appointment.starts_at, Appointment.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(self._session.execute(query).scalars())
+
     def appointments_between(self, start: datetime, end: datetime) -> list[Appointment]:
         query = (
             select(Appointment)
@@ -279,3 +505,10 @@ class ClinicRecords:
             .order_by(Appointment.starts_at, Appointment.id)
         )
         return list(self._session.execute(query).scalars())
+
+
+def _prefix(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) for names starting with ``text``, taken
+    literally: its ``%`` and ``_`` are escaped, not wildcards."""
+    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return literal + "%"

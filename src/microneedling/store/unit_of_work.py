@@ -26,7 +26,13 @@ from microneedling.errors import Conflict
 from microneedling.store.audit import AuditLog
 from microneedling.store.database import Database
 from microneedling.store.files import PhotoFiles
-from microneedling.store.repositories import ClinicRecords, Clinics, StaffAccounts
+from microneedling.store.repositories import (
+    AccessTokens,
+    ClinicRecords,
+    Clinics,
+    SignInFailures,
+    StaffAccounts,
+)
 
 #: Said when the database refuses a change because another one got there first.
 DEFAULT_CONFLICT = "someone else changed this record at the same time; reload it and try again"
@@ -47,11 +53,19 @@ def translate_conflicts(message: str = DEFAULT_CONFLICT) -> Iterator[None]:
 
 
 class UnitOfWork:
-    """One transaction against ``database``; reusable, one ``with`` block at a time."""
+    """One transaction against ``database``; reusable, one ``with`` block at a time.
 
-    def __init__(self, database: Database, photos: PhotoFiles | None = None) -> None:
+    ``read_only`` units do not wait for writers (on SQLite they begin ``DEFERRED`` instead of
+    ``IMMEDIATE``); they are for reads that write nothing, not even an audit entry (checking a
+    sign-in token).
+    """
+
+    def __init__(
+        self, database: Database, photos: PhotoFiles | None = None, *, read_only: bool = False
+    ) -> None:
         self.database = database
         self.photos = photos
+        self.read_only = read_only
         self._session: Session | None = None
 
     @property
@@ -63,10 +77,14 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already in a transaction")
-        self._session = self.database.sessions()
+        self._session = (
+            self.database.read_sessions if self.read_only else self.database.sessions
+        )()
         self.clinics = Clinics(self._session)
         self.staff = StaffAccounts(self._session)
         self.audit = AuditLog(self._session)
+        self.tokens = AccessTokens(self._session)
+        self.sign_in_failures = SignInFailures(self._session)
         return self
 
     def __exit__(

@@ -1,0 +1,203 @@
+"""Refusing hostile requests before they reach a route, and headers on every answer.
+
+An ASGI middleware reads the body once, up to a limit (413 beyond it; at once, without reading,
+when ``Content-Length`` already says so), so a route never sees an oversized document. A JSON body
+is refused (422) when it nests deeper than :data:`MAX_JSON_DEPTH`, uses the non-standard
+constants ``NaN``/``Infinity`` (or a number too large for a float), or holds a NUL character or
+a lone surrogate anywhere (neither can be stored as text). A NUL in the path, the query string or
+a form body is refused the same way. Multipart bodies (photos) get their own, larger limit.
+
+Every answer says ``Cache-Control: no-store`` (patient data must not sit in caches) and
+``X-Content-Type-Options: nosniff``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from microneedling.api.errors import error_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Largest JSON (or form) body accepted, bytes.
+MAX_BODY_BYTES = 1_000_000
+#: Room for a multipart body's form fields and boundaries beside the photo itself.
+MULTIPART_OVERHEAD = 64 * 1024
+#: Deepest JSON nesting accepted (a real request needs about 5).
+MAX_JSON_DEPTH = 32
+
+_PERCENT_NUL = re.compile(rb"%00")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class Refused(ValueError):
+    """A body the API refuses; the message says why."""
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` in a JSON text, ignoring brackets inside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _constant(name: str) -> Any:
+    raise Refused(f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise Refused(f"the number {text[:20]} is too large")
+    return value
+
+
+def _check_text(value: Any) -> None:
+    """Refuse NUL characters and lone surrogates anywhere in a parsed JSON document."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise Refused("text must not contain NUL characters")
+            if _SURROGATE.search(item):
+                raise Refused("text must not contain unpaired surrogates (invalid Unicode)")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def check_json(body: bytes) -> None:
+    """Raise :class:`Refused` for a JSON body the API will not take (malformed JSON is left to
+    the route, which names the problem)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused("the body is not UTF-8 text") from None
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise Refused(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        document = json.loads(body, parse_constant=_constant, parse_float=_float)
+    except Refused:
+        raise
+    except (ValueError, RecursionError):
+        return
+    _check_text(document)
+
+
+class RequestLimits:
+    """ASGI middleware: body size, JSON depth and contents, NULs, and the response headers."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_upload_bytes: int = 25_000_000,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes + MULTIPART_OVERHEAD
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
+
+        if "\x00" in scope.get("path", "") or _PERCENT_NUL.search(scope.get("query_string", b"")):
+            await _refuse(send_with_headers, 422, "invalid", "the address must not contain NUL")
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send_with_headers)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        content_type = headers.get("content-type", "").lower()
+        multipart = content_type.startswith("multipart/")
+        limit = self.max_upload_bytes if multipart else self.max_body_bytes
+        too_large = f"the request body is larger than {limit:,} bytes"
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(send_with_headers, 413, "too_large", too_large)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+            if len(body) > limit:
+                await _refuse(send_with_headers, 413, "too_large", too_large)
+                return
+        try:
+            if content_type.startswith("application/json") and body:
+                check_json(bytes(body))
+            elif content_type.startswith("application/x-www-form-urlencoded") and (
+                b"\x00" in body or _PERCENT_NUL.search(body)
+            ):
+                raise Refused("text must not contain NUL characters")
+        except Refused as refused:
+            await _refuse(send_with_headers, 422, "invalid", str(refused))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send_with_headers)
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    payload = json.dumps(error_body(code, message), separators=(",", ":")).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode("ascii")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

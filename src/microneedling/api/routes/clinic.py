@@ -1,0 +1,102 @@
+"""The clinic (owners): staff accounts, the price list, policy overrides, the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.schemas import AuditPage, ChainReportOut, Created, StaffOut
+from microneedling.api.security import CurrentActor
+from microneedling.services import audit, clinics
+from microneedling.services.clinics import NewStaffMember
+from microneedling.services.inputs import MAX_ID
+
+router = APIRouter(tags=["clinic"])
+
+Document = Annotated[dict[str, Any], Body(description="A JSON object")]
+
+
+@router.get("/staff", response_model=list[StaffOut], summary="The clinic's staff accounts")
+def list_staff(actor: CurrentActor, uow: Uow, clock: Now) -> list[dict[str, Any]]:
+    return clinics.list_staff(uow, actor, clock=clock)
+
+
+@router.post("/staff", status_code=201, response_model=Created, summary="Add a staff member")
+def add_staff(
+    body: NewStaffMember, actor: CurrentActor, uow: Uow, clock: Now, response: Response
+) -> dict[str, Any]:
+    """One account per e-mail address, across clinics; the password (8 or more characters) is
+    stored as an Argon2 hash."""
+    member = clinics.add_staff_member(uow, actor, body, clock=clock)
+    response.headers["Location"] = "/api/v1/staff"
+    return {"id": member.staff_user_id}
+
+
+@router.post(
+    "/staff/{staff_id}/deactivate",
+    response_model=StaffOut,
+    summary="Close an account (its sign-ins stop at once)",
+)
+def deactivate_staff(
+    staff_id: IdInPath, actor: CurrentActor, uow: Uow, clock: Now
+) -> dict[str, Any]:
+    return clinics.deactivate_staff_member(uow, actor, staff_id, clock=clock)
+
+
+@router.get(
+    "/clinic/price-list",
+    response_model=dict[str, Any] | None,
+    summary="The price list plans are quoted with (null until set)",
+)
+def read_price_list(actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any] | None:
+    price_list: dict[str, Any] | None = clinics.clinic_settings(uow, actor, clock=clock)[
+        "price_list"
+    ]
+    return price_list
+
+
+@router.put("/clinic/price-list", status_code=204, summary="Replace the price list")
+def set_price_list(body: Document, actor: CurrentActor, uow: Uow, clock: Now) -> Response:
+    clinics.set_price_list(uow, actor, body, clock=clock)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/clinic/policy-overrides",
+    response_model=dict[str, Any],
+    summary="The clinic's policy overrides",
+)
+def read_policy_overrides(actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
+    overrides: dict[str, Any] = clinics.clinic_settings(uow, actor, clock=clock)["policy_overrides"]
+    return overrides
+
+
+@router.put("/clinic/policy-overrides", status_code=204, summary="Replace the policy overrides")
+def set_policy_overrides(body: Document, actor: CurrentActor, uow: Uow, clock: Now) -> Response:
+    clinics.set_policy_overrides(uow, actor, body, clock=clock)
+    return Response(status_code=204)
+
+
+@router.get("/audit", response_model=AuditPage, summary="The clinic's audit log, in order")
+def audit_log(
+    actor: CurrentActor,
+    uow: Uow,
+    clock: Now,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="After this sequence number")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> dict[str, Any]:
+    return audit.audit_page(
+        uow, actor, patient_id=patient_id, after=after, limit=limit, clock=clock
+    )
+
+
+@router.get(
+    "/audit/verify", response_model=ChainReportOut, summary="Check the audit log's hash chain"
+)
+def verify_audit(actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
+    """The whole chain (every clinic's entries are links of it); keep the head's hash somewhere
+    else to catch a rewrite of the whole chain."""
+    return audit.verify_audit_log_as(uow, actor, clock=clock).to_dict()

@@ -1,0 +1,43 @@
+"""`microneedling serve`: the HTTP API (``/api/v1``, OpenAPI at ``/openapi.json``) with uvicorn.
+
+The database is the configured one (``MICRONEEDLING_DATABASE_URL``); its schema must be the
+newest (``microneedling db upgrade``, or ``microneedling demo``, which migrates): the server does
+not change a clinic's schema on its own, it refuses to start and says which command to run.
+Uvicorn's access log is off: a request line's query string can hold a patient's name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from microneedling.cli.db import records_database
+
+APP_FACTORY = "microneedling.api.app:create_app"
+
+
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Start the HTTP API on the configured database (docs at /docs, OpenAPI at /openapi.json)."""
+    with records_database(migrated=True) as database:
+        where = database.describe()
+    typer.echo(
+        f"microneedling API on http://{host}:{port}/api/v1 (docs: /docs) with {where}", err=True
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        server_header=False,
+        log_level="info",
+    )

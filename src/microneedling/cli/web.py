@@ -1,0 +1,97 @@
+"""`microneedling web`: start the staff web application (on the demo clinic by default)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from microneedling.cli.common import fail
+from microneedling.cli.db import records_database
+from microneedling.config import settings
+from microneedling.services.clock import utc_now
+from microneedling.services.demo_clinic import (
+    DEFAULT_PASSWORD,
+    TIME_ZONE,
+    DemoSummary,
+    build_demo_clinic,
+)
+from microneedling.services.maintenance import unit_of_work, upgrade_database
+
+
+def web_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (127.0.0.1: this computer only).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo", help="Load the demo clinics first, unless they are already there."
+        ),
+    ] = True,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request line (off by default: search addresses carry patients' names).",
+        ),
+    ] = False,
+) -> None:
+    """Start the web application for clinic staff on the configured database.
+
+    Migrates the database, loads the demo clinics when asked (the first time only), prints the
+    address and the demo sign-ins, and serves until Ctrl+C.
+    """
+    import uvicorn
+
+    from microneedling.api.app import create_app
+    from microneedling.web import create_web_app
+
+    console = Console()
+    with records_database(bulk_load=True) as database:
+        upgrade_database(database)
+        url = database.describe()
+        summary = None
+        if demo:
+            console.print("Loading the demo clinics (the first time takes a few seconds)…")
+            day = utc_now().astimezone(ZoneInfo(TIME_ZONE)).date()
+            summary = build_demo_clinic(unit_of_work(database), today=day)
+    # One server: the JSON API under /api/v1 (with /docs and /openapi.json), the pages at /.
+    app = create_app(settings())
+    app.mount("/", create_web_app(settings()))
+    address = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    console.print(f"\nThe clinic's records: {url}")
+    if summary is not None:
+        _print_sign_ins(console, summary)
+    console.print(f"\n[bold]Open {address} in a browser[/] (Ctrl+C stops the server).\n")
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=access_log,
+            server_header=False,
+        )
+    except OSError as error:  # the port is taken, or the address is not this computer's
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+def _print_sign_ins(console: Console, summary: DemoSummary) -> None:
+    table = Table("sign in as", "role", "clinic", "name", title="Demo sign-ins")
+    for member in summary.staff:
+        table.add_row(member["email"], member["role"], member["clinic"], member["name"])
+    console.print(table)
+    if summary.password is not None:
+        console.print(f"Password for every account: [bold]{summary.password}[/]")
+    else:
+        console.print(
+            "Password: the one given when the demo was created "
+            f"(default [bold]{DEFAULT_PASSWORD}[/])."
+        )

@@ -1,0 +1,213 @@
+"""What staff see at a glance: their own account, who's who, the day's appointments by
+practitioner, patients due for maintenance, open adverse events and lots near expiry.
+
+Each is a use case like any other (role checked, read audited), so the web page and any other
+caller show a role exactly what the role matrix allows: everyone sees the day's appointments and
+maintenance due (booking is front desk's work); open adverse events and lots need clinical roles.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from microneedling.errors import PermissionDenied, UserError
+from microneedling.scheduling.maintenance import MaintenanceRecord, patients_due
+from microneedling.services.access import Actor, Transaction
+from microneedling.services.clock import Clock, local_date, local_days, utc_now
+from microneedling.services.inputs import check_day
+from microneedling.services.views import adverse_event_view, appointment_view, lot_view
+from microneedling.store import UnitOfWork
+from microneedling.store.models import AdverseEvent, Patient
+
+#: How far back completed sessions are looked at for maintenance (a year and a half).
+MAINTENANCE_LOOKBACK_DAYS = 550
+#: Most rows any list here reads.
+MAX_ROWS = 20_000
+
+
+def account(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """The signed-in staff member and their clinic (their own account: not audited).
+
+    PermissionDenied when the account is closed, moved or has another role than ``actor`` says.
+    """
+    with uow:
+        user = uow.staff.get(actor.staff_user_id)
+        clinic = uow.clinics.get(actor.clinic_id)
+        if (
+            user is None
+            or clinic is None
+            or not user.active
+            or user.clinic_id != actor.clinic_id
+            or user.role != actor.role
+        ):
+            raise PermissionDenied("this account is not active in this clinic; sign in again")
+        return {
+            "id": user.id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role,
+            "clinic": {"id": clinic.id, "name": clinic.name, "time_zone": clinic.time_zone},
+        }
+
+
+def staff_directory(
+    uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """Every staff member's id, name, role and whether active: who booked, charted or rated what,
+    and who can be a session's practitioner. Everyone may read it (names and roles only)."""
+    with Transaction(uow, actor, "appointment.read", clock) as tx:
+        found = [
+            {
+                "id": user.id,
+                "display_name": user.display_name,
+                "role": user.role,
+                "active": user.active,
+            }
+            for user in tx.records.staff()
+        ]
+        tx.done(details={"listed": "staff names", "results": len(found)})
+    return found
+
+
+def _names(tx: Transaction, patient_ids: set[int]) -> dict[int, str]:
+    names = {}
+    for patient_id in sorted(patient_ids):
+        patient = tx.records.get(Patient, patient_id)
+        if patient is not None:
+            names[patient_id] = f"{patient.given_name} {patient.family_name}"
+    return names
+
+
+def day_sheet(
+    uow: UnitOfWork, actor: Actor, day: date | None = None, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """The clinic's appointments on ``day`` (default: the clinic's today), by practitioner, each
+    with the patient's name. Unassigned appointments come last."""
+    if day is not None:
+        check_day(day, "day")
+    with Transaction(uow, actor, "appointment.read", clock) as tx:
+        clinic = tx.records.clinic()
+        on = day or tx.today
+        rows = tx.records.appointments_between(*local_days(on, on, clinic.time_zone))
+        names = _names(tx, {row.patient_id for row in rows})
+        staff = {user.id: user.display_name for user in tx.records.staff()}
+        groups: dict[int | None, list[dict[str, Any]]] = {}
+        for row in rows:
+            item = appointment_view(row)
+            item["patient_name"] = names.get(row.patient_id, "")
+            groups.setdefault(row.practitioner_id, []).append(item)
+        ordered = sorted(groups, key=lambda key: (key is None, staff.get(key or 0, ""), key or 0))
+        result = {
+            "day": on.isoformat(),
+            "today": tx.today.isoformat(),
+            "time_zone": clinic.time_zone,
+            "practitioners": [
+                {
+                    "id": key,
+                    "name": staff.get(key, "") if key is not None else None,
+                    "appointments": groups[key],
+                }
+                for key in ordered
+            ],
+            "count": len(rows),
+        }
+        tx.done(details={"listed": "day sheet", "results": len(rows)})
+    return result
+
+
+def maintenance_due(
+    uow: UnitOfWork, actor: Actor, *, horizon_days: int = 30, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """Patients whose maintenance session is overdue or due within ``horizon_days``: six months
+    after their last completed session, with nothing booked since (scheduling.maintenance)."""
+    if not 0 <= horizon_days <= 366:
+        raise UserError("expected 0 to 366 days", field="horizon_days")
+    with Transaction(uow, actor, "appointment.read", clock) as tx:
+        since = tx.now - timedelta(days=MAINTENANCE_LOOKBACK_DAYS)
+        zone = tx.records.clinic().time_zone
+        last: dict[int, date] = {}
+        for row in tx.records.list_appointments(
+            start=since, statuses=("completed",), limit=MAX_ROWS
+        ):
+            day = local_date(row.starts_at, zone)
+            if day > last.get(row.patient_id, date.min):
+                last[row.patient_id] = day
+        booked: dict[int, date] = {}
+        for row in tx.records.list_appointments(
+            start=tx.now, statuses=("scheduled", "checked_in"), limit=MAX_ROWS
+        ):
+            booked.setdefault(row.patient_id, local_date(row.starts_at, zone))
+        due = patients_due(
+            (
+                MaintenanceRecord(
+                    patient_id=str(patient_id), last_session=day, booked=booked.get(patient_id)
+                )
+                for patient_id, day in last.items()
+            ),
+            tx.today,
+            horizon_days=horizon_days,
+        )
+        names = _names(tx, {int(item.patient_id) for item in due})
+        found = [
+            {
+                "patient_id": int(item.patient_id),
+                "patient_name": names.get(int(item.patient_id), ""),
+                "due": item.due.isoformat(),
+                "status": item.status,
+                "days_overdue": item.days_overdue,
+                "last_session": item.last_session.isoformat(),
+            }
+            for item in due
+        ]
+        tx.done(details={"listed": "maintenance due", "results": len(found)})
+    return found
+
+
+def open_adverse_events(
+    uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The clinic's adverse events not yet resolved, oldest onset first, with patients' names."""
+    with Transaction(uow, actor, "adverse_event.read", clock) as tx:
+        # TODO(store): belongs in ClinicRecords as open_adverse_events(); written here while
+        # store/ is being changed by others.
+        rows = list(
+            uow.session.execute(
+                select(AdverseEvent)
+                .where(
+                    AdverseEvent.clinic_id == actor.clinic_id,
+                    AdverseEvent.resolved_on.is_(None),
+                )
+                .order_by(AdverseEvent.onset_on, AdverseEvent.id)
+                .limit(MAX_ROWS)
+            ).scalars()
+        )
+        names = _names(tx, {row.patient_id for row in rows})
+        found = []
+        for row in rows:
+            item = adverse_event_view(row)
+            item["patient_name"] = names.get(row.patient_id, "")
+            found.append(item)
+        tx.done(details={"listed": "open adverse events", "results": len(found)})
+    return found
+
+
+def lots_near_expiry(
+    uow: UnitOfWork, actor: Actor, *, within_days: int = 30, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """Cartridge lots not recalled that expire within ``within_days`` of the clinic's today (or
+    have expired), soonest first, each with ``days_left`` (negative once expired)."""
+    if not 0 <= within_days <= 366:
+        raise UserError("expected 0 to 366 days", field="within_days")
+    with Transaction(uow, actor, "inventory.read", clock) as tx:
+        today = tx.today
+        found = []
+        for lot in tx.records.lots(recalled=False):
+            if lot.expires_on <= today + timedelta(days=within_days):
+                item = lot_view(lot)
+                item["days_left"] = (lot.expires_on - today).days
+                found.append(item)
+        tx.done(details={"listed": "lots near expiry", "results": len(found)})
+    return found

@@ -1,0 +1,285 @@
+"""Signing in to the API: bearer tokens that expire, signing out, and locking out repeated
+failures.
+
+A token is 32 random bytes (URL-safe text) given to the client once; the database keeps only its
+SHA-256, with the account, the clinic, when it was issued, when it expires and when it was
+revoked. Checking a token is one indexed read that writes nothing; the account must still be
+active in that clinic, and its role is read afresh (a changed role counts at once).
+
+Failed sign-ins are counted per e-mail (kept as its SHA-256) and per client address, over
+``window``; at ``max_failures`` for an e-mail (or ``max_failures_per_client`` for an address)
+further attempts are refused for ``lockout`` after the last failure, without checking the password
+(:class:`TooManySignIns`, with the seconds to wait). An unknown e-mail gets the same answer, the same
+counting and the same password work as a wrong password (:func:`passwords.verify_nothing`), so
+neither the message nor the time tells whether an account exists. Sign-ins and failures are
+audited (client address and reason, never the password); attempts refused while locked are not,
+except the failure that starts the lock, so a flood of attempts cannot fill the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from microneedling.config import Settings
+from microneedling.errors import NotFound, PermissionDenied
+from microneedling.services.access import Actor, Role, Transaction
+from microneedling.services.clock import Clock, utc_now
+from microneedling.services.passwords import (
+    hash_password,
+    needs_rehash,
+    verify_nothing,
+    verify_password,
+)
+from microneedling.services.views import staff_view
+from microneedling.store import UnitOfWork
+from microneedling.store.models import AccessToken, SignInFailure, StaffUser
+from microneedling.store.unit_of_work import translate_conflicts
+
+log = logging.getLogger("microneedling.services")
+
+TOKEN_BYTES = 32
+#: Longer than any token this module issues; longer ones are not even hashed.
+MAX_TOKEN_CHARS = 128
+MAX_EMAIL_CHARS = 254
+WRONG = "wrong e-mail or password"
+
+
+class NotSignedIn(PermissionDenied):
+    """No valid sign-in: no token, or one that is unknown, expired or revoked."""
+
+
+class SignInRefused(NotSignedIn):
+    """Wrong e-mail or password (the same message for both)."""
+
+
+class TooManySignIns(PermissionDenied):
+    """Too many failed sign-ins for this e-mail or from this address; wait ``retry_after``."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            f"too many failed sign-ins; try again in {minutes} minute{'s' if minutes > 1 else ''}"
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    token_lifetime: timedelta = timedelta(hours=8)
+    max_failures: int = 5
+    max_failures_per_client: int = 20
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SignInPolicy:
+        return cls(
+            token_lifetime=timedelta(minutes=settings.token_lifetime_minutes),
+            max_failures=settings.sign_in_max_failures,
+            max_failures_per_client=settings.sign_in_max_failures_per_client,
+            window=timedelta(minutes=settings.sign_in_window_minutes),
+            lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+        )
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new sign-in: the token (shown once), when it expires, and who it is for."""
+
+    token: str
+    expires_at: datetime
+    expires_in: int
+    actor: Actor
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _email_key(email: str) -> str:
+    return _sha256(email.strip().lower())
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+def _locked_for(
+    uow: UnitOfWork, email_key: str, client: str, now: datetime, policy: SignInPolicy
+) -> int | None:
+    """Seconds to wait if this e-mail or address is locked, else None."""
+    since = now - policy.window
+    waits = []
+    for failures, limit in (
+        (uow.sign_in_failures.recent(since, email_sha256=email_key), policy.max_failures),
+        (uow.sign_in_failures.recent(since, client=client), policy.max_failures_per_client),
+    ):
+        if len(failures) >= limit:
+            until = failures[-1] + policy.lockout
+            if until > now:
+                waits.append(_seconds(until - now))
+    return max(waits) if waits else None
+
+
+def sign_in_for_token(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    *,
+    client: str,
+    policy: SignInPolicy | None = None,
+    clock: Clock = utc_now,
+) -> IssuedToken:
+    """Check e-mail and password and issue a bearer token.
+
+    Raises :class:`SignInRefused` (wrong e-mail or password, or an inactive account: the same
+    message) or :class:`TooManySignIns`. A legacy password hash is upgraded on success.
+    """
+    policy = policy or SignInPolicy()
+    now = clock()
+    client = (client or "unknown")[:64]
+    email = email.strip().lower()
+    email_key = _email_key(email)
+    with uow:
+        wait = _locked_for(uow, email_key, client, now, policy)
+        if wait is not None:
+            log.info("sign-in refused while locked client=%s", client)
+            raise TooManySignIns(wait)
+        user = uow.staff.by_email(email) if 0 < len(email) <= MAX_EMAIL_CHARS else None
+        if user is None or user.password_hash is None:
+            verify_nothing(password)
+            matches = False
+        else:
+            matches = verify_password(password, user.password_hash)
+        if user is None or not matches or not user.active:
+            _refuse(uow, user, email_key, client, now, policy, matches=matches)
+            raise SignInRefused(WRONG)
+        assert user.password_hash is not None
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        row = AccessToken(
+            token_sha256=_sha256(token),
+            staff_user_id=user.id,
+            clinic_id=user.clinic_id,
+            issued_at=now,
+            expires_at=now + policy.token_lifetime,
+        )
+        uow.tokens.add(row)
+        uow.sign_in_failures.forget(email_sha256=email_key)
+        uow.flush()
+        with translate_conflicts():
+            uow.audit.append(
+                at=now,
+                clinic_id=user.clinic_id,
+                actor_id=user.id,
+                actor_role=user.role,
+                action="account.sign_in",
+                entity_type="access_token",
+                entity_id=row.id,
+                details={"client": client},
+            )
+        uow.commit()
+        actor = Actor(user.id, user.clinic_id, Role(user.role))
+    log.info("signed in clinic=%s actor=%s", actor.clinic_id, actor.staff_user_id)
+    return IssuedToken(token, row.expires_at, _seconds(row.expires_at - now), actor)
+
+
+def _refuse(
+    uow: UnitOfWork,
+    user: StaffUser | None,
+    email_key: str,
+    client: str,
+    now: datetime,
+    policy: SignInPolicy,
+    *,
+    matches: bool,
+) -> None:
+    """Count the failure, audit it, and commit (the caller then raises)."""
+    uow.sign_in_failures.forget(before=now - policy.window)
+    uow.sign_in_failures.add(SignInFailure(at=now, email_sha256=email_key, client=client))
+    uow.flush()
+    details: dict[str, Any] = {"client": client}
+    if user is None:
+        details["reason"] = "unknown e-mail"
+    elif matches:
+        details["reason"] = "account inactive"
+    else:
+        details["reason"] = "wrong password"
+    locked = _locked_for(uow, email_key, client, now, policy)
+    if locked is not None:
+        details["locked_for_seconds"] = locked
+    with translate_conflicts():
+        uow.audit.append(
+            at=now,
+            clinic_id=user.clinic_id if user is not None else None,
+            actor_id=user.id if user is not None else None,
+            actor_role=user.role if user is not None else "anonymous",
+            action="account.sign_in_refused",
+            entity_type="staff_user" if user is not None else None,
+            entity_id=user.id if user is not None else None,
+            details=details,
+        )
+    uow.commit()
+    log.info("sign-in refused client=%s locked=%s", client, locked is not None)
+
+
+def actor_for_token(uow: UnitOfWork, token: str, *, clock: Clock = utc_now) -> Actor:
+    """The signed-in staff member a bearer token stands for (:class:`NotSignedIn` if none).
+
+    Use a read-only unit of work: this writes nothing.
+    """
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        raise NotSignedIn("sign in first: no valid token")
+    now = clock()
+    with uow:
+        found = uow.tokens.by_hash(_sha256(token))
+        if found is None:
+            raise NotSignedIn("sign in again: this token is unknown")
+        row, user = found
+        if row.revoked_at is not None:
+            raise NotSignedIn("sign in again: this token was signed out")
+        if row.expires_at <= now:
+            raise NotSignedIn("sign in again: this token has expired")
+        if not user.active or user.clinic_id != row.clinic_id:
+            raise NotSignedIn("sign in again: this account is not active")
+        return Actor(user.id, user.clinic_id, Role(user.role))
+
+
+def sign_out(uow: UnitOfWork, actor: Actor, token: str, *, clock: Clock = utc_now) -> None:
+    """Revoke the token: it no longer signs anyone in."""
+    with Transaction(uow, actor, "account.sign_out", clock) as tx:
+        found = uow.tokens.by_hash(_sha256(token)) if len(token) <= MAX_TOKEN_CHARS else None
+        if found is None or found[0].staff_user_id != actor.staff_user_id:
+            raise NotFound("no such sign-in for this account", field="token")
+        row = found[0]
+        if row.revoked_at is None:
+            row.revoked_at = tx.now
+        tx.done(entity=("access_token", row.id))
+
+
+def signed_in_account(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """The signed-in staff member and their clinic (their own account: not audited).
+
+    Use a read-only unit of work.
+    """
+    with uow:
+        user = uow.staff.get(actor.staff_user_id)
+        clinic = uow.clinics.get(actor.clinic_id)
+        if user is None or clinic is None:
+            raise NotSignedIn("sign in again: this account is not active")
+        return {
+            **staff_view(user),
+            "clinic": {
+                "id": clinic.id,
+                "slug": clinic.slug,
+                "name": clinic.name,
+                "time_zone": clinic.time_zone,
+            },
+        }

@@ -1,0 +1,554 @@
+"""The scheduling queries, bound to one clinic (like :class:`~.repositories.ClinicRecords`).
+
+Reservations (``resource_slot``) are written here: one row per
+:data:`~.scheduling_models.RESERVATION_STEP_MINUTES` step for each resource of an appointment;
+the table's primary key refuses a step reserved twice, and the caller turns the integrity error
+into :class:`~microneedling.errors.Conflict`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import BigInteger, String, and_, cast, delete, func, insert, select, type_coerce
+from sqlalchemy.orm import Session
+
+from microneedling.store.models import (
+    Appointment,
+    Device,
+    Intake,
+    Patient,
+    StaffUser,
+    TreatmentPlan,
+)
+from microneedling.store.scheduling_models import (
+    RESERVATION_STEP_MINUTES,
+    AppointmentBooking,
+    BookedSeries,
+    CalendarDevice,
+    ClinicCalendarSettings,
+    PractitionerHours,
+    ResourceSlot,
+    ResourceUnavailability,
+    Room,
+)
+
+#: Appointments that hold their time (a cancelled or missed one does not).
+HOLDING_STATUSES = ("scheduled", "checked_in", "completed")
+_STEP_SECONDS = RESERVATION_STEP_MINUTES * 60
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _moment_reader(dialect: str) -> tuple[Callable[[Any], Any], Callable[[Any], datetime]]:
+    """How ``held_between`` selects a stored moment and turns it into an aware UTC datetime,
+    without a datetime type's per-value processing: SQLite keeps UTC text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``), parsed by ``fromisoformat``; PostgreSQL gives whole seconds
+    since 1970."""
+    if dialect == "sqlite":
+        return (
+            lambda column: type_coerce(column, String),
+            lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
+        )
+    return (
+        lambda column: cast(func.extract("epoch", column), BigInteger),
+        lambda seconds: _EPOCH + timedelta(seconds=int(seconds)),
+    )
+
+
+def reservation_steps(start: datetime, end: datetime) -> list[datetime]:
+    """The reservation steps that ``[start, end)`` touches (start rounded down, end up)."""
+    first = math.floor((start - _EPOCH).total_seconds() / _STEP_SECONDS)
+    last = math.ceil((end - _EPOCH).total_seconds() / _STEP_SECONDS)
+    return [_EPOCH + timedelta(seconds=_STEP_SECONDS * n) for n in range(first, last)]
+
+
+class HeldTime(NamedTuple):
+    """An appointment that holds time in the calendar (plain values, for the occupancy; a
+    tuple, since tens of thousands are made at a time)."""
+
+    appointment_id: int
+    patient_id: int
+    starts_at: datetime
+    ends_at: datetime
+    free_at: datetime
+    practitioner_id: int | None
+    room_id: int | None
+    device_id: int | None
+    series_id: int | None
+    session: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The resources one appointment reserves from ``start`` to ``free_at``."""
+
+    appointment_id: int
+    start: datetime
+    free_at: datetime
+    practitioner_id: int
+    room_id: int
+    device_id: int | None
+
+
+class SchedulingRecords:
+    """The calendar and the booked series of one clinic."""
+
+    def __init__(self, session: Session, clinic_id: int) -> None:
+        self._session = session
+        self.clinic_id = clinic_id
+
+    # The calendar ------------------------------------------------------------------------------
+
+    def calendar_settings(self) -> ClinicCalendarSettings | None:
+        return self._session.get(ClinicCalendarSettings, self.clinic_id)
+
+    def practitioners(self) -> list[tuple[StaffUser, PractitionerHours]]:
+        """Active staff with working hours, in id order."""
+        query = (
+            select(StaffUser, PractitionerHours)
+            .join(PractitionerHours, PractitionerHours.staff_user_id == StaffUser.id)
+            .where(
+                PractitionerHours.clinic_id == self.clinic_id,
+                StaffUser.clinic_id == self.clinic_id,
+                StaffUser.active.is_(True),
+            )
+            .order_by(StaffUser.id)
+        )
+        return [(row[0], row[1]) for row in self._session.execute(query)]
+
+    def practitioner_hours(self, staff_user_id: int) -> PractitionerHours | None:
+        row = self._session.get(PractitionerHours, staff_user_id)
+        return row if row is not None and row.clinic_id == self.clinic_id else None
+
+    def all_practitioner_hours(self) -> list[PractitionerHours]:
+        return list(
+            self._session.execute(
+                select(PractitionerHours).where(PractitionerHours.clinic_id == self.clinic_id)
+            ).scalars()
+        )
+
+    def rooms(self, *, active_only: bool = True) -> list[Room]:
+        query = select(Room).where(Room.clinic_id == self.clinic_id)
+        if active_only:
+            query = query.where(Room.active.is_(True))
+        return list(self._session.execute(query.order_by(Room.id)).scalars())
+
+    def room_by_code(self, code: str) -> Room | None:
+        return self._session.execute(
+            select(Room).where(Room.clinic_id == self.clinic_id, Room.code == code)
+        ).scalar_one_or_none()
+
+    def calendar_devices(self) -> list[tuple[Device, CalendarDevice]]:
+        """Devices booked with appointments (registered and in service), in id order."""
+        query = (
+            select(Device, CalendarDevice)
+            .join(CalendarDevice, CalendarDevice.device_id == Device.id)
+            .where(
+                CalendarDevice.clinic_id == self.clinic_id,
+                Device.clinic_id == self.clinic_id,
+                Device.in_service.is_(True),
+            )
+            .order_by(Device.id)
+        )
+        return [(row[0], row[1]) for row in self._session.execute(query)]
+
+    def all_calendar_devices(self) -> list[CalendarDevice]:
+        return list(
+            self._session.execute(
+                select(CalendarDevice).where(CalendarDevice.clinic_id == self.clinic_id)
+            ).scalars()
+        )
+
+    def device_by_serial(self, serial_number: str) -> Device | None:
+        return self._session.execute(
+            select(Device).where(
+                Device.clinic_id == self.clinic_id, Device.serial_number == serial_number
+            )
+        ).scalar_one_or_none()
+
+    def unavailability(self) -> list[ResourceUnavailability]:
+        return list(
+            self._session.execute(
+                select(ResourceUnavailability)
+                .where(ResourceUnavailability.clinic_id == self.clinic_id)
+                .order_by(ResourceUnavailability.id)
+            ).scalars()
+        )
+
+    def remove_unavailability(
+        self,
+        *,
+        staff_user_ids: Iterable[int] = (),
+        room_ids: Iterable[int] = (),
+        device_ids: Iterable[int] = (),
+    ) -> None:
+        """Remove every absence of these practitioners, rooms and devices."""
+        for column, ids in (
+            (ResourceUnavailability.staff_user_id, list(staff_user_ids)),
+            (ResourceUnavailability.room_id, list(room_ids)),
+            (ResourceUnavailability.device_id, list(device_ids)),
+        ):
+            if ids:
+                self._session.execute(
+                    delete(ResourceUnavailability).where(
+                        ResourceUnavailability.clinic_id == self.clinic_id, column.in_(ids)
+                    )
+                )
+
+    def remove_practitioner_hours(self, staff_user_ids: Iterable[int]) -> None:
+        ids = list(staff_user_ids)
+        if ids:
+            self._session.execute(
+                delete(PractitionerHours).where(
+                    PractitionerHours.clinic_id == self.clinic_id,
+                    PractitionerHours.staff_user_id.in_(ids),
+                )
+            )
+
+    def remove_calendar_devices(self, device_ids: Iterable[int]) -> None:
+        ids = list(device_ids)
+        if ids:
+            self._session.execute(
+                delete(CalendarDevice).where(
+                    CalendarDevice.clinic_id == self.clinic_id, CalendarDevice.device_id.in_(ids)
+                )
+            )
+
+    # Held time ---------------------------------------------------------------------------------
+
+    def held_between(self, start: datetime, end: datetime) -> list[HeldTime]:
+        """Appointments holding time that overlaps ``[start, end)``: with their booking (room,
+        device, turnover) when scheduling booked them, else the practitioner alone for the
+        appointment's duration.
+
+        A year of a busy clinic is tens of thousands of rows, so this reads plain columns, with
+        the times as whole seconds since 1970 computed by the database (no datetime parsing per
+        row and column)."""
+        column, moment = _moment_reader(self._session.get_bind().dialect.name)
+        # Appointments are at most 8 hours, so those starting a day before ``start`` suffice.
+        query = (
+            select(
+                Appointment.id,
+                Appointment.patient_id,
+                column(Appointment.starts_at),
+                Appointment.duration_minutes,
+                Appointment.practitioner_id,
+                column(AppointmentBooking.ends_at),
+                column(AppointmentBooking.free_at),
+                AppointmentBooking.room_id,
+                AppointmentBooking.device_id,
+                AppointmentBooking.series_id,
+                AppointmentBooking.session,
+            )
+            .outerjoin(AppointmentBooking, AppointmentBooking.appointment_id == Appointment.id)
+            .where(
+                Appointment.clinic_id == self.clinic_id,
+                Appointment.status.in_(HOLDING_STATUSES),
+                Appointment.starts_at >= start - timedelta(days=1),
+                Appointment.starts_at < end,
+            )
+        )
+        result = []
+        for row in self._session.connection().execute(query).all():
+            starts = moment(row[2])
+            ends = moment(row[5]) if row[5] is not None else starts + timedelta(minutes=row[3])
+            free = moment(row[6]) if row[6] is not None else ends
+            if free > start:
+                result.append(
+                    HeldTime(
+                        row[0], row[1], starts, ends, free, row[4], row[7], row[8], row[9], row[10]
+                    )
+                )
+        return result
+
+    def patient_appointments(self, patient_id: int, since: datetime) -> list[Appointment]:
+        """The patient's appointments holding time from ``since`` on (a day's margin)."""
+        query = (
+            select(Appointment)
+            .where(
+                Appointment.clinic_id == self.clinic_id,
+                Appointment.patient_id == patient_id,
+                Appointment.status.in_(HOLDING_STATUSES),
+                Appointment.starts_at >= since - timedelta(days=1),
+            )
+            .order_by(Appointment.starts_at)
+        )
+        return list(self._session.execute(query).scalars())
+
+    # Series ------------------------------------------------------------------------------------
+
+    def series(self, series_id: int, *, for_update: bool = False) -> BookedSeries | None:
+        query = select(BookedSeries).where(
+            BookedSeries.id == series_id, BookedSeries.clinic_id == self.clinic_id
+        )
+        if for_update:
+            query = query.with_for_update()
+        return self._session.execute(query).scalar_one_or_none()
+
+    def series_of_plan(self, plan_id: int) -> list[BookedSeries]:
+        return list(
+            self._session.execute(
+                select(BookedSeries)
+                .where(BookedSeries.clinic_id == self.clinic_id, BookedSeries.plan_id == plan_id)
+                .order_by(BookedSeries.series_index)
+            ).scalars()
+        )
+
+    def series_of_patient(self, patient_id: int) -> list[BookedSeries]:
+        return list(
+            self._session.execute(
+                select(BookedSeries)
+                .where(
+                    BookedSeries.clinic_id == self.clinic_id,
+                    BookedSeries.patient_id == patient_id,
+                )
+                .order_by(BookedSeries.id)
+            ).scalars()
+        )
+
+    def booked_sessions(
+        self, series_ids: Sequence[int], *, statuses: Sequence[str] = HOLDING_STATUSES
+    ) -> list[tuple[AppointmentBooking, Appointment]]:
+        """The sessions of these series whose appointment has one of ``statuses``, by series,
+        session and appointment id."""
+        if not series_ids:
+            return []
+        query = (
+            select(AppointmentBooking, Appointment)
+            .join(Appointment, Appointment.id == AppointmentBooking.appointment_id)
+            .where(
+                AppointmentBooking.clinic_id == self.clinic_id,
+                AppointmentBooking.series_id.in_(list(series_ids)),
+                Appointment.status.in_(list(statuses)),
+            )
+            .order_by(AppointmentBooking.series_id, AppointmentBooking.session, Appointment.id)
+        )
+        return [(row[0], row[1]) for row in self._session.execute(query)]
+
+    def practitioner_sessions(
+        self, staff_user_id: int, since: datetime
+    ) -> list[tuple[AppointmentBooking, Appointment]]:
+        """A practitioner's sessions of booked series holding time from ``since`` on."""
+        query = (
+            select(AppointmentBooking, Appointment)
+            .join(Appointment, Appointment.id == AppointmentBooking.appointment_id)
+            .where(
+                Appointment.clinic_id == self.clinic_id,
+                Appointment.practitioner_id == staff_user_id,
+                Appointment.status.in_(HOLDING_STATUSES),
+                Appointment.starts_at >= since,
+            )
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+        return [(row[0], row[1]) for row in self._session.execute(query)]
+
+    def series_by_ids(self, series_ids: Iterable[int]) -> dict[int, BookedSeries]:
+        ids = list(series_ids)
+        if not ids:
+            return {}
+        query = select(BookedSeries).where(
+            BookedSeries.clinic_id == self.clinic_id, BookedSeries.id.in_(ids)
+        )
+        return {row.id: row for row in self._session.execute(query).scalars()}
+
+    def booked_keys(self, plan_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """``(plan_id, series_index)`` of the booked series of these plans."""
+        ids = list(plan_ids)
+        if not ids:
+            return set()
+        query = select(BookedSeries.plan_id, BookedSeries.series_index).where(
+            BookedSeries.clinic_id == self.clinic_id, BookedSeries.plan_id.in_(ids)
+        )
+        return {(row[0], row[1]) for row in self._session.execute(query)}
+
+    def booking(self, appointment_id: int) -> AppointmentBooking | None:
+        row = self._session.get(AppointmentBooking, appointment_id)
+        return row if row is not None and row.clinic_id == self.clinic_id else None
+
+    def open_plans(self) -> list[TreatmentPlan]:
+        """Plans that may still be booked (proposed or accepted), oldest first."""
+        return list(
+            self._session.execute(
+                select(TreatmentPlan)
+                .where(
+                    TreatmentPlan.clinic_id == self.clinic_id,
+                    TreatmentPlan.status.in_(("proposed", "accepted")),
+                )
+                .order_by(TreatmentPlan.id)
+            ).scalars()
+        )
+
+    def all_series(self) -> list[BookedSeries]:
+        return list(
+            self._session.execute(
+                select(BookedSeries)
+                .where(BookedSeries.clinic_id == self.clinic_id)
+                .order_by(BookedSeries.id)
+            ).scalars()
+        )
+
+    def latest_intakes(self, patient_ids: Iterable[int]) -> dict[int, Intake]:
+        """Each patient's latest screening (latest assessment date, then latest recorded)."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        query = (
+            select(Intake)
+            .where(Intake.clinic_id == self.clinic_id, Intake.patient_id.in_(ids))
+            .order_by(Intake.patient_id, Intake.assessed_on, Intake.id)
+        )
+        latest: dict[int, Intake] = {}
+        for intake in self._session.execute(query).scalars():
+            latest[intake.patient_id] = intake
+        return latest
+
+    # Maintenance -------------------------------------------------------------------------------
+
+    def completed_series_patients(self) -> set[int]:
+        """Patients with a booked series whose every session has been completed."""
+        done = (
+            select(BookedSeries.patient_id)
+            .join(AppointmentBooking, AppointmentBooking.series_id == BookedSeries.id)
+            .join(Appointment, Appointment.id == AppointmentBooking.appointment_id)
+            .where(BookedSeries.clinic_id == self.clinic_id, Appointment.status == "completed")
+            .group_by(BookedSeries.id, BookedSeries.patient_id, BookedSeries.sessions)
+            .having(func.count(func.distinct(AppointmentBooking.session)) >= BookedSeries.sessions)
+        )
+        return set(self._session.execute(done).scalars())
+
+    def completed_plans(self) -> list[TreatmentPlan]:
+        return list(
+            self._session.execute(
+                select(TreatmentPlan)
+                .where(
+                    TreatmentPlan.clinic_id == self.clinic_id,
+                    TreatmentPlan.status == "completed",
+                )
+                .order_by(TreatmentPlan.id)
+            ).scalars()
+        )
+
+    def plans_of(self, patient_ids: Iterable[int]) -> list[TreatmentPlan]:
+        ids = list(patient_ids)
+        if not ids:
+            return []
+        return list(
+            self._session.execute(
+                select(TreatmentPlan)
+                .where(TreatmentPlan.clinic_id == self.clinic_id, TreatmentPlan.patient_id.in_(ids))
+                .order_by(TreatmentPlan.id)
+            ).scalars()
+        )
+
+    def last_completed(self, patient_ids: Iterable[int]) -> dict[int, datetime]:
+        """Each patient's last completed session (its start)."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        query = (
+            select(Appointment.patient_id, func.max(Appointment.starts_at))
+            .where(
+                Appointment.clinic_id == self.clinic_id,
+                Appointment.patient_id.in_(ids),
+                Appointment.status == "completed",
+            )
+            .group_by(Appointment.patient_id)
+        )
+        return {row[0]: row[1] for row in self._session.execute(query) if row[1] is not None}
+
+    def upcoming(self, patient_ids: Iterable[int]) -> dict[int, list[datetime]]:
+        """Each patient's scheduled or checked-in sessions (their starts, in order)."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        query = (
+            select(Appointment.patient_id, Appointment.starts_at)
+            .where(
+                Appointment.clinic_id == self.clinic_id,
+                Appointment.patient_id.in_(ids),
+                Appointment.status.in_(("scheduled", "checked_in")),
+            )
+            .order_by(Appointment.patient_id, Appointment.starts_at)
+        )
+        result: dict[int, list[datetime]] = {}
+        for patient_id, starts_at in self._session.execute(query):
+            result.setdefault(patient_id, []).append(starts_at)
+        return result
+
+    def patients(self, patient_ids: Iterable[int]) -> dict[int, Patient]:
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        query = select(Patient).where(Patient.clinic_id == self.clinic_id, Patient.id.in_(ids))
+        return {patient.id: patient for patient in self._session.execute(query).scalars()}
+
+    # Reservations ------------------------------------------------------------------------------
+
+    def reserve(self, reservations: Sequence[Reservation]) -> int:
+        """Insert the reservation rows of these appointments (an integrity error when a step is
+        taken). Rows left behind by appointments cancelled or missed since (a status change made
+        outside scheduling) are released first where they are in the way."""
+        rows: list[dict[str, object]] = []
+        for item in reservations:
+            steps = reservation_steps(item.start, item.free_at)
+            resources = [("practitioner", item.practitioner_id), ("room", item.room_id)]
+            if item.device_id is not None:
+                resources.append(("device", item.device_id))
+            for kind, resource_id in resources:
+                rows.extend(
+                    {
+                        "clinic_id": self.clinic_id,
+                        "resource_kind": kind,
+                        "resource_id": resource_id,
+                        "slot_start": step,
+                        "appointment_id": item.appointment_id,
+                    }
+                    for step in steps
+                )
+        if not rows:
+            return 0
+        self._release_stale(reservations)
+        self._session.execute(insert(ResourceSlot), rows)
+        return len(rows)
+
+    def _release_stale(self, reservations: Sequence[Reservation]) -> None:
+        low = min(item.start for item in reservations) - timedelta(minutes=RESERVATION_STEP_MINUTES)
+        high = max(item.free_at for item in reservations)
+        not_holding = select(Appointment.id).where(
+            Appointment.clinic_id == self.clinic_id,
+            Appointment.status.not_in(HOLDING_STATUSES),
+        )
+        self._session.execute(
+            delete(ResourceSlot).where(
+                and_(
+                    ResourceSlot.clinic_id == self.clinic_id,
+                    ResourceSlot.slot_start >= low,
+                    ResourceSlot.slot_start < high,
+                    ResourceSlot.appointment_id.in_(not_holding),
+                )
+            )
+        )
+
+    def release(self, appointment_ids: Iterable[int]) -> None:
+        """Remove every reservation of these appointments."""
+        ids = list(appointment_ids)
+        if ids:
+            self._session.execute(
+                delete(ResourceSlot).where(
+                    ResourceSlot.clinic_id == self.clinic_id, ResourceSlot.appointment_id.in_(ids)
+                )
+            )
+
+    def reservations_of(self, appointment_ids: Iterable[int]) -> int:
+        ids = list(appointment_ids)
+        if not ids:
+            return 0
+        return self._session.execute(
+            select(func.count()).where(
+                ResourceSlot.clinic_id == self.clinic_id, ResourceSlot.appointment_id.in_(ids)
+            )
+        ).scalar_one()

@@ -1,0 +1,408 @@
+"""Admin (owners): staff and roles, the price list, policy overrides (each change audited by its
+use case), and the audit log. Inventory (clinicians and owners): devices, lots, recalls."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import RedirectResponse, Response
+
+from microneedling.errors import UserError
+from microneedling.knowledge.schema_planning import PlanningFile
+from microneedling.services import audit, clinics, inventory
+from microneedling.services.access import check_role
+from microneedling.web.context import Page, RecordId, posted_form, staff_page
+from microneedling.web.forms import Form
+from microneedling.web.labels import ROLES, kb, zone_label
+
+router = APIRouter()
+
+SIZES = ("small", "medium", "large")
+
+
+@router.get("/admin")
+def admin_home(page: Page = Depends(staff_page)) -> Response:
+    check_role(page.actor, "staff.read")
+    return RedirectResponse("/admin/staff", status_code=303)
+
+
+# Staff ----------------------------------------------------------------------------------------
+
+STAFF_LABELS = {
+    "email": "E-mail address",
+    "display_name": "Name",
+    "role": "Role",
+    "password": "First password",
+}
+
+
+def _staff_page(page: Page, form: Form, status: int = 200) -> Response:
+    form.set("password", "")
+    return page.render(
+        "admin_staff.html.j2",
+        status,
+        title="Staff and roles",
+        section="admin",
+        tab="staff",
+        staff=page.run(clinics.list_staff),
+        form=form,
+        roles=list(ROLES.items()),
+    )
+
+
+@router.get("/admin/staff")
+def staff_page_(page: Page = Depends(staff_page)) -> Response:
+    return _staff_page(page, Form.blank(STAFF_LABELS, role="clinician"))
+
+
+@router.post("/admin/staff")
+def add_staff(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    form.labels = STAFF_LABELS
+    member = {
+        "email": form.text("email", required=True, max_length=254),
+        "display_name": form.text("display_name", required=True, max_length=200),
+        "role": form.choice("role", ROLES, required=True),
+        "password": form.get("password") or None,
+    }
+    if member["password"] is None:
+        form.add("password", "is required: give them a first password of at least 8 characters")
+    elif len(member["password"]) < 8:
+        form.add("password", "needs at least 8 characters")
+    if form.ok:
+        try:
+            page.run(clinics.add_staff_member, member)
+        except UserError as error:
+            form.add_user_error(error)
+        else:
+            page.flash(
+                f"{member['display_name']} can now sign in as {ROLES[str(member['role'])].lower()}."
+            )
+            return page.redirect("/admin/staff")
+    return _staff_page(page, form, 422)
+
+
+@router.post("/admin/staff/{staff_id}/deactivate")
+def deactivate(
+    staff_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
+) -> Response:
+    closed = page.run(clinics.deactivate_staff_member, staff_id)
+    page.flash(f"{closed['display_name']}'s account is closed: they are signed out at once.")
+    return page.redirect("/admin/staff")
+
+
+# Price list -----------------------------------------------------------------------------------
+
+
+def add_on_codes() -> list[tuple[str, str]]:
+    planning = kb().section("planning.yaml", PlanningFile)
+    return [(code, item.label) for code, item in planning.combinations.items()]
+
+
+def price_labels() -> dict[str, str]:
+    found = {
+        "currency": "Currency",
+        "discount_min_sessions": "Discount from how many sessions",
+        "discount_percent": "Discount in per cent",
+    }
+    for size in SIZES:
+        found[f"per_session.{size}"] = f"A {size} area, per session"
+    for code in kb().zones:
+        found[f"zone_sizes.{code}"] = zone_label(code)
+    for code, label in add_on_codes():
+        found[f"add_ons.{code}"] = label
+    return found
+
+
+def _cents(value: Any) -> str:
+    """A price as people write it: 220.00."""
+    try:
+        return str(Decimal(str(value)).quantize(Decimal("0.01")))
+    except ArithmeticError:
+        return str(value)
+
+
+def price_form(prices: dict[str, Any] | None) -> Form:
+    values: dict[str, Any] = {"currency": "EUR"}
+    if prices:
+        values["currency"] = prices.get("currency", "EUR")
+        for size, price in prices.get("per_session", {}).items():
+            values[f"per_session.{size}"] = _cents(price)
+        for zone, size in prices.get("zone_sizes", {}).items():
+            values[f"zone_sizes.{zone}"] = size
+        for code, price in prices.get("add_ons", {}).items():
+            values[f"add_ons.{code}"] = _cents(price)
+        discount = prices.get("series_discount")
+        if discount:
+            values["discount_min_sessions"] = discount["min_sessions"]
+            values["discount_percent"] = discount["percent"]
+    return Form.blank(price_labels(), **values)
+
+
+def _prices_page(page: Page, form: Form, status: int = 200) -> Response:
+    return page.render(
+        "admin_prices.html.j2",
+        status,
+        title="Price list",
+        section="admin",
+        tab="prices",
+        form=form,
+        sizes=SIZES,
+        zones=[(code, zone_label(code)) for code in kb().zones],
+        add_ons=add_on_codes(),
+    )
+
+
+@router.get("/admin/prices")
+def prices_page(page: Page = Depends(staff_page)) -> Response:
+    current = page.run(clinics.clinic_settings)
+    return _prices_page(page, price_form(current["price_list"]))
+
+
+def _money(form: Form, name: str, *, required: bool) -> str | None:
+    value = form.decimal(name, required=required, low=0, high=1_000_000)
+    return None if value is None else str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+@router.post("/admin/prices")
+def set_prices(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    form.labels = price_labels()
+    currency = (form.text("currency", required=True, max_length=3) or "").upper()
+    prices: dict[str, Any] = {
+        "currency": currency,
+        "per_session": {size: _money(form, f"per_session.{size}", required=True) for size in SIZES},
+        "zone_sizes": {
+            code: form.choice(f"zone_sizes.{code}", dict.fromkeys(SIZES), required=True)
+            for code in kb().zones
+        },
+        "add_ons": {},
+    }
+    for code, _ in add_on_codes():
+        price = _money(form, f"add_ons.{code}", required=False)
+        if price is not None:
+            prices["add_ons"][code] = price
+    minimum = form.integer("discount_min_sessions", low=1, high=52)
+    percent = form.decimal("discount_percent", low=0, high=100)
+    if (minimum is None) != (percent is None):
+        form.add(
+            "discount_percent", "give both the number of sessions and the per cent, or neither"
+        )
+    elif minimum is not None and percent is not None:
+        prices["series_discount"] = {"min_sessions": minimum, "percent": str(percent)}
+    if form.ok:
+        try:
+            page.run(clinics.set_price_list, prices)
+        except UserError as error:
+
+            def field_of(path: str) -> str | None:
+                name = path.removeprefix("price_list.")
+                if name == "series_discount.percent":
+                    return "discount_percent"
+                return name if name in form.labels else None
+
+            form.add_user_error(error, field_of)
+        else:
+            page.flash(
+                "Price list saved. New plans are quoted with it; existing plans keep theirs."
+            )
+            return page.redirect("/admin/prices")
+    return _prices_page(page, form, 422)
+
+
+# Policy overrides -------------------------------------------------------------------------------
+
+
+def _policy_page(page: Page, form: Form, status: int = 200) -> Response:
+    return page.render(
+        "admin_policy.html.j2",
+        status,
+        title="Policy overrides",
+        section="admin",
+        tab="policy",
+        form=form,
+    )
+
+
+@router.get("/admin/policy")
+def policy_page(page: Page = Depends(staff_page)) -> Response:
+    current = page.run(clinics.clinic_settings)
+    text = json.dumps(current["policy_overrides"] or {}, indent=2, ensure_ascii=False)
+    return _policy_page(page, Form.blank({"overrides": "Overrides (JSON)"}, overrides=text))
+
+
+@router.post("/admin/policy")
+def set_policy(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    form.labels = {"overrides": "Overrides (JSON)"}
+    text = form.text("overrides", max_length=100_000, multiline=True) or "{}"
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as error:
+        form.add(
+            "overrides",
+            f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
+        )
+        overrides = None
+    if overrides is not None and not isinstance(overrides, dict):
+        form.add("overrides", 'must be an object of named settings, like {"name": value}')
+    if form.ok and isinstance(overrides, dict):
+        try:
+            page.run(clinics.set_policy_overrides, overrides)
+        except UserError as error:
+            form.add_user_error(error, {"overrides": "overrides"})
+        else:
+            page.flash("Policy overrides saved (the change is in the audit log).")
+            return page.redirect("/admin/policy")
+    return _policy_page(page, form, 422)
+
+
+# Audit log ------------------------------------------------------------------------------------
+
+
+@router.get("/admin/audit")
+def audit_log(
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    patient_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    page: Page = Depends(staff_page),
+) -> Response:
+    result = page.run(audit.audit_page, patient_id=patient_id, after=max(0, after), limit=50)
+    return page.render(
+        "admin_audit.html.j2",
+        title="Audit log",
+        section="admin",
+        tab="audit",
+        result=result,
+        patient_id=patient_id,
+        after=after,
+        report=None,
+    )
+
+
+@router.post("/admin/audit/verify")
+def verify(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    report = page.run(audit.verify_audit_log_as)
+    result = page.run(audit.audit_page, after=0, limit=50)
+    return page.render(
+        "admin_audit.html.j2",
+        title="Audit log",
+        section="admin",
+        tab="audit",
+        result=result,
+        patient_id=None,
+        after=0,
+        report=report.to_dict(),
+    )
+
+
+# Inventory ------------------------------------------------------------------------------------
+
+LOT_LABELS = {
+    "manufacturer": "Manufacturer",
+    "product": "Product",
+    "lot_number": "Lot number",
+    "needle_count": "Needles per cartridge",
+    "expires_on": "Expires on",
+    "quantity_received": "Cartridges received",
+}
+DEVICE_LABELS = {
+    "kind": "Kind",
+    "device_manufacturer": "Manufacturer",
+    "model": "Model",
+    "serial_number": "Serial number",
+}
+RECALL_LABELS = {"recall_lot": "Lot number", "reason": "Reason for the recall"}
+
+
+def _inventory_page(
+    page: Page,
+    *,
+    lot_form: Form | None = None,
+    device_form: Form | None = None,
+    recall_form: Form | None = None,
+    recall: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    return page.render(
+        "inventory.html.j2",
+        status,
+        title="Inventory",
+        section="inventory",
+        devices=page.run(inventory.list_devices),
+        lots=page.run(inventory.list_lots),
+        lot_form=lot_form or Form.blank(LOT_LABELS),
+        device_form=device_form or Form.blank(DEVICE_LABELS, kind="pen"),
+        recall_form=recall_form or Form.blank(RECALL_LABELS),
+        recall=recall,
+        kinds=[("pen", "Pen"), ("roller", "Roller"), ("stamp", "Stamp")],
+        today=page.today.isoformat(),
+    )
+
+
+@router.get("/inventory")
+def inventory_page(page: Page = Depends(staff_page)) -> Response:
+    return _inventory_page(page)
+
+
+@router.post("/inventory/lots")
+def receive_lot(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    form.labels = LOT_LABELS
+    lot = {
+        "manufacturer": form.text("manufacturer", required=True, max_length=100),
+        "product": form.text("product", required=True, max_length=100),
+        "lot_number": form.text("lot_number", required=True, max_length=64),
+        "needle_count": form.integer("needle_count", low=1, high=1000),
+        "expires_on": form.day("expires_on", required=True),
+        "quantity_received": form.integer(
+            "quantity_received", required=True, low=0, high=1_000_000
+        ),
+    }
+    if form.ok:
+        try:
+            page.run(
+                inventory.receive_cartridge_lot,
+                {key: value for key, value in lot.items() if value is not None},
+            )
+        except UserError as error:
+            form.add_user_error(error)
+        else:
+            page.flash(f"Lot {lot['lot_number']} received.")
+            return page.redirect("/inventory")
+    return _inventory_page(page, lot_form=form, status=422)
+
+
+@router.post("/inventory/devices")
+def register_device(
+    page: Page = Depends(staff_page), form: Form = Depends(posted_form)
+) -> Response:
+    form.labels = DEVICE_LABELS
+    device = {
+        "kind": form.choice("kind", {"pen": 1, "roller": 1, "stamp": 1}, required=True),
+        "manufacturer": form.text("device_manufacturer", required=True, max_length=100),
+        "model": form.text("model", required=True, max_length=100),
+        "serial_number": form.text("serial_number", required=True, max_length=100),
+    }
+    if form.ok:
+        try:
+            page.run(inventory.register_device, device)
+        except UserError as error:
+            form.add_user_error(error, {"manufacturer": "device_manufacturer"})
+        else:
+            page.flash(f"Device {device['serial_number']} registered.")
+            return page.redirect("/inventory")
+    return _inventory_page(page, device_form=form, status=422)
+
+
+@router.post("/inventory/recall")
+def recall_lot(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    form.labels = RECALL_LABELS
+    number = form.text("recall_lot", required=True, max_length=64)
+    reason = form.text("reason", required=True, max_length=2000, multiline=True)
+    if form.ok and number is not None and reason is not None:
+        try:
+            report = page.run(inventory.recall_cartridge_lot, number, reason=reason)
+        except UserError as error:
+            form.add_user_error(error, {"lot_number": "recall_lot"})
+        else:
+            return _inventory_page(page, recall=report)
+    return _inventory_page(page, recall_form=form, status=422)

@@ -1,0 +1,92 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import math
+import secrets
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import RedirectResponse, Response
+
+from microneedling.errors import PermissionDenied
+from microneedling.services import clinics, overview
+from microneedling.web.context import Page, any_page, end_session, posted_form
+from microneedling.web.forms import Form
+
+router = APIRouter()
+
+LABELS = {"email": "E-mail address", "password": "Password"}
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site (never another site, never a protocol-relative URL)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target[:500]
+
+
+def _show(page: Page, form: Form, next_url: str, status_code: int = 200) -> Response:
+    form.set("password", "")  # never sent back
+    web = page.app.web
+    return page.render(
+        "sign_in.html.j2",
+        status_code,
+        title="Sign in",
+        form=form,
+        next=next_url,
+        idle_minutes=web.session_idle_minutes,
+        max_hours=web.session_max_hours,
+    )
+
+
+@router.get("/sign-in")
+def sign_in_page(next: str = "/", page: Page = Depends(any_page)) -> Response:
+    if page.account is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _show(page, Form.blank(LABELS), safe_next(next))
+
+
+@router.post("/sign-in")
+def sign_in(page: Page = Depends(any_page), form: Form = Depends(posted_form)) -> Response:
+    form.labels = LABELS
+    next_url = safe_next(form.get("next", "/"))
+    email = form.text("email", required=True, max_length=254)
+    password = form.get("password")
+    if not password:
+        form.add("password", "is required")
+    if not form.ok or email is None:
+        return _show(page, form, next_url, 422)
+    throttle = page.app.throttle
+    now = page.clock().timestamp()
+    wait = throttle.wait(email, now)
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        form.add(None, f"Too many failed sign-ins for this e-mail; try again in {minutes} minutes.")
+        return _show(page, form, next_url, 429)
+    try:
+        actor = clinics.sign_in(page.app.uow(), email, password[:1024])
+        account = overview.account(page.app.uow(), actor)
+    except PermissionDenied:
+        throttle.failed(email, now)
+        form.add(None, "Wrong e-mail address or password (or the account is closed).")
+        return _show(page, form, next_url, 422)
+    throttle.succeeded(email)
+    # A new session id and CSRF token at sign-in: a session fixed beforehand is useless.
+    end_session(page)
+    session = page.session
+    session.staff_user_id, session.clinic_id, session.role = (
+        actor.staff_user_id,
+        actor.clinic_id,
+        str(actor.role),
+    )
+    session.csrf = secrets.token_urlsafe(32)
+    session.ended = None
+    session.dirty = True
+    page.account = account
+    return RedirectResponse(next_url, status_code=303)
+
+
+@router.post("/sign-out")
+def sign_out(page: Page = Depends(any_page), form: Form = Depends(posted_form)) -> Response:
+    end_session(page, ended="signed_out")
+    return RedirectResponse("/sign-in", status_code=303)

@@ -1,0 +1,57 @@
+"""Today: the day's appointments by practitioner, patients due for maintenance, open adverse
+events and lots near expiry (each shown to the roles that may see it); appointment status."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from microneedling.errors import UserError
+from microneedling.services import appointments, overview
+from microneedling.web.context import Page, RecordId, posted_form, staff_page
+from microneedling.web.forms import Form
+
+router = APIRouter()
+
+
+@router.get("/")
+def today_page(day: str | None = None, page: Page = Depends(staff_page)) -> Response:
+    on: date | None = None
+    if day:
+        try:
+            on = date.fromisoformat(day)
+        except ValueError:
+            raise UserError("expected a date as YYYY-MM-DD", field="day") from None
+    sheet = page.run(overview.day_sheet, on)
+    shown = date.fromisoformat(sheet["day"])
+    due = page.run(overview.maintenance_due)
+    events = page.run(overview.open_adverse_events) if page.can("adverse_event.read") else None
+    lots = page.run(overview.lots_near_expiry) if page.can("inventory.read") else None
+    return page.render(
+        "today.html.j2",
+        title="Today" if shown == page.today else f"Day sheet {shown.isoformat()}",
+        section="today",
+        sheet=sheet,
+        shown=shown,
+        previous=(shown - timedelta(days=1)).isoformat(),
+        following=(shown + timedelta(days=1)).isoformat(),
+        due=due,
+        events=events,
+        lots=lots,
+    )
+
+
+STATUS_WORDS = {"checked_in": "checked in", "cancelled": "cancelled", "no_show": "marked no-show"}
+
+
+@router.post("/appointments/{appointment_id}/status")
+def set_status(
+    appointment_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
+) -> Response:
+    status = form.get("status")
+    page.run(appointments.set_appointment_status, appointment_id, status)
+    page.flash(f"Appointment {STATUS_WORDS.get(status, status)}.")
+    back = form.get("back", "/")
+    return page.redirect(back if back.startswith("/") and not back.startswith("//") else "/")

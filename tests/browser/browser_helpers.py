@@ -1,0 +1,134 @@
+"""Helpers for the browser tests: the running application, signing in, seeding records through
+the use cases (what a test is not about is prepared the quick way), and screenshots."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from microneedling.config import Settings
+from microneedling.services import (
+    appointments,
+    clinics,
+    consents,
+    intakes,
+    outcomes,
+    patients,
+    plans,
+)
+from microneedling.services.access import Actor
+from microneedling.services.demo_clinic import DEFAULT_PASSWORD, TIME_ZONE
+from microneedling.services.maintenance import unit_of_work
+from microneedling.store import Database, UnitOfWork
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = DEFAULT_PASSWORD
+
+OWNER = "owner@demo.example"
+CLINICIAN = "clinician@demo.example"
+FRONT_DESK = "frontdesk@demo.example"
+
+
+@dataclass
+class LiveApp:
+    """The web application on localhost, on its own database with the demo clinic."""
+
+    url: str
+    database: Database
+    settings: Settings
+    expired_lot: str
+    good_lot: str
+
+    def uow(self) -> UnitOfWork:
+        return unit_of_work(self.database, self.settings)
+
+    def actor(self, email: str) -> Actor:
+        return clinics.local_operator(self.uow(), email)
+
+    @property
+    def today(self) -> date:
+        return datetime.now(ZoneInfo(TIME_ZONE)).date()
+
+    def patient(
+        self,
+        given: str,
+        family: str,
+        *,
+        screened: bool = False,
+        consent: bool = False,
+        plan: bool = False,
+        booked_now: bool = False,
+    ) -> dict[str, int]:
+        """A patient registered the quick way, with what a test needs before its own step."""
+        desk = self.actor(FRONT_DESK)
+        clinician = self.actor(CLINICIAN)
+        found: dict[str, int] = {}
+        found["patient"] = patients.register_patient(
+            self.uow(),
+            desk,
+            {"given_name": given, "family_name": family, "birth_date": "1988-03-14",
+             "sex": "female", "fitzpatrick": 2},
+        )  # fmt: skip
+        if screened:
+            found["intake"] = intakes.record_intake(
+                self.uow(), desk, found["patient"], {"zones": ["cheeks", "forehead"]}
+            )
+        if consent:
+            consents.sign_consent(
+                self.uow(),
+                desk,
+                found["patient"],
+                {"kind": "treatment", "form_version": "3", "text": "consent",
+                 "signed_by_name": f"{given} {family}"},
+            )  # fmt: skip
+        if plan:
+            found["plan"] = plans.create_plan(
+                self.uow(),
+                clinician,
+                found["patient"],
+                {"treatments": [{"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"}]},
+            )
+        if booked_now:
+            found["appointment"] = appointments.book_appointment(
+                self.uow(),
+                desk,
+                found["patient"],
+                starts_at=datetime.now(ZoneInfo(TIME_ZONE)).replace(microsecond=0)
+                - timedelta(minutes=30),
+                plan_id=found.get("plan"),
+                practitioner_id=clinician.staff_user_id,
+            )
+        return found
+
+    def outcome(self, patient_id: int, scale: str, inputs: dict[str, Any], days_ago: int) -> None:
+        outcomes.record_outcome(
+            self.uow(),
+            self.actor(CLINICIAN),
+            patient_id,
+            scale=scale,
+            inputs=inputs,
+            assessed_on=self.today - timedelta(days=days_ago),
+        )
+
+
+def sign_in(page: Any, app: LiveApp, email: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(app.url + "/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(app.url + "/")
+
+
+def jpeg(colour: str, path: Path) -> Path:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(buffer, "JPEG")
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -1,0 +1,140 @@
+"""Signing in and out, and sessions that end: after inactivity, at sign-out, when the account
+is closed; cookies that are forged or replayed."""
+
+from __future__ import annotations
+
+from tests.web.web_helpers import PASSWORD, Clinic, csrf_of, sign_in, token
+
+from microneedling.services import clinics
+from microneedling.web.sessions import COOKIE
+
+
+def test_signing_in_shows_today_with_the_staff_members_name(clinic: Clinic) -> None:
+    client = clinic.client()
+    response = sign_in(client, clinic.emails["clinician"])
+    assert response.status_code == 200
+    assert str(response.url).endswith("/")
+    assert "Dr Cleo Clinician" in response.text
+    assert "Appointments" in response.text
+
+
+def test_a_page_asks_for_sign_in_and_comes_back_after_it(clinic: Clinic) -> None:
+    client = clinic.client()
+    response = client.get("/patients?q=Ada")
+    assert "/sign-in?next=/patients" in str(response.url)
+    page = response.text
+    after = client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf_of(page),
+            "email": clinic.emails["front_desk"],
+            "password": PASSWORD,
+            "next": "/patients?q=Ada",
+        },
+    )
+    assert after.url.path == "/patients"
+    assert after.url.query == b"q=Ada"
+
+
+def test_a_wrong_password_says_so_and_keeps_the_email_but_not_the_password(
+    clinic: Clinic,
+) -> None:
+    client = clinic.client()
+    response = sign_in(client, clinic.emails["clinician"], "not the password")
+    assert response.status_code == 422
+    assert "Wrong e-mail address or password" in response.text
+    assert f'value="{clinic.emails["clinician"]}"' in response.text
+    assert "not the password" not in response.text
+
+
+def test_five_failed_sign_ins_lock_the_email_for_a_while(clinic: Clinic) -> None:
+    client = clinic.client()
+    email = "nobody-here@web.example"
+    for _ in range(5):
+        assert sign_in(client, email, "guess").status_code == 422
+    locked = sign_in(client, email, "guess")
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.text
+    clinic.clock.advance(minutes=16)
+    assert sign_in(client, email, "guess").status_code == 422
+
+
+def test_the_session_ends_after_thirty_minutes_without_activity(clinic: Clinic) -> None:
+    client = clinic.signed_in("clinician")
+    clinic.clock.advance(minutes=29)
+    assert client.get("/patients").url.path == "/patients"
+    clinic.clock.advance(minutes=29)  # active 29 minutes ago: still signed in
+    assert client.get("/patients").url.path == "/patients"
+    clinic.clock.advance(minutes=31)
+    response = client.get("/patients")
+    assert response.url.path == "/sign-in"
+    assert "signed out after 30 minutes without activity" in response.text
+
+
+def test_signing_out_ends_the_session_and_a_copy_of_the_cookie_no_longer_works(
+    clinic: Clinic,
+) -> None:
+    client = clinic.signed_in("clinician")
+    copied = client.cookies.get(COOKIE)
+    response = client.post("/sign-out", data={"csrf_token": token(client)})
+    assert response.url.path == "/sign-in"
+    assert "You are signed out" in response.text
+    thief = clinic.client()
+    thief.cookies.set(COOKIE, copied)
+    assert thief.get("/patients").url.path == "/sign-in"
+
+
+def test_a_forged_or_altered_cookie_is_ignored(clinic: Clinic) -> None:
+    client = clinic.signed_in("front_desk")
+    value = client.cookies.get(COOKIE)
+    assert value
+    body, mac = value.split(".")
+    forger = clinic.client()
+    forger.cookies.set(COOKIE, body[:-2] + "xx." + mac)
+    assert forger.get("/").url.path == "/sign-in"
+    forger.cookies.set(COOKIE, "garbage")
+    assert forger.get("/").url.path == "/sign-in"
+
+
+def test_a_closed_account_is_signed_out_at_its_next_request(clinic: Clinic) -> None:
+    extra = clinics.add_staff_member(
+        clinic.uow(),
+        clinic.owner,
+        {"email": "temp@web.example", "display_name": "Tem Porary", "role": "clinician",
+         "password": PASSWORD},
+        clock=clinic.clock,
+    )  # fmt: skip
+    client = clinic.client()
+    sign_in(client, "temp@web.example")
+    assert client.get("/patients").url.path == "/patients"
+    clinics.deactivate_staff_member(clinic.uow(), clinic.owner, extra.staff_user_id)
+    response = client.get("/patients")
+    assert response.url.path == "/sign-in"
+    assert "your account was closed" in response.text
+
+
+def test_sign_in_only_returns_to_pages_of_this_site(clinic: Clinic) -> None:
+    client = clinic.client()
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        page = client.get("/sign-in")
+        response = client.post(
+            "/sign-in",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "email": clinic.emails["front_desk"],
+                "password": PASSWORD,
+                "next": target,
+            },
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/", target
+        client.post("/sign-out", data={"csrf_token": token(client)})
+
+
+def test_the_session_cookie_is_http_only_and_same_site(clinic: Clinic) -> None:
+    client = clinic.client()
+    response = client.get("/sign-in")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(COOKIE + "=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie

@@ -1,0 +1,161 @@
+"""Helpers for the web tests: the clinic they run against, signing in, CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from microneedling.config import Settings
+from microneedling.services.access import Actor
+from microneedling.services.maintenance import unit_of_work
+from microneedling.store import Database, UnitOfWork
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+#: 11:00 in Amsterdam on 1 December 2026.
+START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 1)
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class MovableClock:
+    """The application's "now": moved by the tests."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Clinic:
+    database: Database
+    settings: Settings
+    clock: MovableClock
+    app: Any
+    owner: Actor
+    clinician: Actor
+    front_desk: Actor
+    other_owner: Actor
+    device_id: int
+    good_lot: str = "GOOD-1"
+    expired_lot: str = "OLD-1"
+    emails: dict[str, str] = field(default_factory=dict)
+
+    def uow(self) -> UnitOfWork:
+        return unit_of_work(self.database, self.settings)
+
+    def client(self) -> TestClient:
+        return TestClient(self.app, follow_redirects=True)
+
+    def signed_in(self, role: str) -> TestClient:
+        client = self.client()
+        sign_in(client, self.emails[role])
+        return client
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        data={"csrf_token": csrf_of(page.text), "email": email, "password": password, "next": "/"},
+    )
+    return response
+
+
+def token(client: TestClient, path: str = "/") -> str:
+    return csrf_of(client.get(path).text)
+
+
+def new_patient(
+    clinic: Clinic, *, screened: bool = True, consent: bool = True, **details: Any
+) -> int:
+    """A patient registered by front desk; screened eligible for the cheeks and with a signed
+    treatment consent unless told otherwise."""
+    from microneedling.services import consents, intakes, patients
+
+    values = {
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "birth_date": "1990-05-17",
+        "sex": "female",
+        "fitzpatrick": 2,
+        **details,
+    }
+    patient_id = patients.register_patient(
+        clinic.uow(), clinic.front_desk, values, clock=clinic.clock
+    )
+    if screened:
+        intakes.record_intake(
+            clinic.uow(), clinic.front_desk, patient_id, {"zones": ["cheeks"]}, clock=clinic.clock
+        )
+    if consent:
+        consents.sign_consent(
+            clinic.uow(),
+            clinic.front_desk,
+            patient_id,
+            {"kind": "treatment", "form_version": "1", "text": "consent", "signed_by_name": "Ada"},
+            clock=clinic.clock,
+        )
+    return patient_id
+
+
+def appointment_now(clinic: Clinic, patient_id: int) -> int:
+    """A session booked an hour ago today (so it can be charted)."""
+    from microneedling.services import appointments
+
+    return appointments.book_appointment(
+        clinic.uow(),
+        clinic.front_desk,
+        patient_id,
+        starts_at=clinic.clock() - timedelta(hours=1),
+        practitioner_id=clinic.clinician.staff_user_id,
+        clock=clinic.clock,
+    )
+
+
+def chart_form(clinic: Clinic, html: str, **overrides: str) -> dict[str, str]:
+    """A complete chart form for the cheeks, with the page's CSRF token."""
+    data = {
+        "csrf_token": csrf_of(html),
+        "device_id": str(clinic.device_id),
+        "cartridge_lot": clinic.good_lot,
+        "needle_count": "12",
+        "zone.0.zone": "cheeks",
+        "zone.0.depth_mm": "1.0",
+        "zone.0.passes": "2",
+        "clinical_endpoint": "uniform erythema",
+        "duration_minutes": "30",
+        "_zone_rows": "3",
+        "_product_rows": "2",
+    }
+    data.update(overrides)
+    return data
+
+
+def error_summary(html: str) -> list[str]:
+    """The messages of the page's error summary."""
+    start = html.find('id="error-summary"')
+    if start < 0:
+        return []
+    end = html.find("</div>", start)
+    return [
+        re.sub(r"<[^>]+>", "", item).strip()
+        for item in re.findall(r"<li>(.*?)</li>", html[start:end], re.S)
+    ]
