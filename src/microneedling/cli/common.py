@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -16,6 +16,12 @@ from microneedling.errors import UserError
 #: Exit code for bad input, whatever the command.
 EXIT_USER_ERROR = 2
 PLOT_SUFFIXES = (".svg", ".png")
+
+#: The ``--plot FILE`` option of the commands that draw a figure.
+PlotOption = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also write a figure (.svg or .png).", show_default=False),
+]
 
 
 def print_json(data: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from microneedling.cli.common import (
+    PlotOption,
     check_plot_path,
     fail,
     options_named,
@@ -121,10 +121,7 @@ def geometry_command(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample placement.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", help="Also write a figure (.svg or .png).", show_default=False),
-    ] = None,
+    plot: PlotOption = None,
 ) -> None:
     """Puncture density, injured area, spacing, depth and layer reached for a roller or pen.
 

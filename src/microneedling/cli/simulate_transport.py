@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from microneedling.cli.common import (
+    PlotOption,
     check_plot_path,
     fail,
     options_named,
@@ -229,10 +230,7 @@ def uptake_command(
         typer.Option("--in-vitro", help="Excised skin: channels never close (k_b = 0)."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", help="Also write a figure (.svg or .png).", show_default=False),
-    ] = None,
+    plot: PlotOption = None,
 ) -> None:
     """Cumulative uptake of a topical through microneedled vs intact skin.
 
