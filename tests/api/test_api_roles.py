@@ -14,7 +14,7 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,8 @@ from tests.api.conftest import API, Clinic, token_for
 from tests.integration.conftest import NOW, World
 
 from microneedling import demo
-from microneedling.services import adverse_events, photos, plans
+from microneedling.services import adverse_events, calendar_settings, photos, plans, scheduling
+from microneedling.store.models import StaffUser
 
 OWNER, CLINICIAN, DESK = "owner", "clinician", "front_desk"
 ALL = frozenset({OWNER, CLINICIAN, DESK})
@@ -189,6 +190,49 @@ class Setup:
 
         return self.once("signin", make)
 
+    def calendar(self) -> None:
+        """Both clinics' calendars, configured once: the clinician works whenever it is open."""
+
+        def configure(world: World) -> None:
+            with world.database.sessions() as session:
+                staff = session.get(StaffUser, world.clinician.staff_user_id)
+                assert staff is not None
+                email = staff.email
+            calendar_settings.configure_calendar(
+                world.uow, world.owner,
+                {**CALENDAR, "practitioners": [{"id": email, "hours": CALENDAR["opening_hours"]}]},
+                clock=world.clock,
+            )  # fmt: skip
+
+        self.once("calendar", lambda: [configure(self.world), configure(self.here.other)])
+
+    def schedulable_plan(self) -> int:
+        """A fresh plan (of a fresh patient) in a clinic whose calendar is configured."""
+        self.calendar()
+        patient_id = self.fresh_patient()
+        self.world.intake(patient_id)
+        return plans.create_plan(
+            self.world.uow, self.world.clinician, patient_id,
+            {"treatments": [{"zone": "cheeks", "concern": "fine_lines"}]}, clock=self.world.clock,
+        )  # fmt: skip
+
+    def booked_series(self) -> dict[str, Any]:
+        """A fresh plan's series, booked as proposed (the booking's answer)."""
+        booked: dict[str, Any] = scheduling.book_plan(
+            self.world.uow, self.world.front_desk, self.schedulable_plan(), clock=self.world.clock
+        )
+        return booked
+
+    def some_booked_series(self) -> dict[str, Any]:
+        return self.once("booked", self.booked_series)
+
+    def move_last(self) -> Call:
+        """Moving a fresh series' last session an hour later on the same day."""
+        last = self.booked_series()["series"][0]["sessions"][-1]
+        later = datetime.fromisoformat(last["start"]) + timedelta(hours=1)
+        return Call(f"/scheduling/appointments/{last['appointment_id']}/move",
+                    json={"to": later.isoformat()})  # fmt: skip
+
     def own_token(self, role: str | None) -> str | None:
         if role is None:
             return None
@@ -205,6 +249,13 @@ CONSENT = {"kind": "treatment", "form_version": "3", "text": "consent text",
            "signed_by_name": "the patient"}  # fmt: skip
 SCREEN = {"on": "2026-12-01", "patient": {"birth_date": "1990-05-17", "fitzpatrick": 3},
           "zones": ["cheeks"]}  # fmt: skip
+CALENDAR: dict[str, Any] = {
+    "name": "Role matrix clinic",
+    "opening_hours": {"monday-friday": "08:00-18:00", "saturday": "09:00-13:00"},
+    "closures": [],
+    "rooms": [{"id": "room-1", "name": "Room 1"}],
+    "devices": [],
+}
 PLAN = {"on": "2026-12-01", "fitzpatrick": 3,
         "treatments": [{"zone": "cheeks", "concern": "fine_lines"}]}  # fmt: skip
 
@@ -402,6 +453,62 @@ TABLE: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/audit"): Case(OWNERS, 200, lambda s, r: Call("/audit?limit=5"), record=False),
     ("GET", "/audit/verify"): Case(OWNERS, 200, lambda s, r: Call("/audit/verify"), record=False),
+    # Scheduling
+    ("GET", "/scheduling/calendar"): Case(
+        ALL, 200, lambda s, r: (s.calendar(), Call("/scheduling/calendar"))[1], record=False
+    ),
+    ("PUT", "/scheduling/calendar"): Case(
+        OWNERS, 200, lambda s, r: Call("/scheduling/calendar", json=CALENDAR), record=False
+    ),
+    ("POST", "/scheduling/plans/{plan_id}/proposal"): Case(
+        ALL, 200, lambda s, r: Call(f"/scheduling/plans/{s.schedulable_plan()}/proposal", json={})
+    ),
+    ("POST", "/scheduling/plans/{plan_id}/booking"): Case(
+        ALL, 201,
+        lambda s, r: Call(f"/scheduling/plans/{s.schedulable_plan()}/booking",
+                          json={"accept": True}),
+    ),
+    ("POST", "/scheduling/appointments/{appointment_id}/move"): Case(
+        ALL, 200, lambda s, r: s.move_last()
+    ),
+    ("POST", "/scheduling/appointments/{appointment_id}/cancel"): Case(
+        ALL, 200,
+        lambda s, r: Call("/scheduling/appointments/"
+                          f"{s.booked_series()['series'][0]['sessions'][-1]['appointment_id']}"
+                          "/cancel"),
+    ),
+    ("GET", "/scheduling/patients/{patient_id}/series"): Case(
+        ALL, 200,
+        lambda s, r: Call(f"/scheduling/patients/{s.some_booked_series()['patient_id']}/series"),
+    ),
+    ("GET", "/scheduling/patients/{patient_id}/calendar.ics"): Case(
+        ALL, 200,
+        lambda s, r: Call(
+            f"/scheduling/patients/{s.some_booked_series()['patient_id']}/calendar.ics"
+        ),
+    ),
+    ("GET", "/scheduling/practitioners/{staff_user_id}/calendar.ics"): Case(
+        ALL, 200,
+        lambda s, r: (s.calendar(), Call(
+            f"/scheduling/practitioners/{s.world.clinician.staff_user_id}/calendar.ics"
+        ))[1],
+    ),
+    ("GET", "/scheduling/maintenance-due"): Case(
+        ALL, 200, lambda s, r: Call("/scheduling/maintenance-due"), record=False
+    ),
+    ("POST", "/scheduling/optimise"): Case(
+        CLINICAL, 200,
+        lambda s, r: (s.calendar(),
+                      Call("/scheduling/optimise", json={"method": "greedy",
+                                                         "horizon_days": 30}))[1],
+        record=False,
+    ),
+    ("POST", "/scheduling/optimise/accept"): Case(
+        ALL, 200,
+        lambda s, r: (s.calendar(),
+                      Call("/scheduling/optimise/accept", json={"result": {"series": []}}))[1],
+        record=False,
+    ),
     # Computations
     ("POST", "/screen"): Case(ALL, 200, lambda s, r: Call("/screen", json=SCREEN), record=False),
     ("POST", "/plan"): Case(CLINICAL, 200, lambda s, r: Call("/plan", json=PLAN), record=False),

@@ -1,5 +1,5 @@
-"""The scheduling routes of the HTTP API (on an app of their own until the lead includes the
-router in api/app.py): a plan booked as a series, moved, cancelled, downloaded as .ics."""
+"""The scheduling routes of the HTTP API: a plan booked as a series, moved, cancelled,
+downloaded as .ics."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from icalendar import Calendar
 from tests.api.conftest import token_for
 from tests.integration.scheduling_support import SchedulingWorld, make_scheduling_world
 
-from microneedling.api.app import ERRORS, PREFIX, create_app
-from microneedling.api.routes.scheduling import router
+from microneedling.api.app import PREFIX, create_app
 from microneedling.config import Settings
 from microneedling.store import Database
 
@@ -31,7 +30,6 @@ def api(database: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Schedu
         database=database,
         clock=clinic.clock,
     )
-    app.include_router(router, prefix=PREFIX, responses=ERRORS)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, clinic
 

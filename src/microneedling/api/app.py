@@ -27,6 +27,7 @@ from microneedling.api.routes import (
     patients,
     photos,
     plans,
+    scheduling,
 )
 from microneedling.api.schemas import ErrorOut
 from microneedling.config import Settings, settings
@@ -103,6 +104,7 @@ def create_app(
         photos,
         inventory,
         clinic,
+        scheduling,
         compute,
     ):
         api.include_router(module.router)
