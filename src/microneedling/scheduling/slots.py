@@ -96,6 +96,18 @@ class _Timeline:
         self.ends.insert(index, end)
         self.longest = max(self.longest, end - start)
 
+    def remove(self, start: int, end: int) -> bool:
+        """Take out one interval ``[start, end)``; whether there was one (``longest`` stays an
+        upper bound)."""
+        starts, ends = self.starts, self.ends
+        index = bisect_left(starts, start)
+        while index < len(starts) and starts[index] == start:
+            if ends[index] == end:
+                del starts[index], ends[index]
+                return True
+            index += 1
+        return False
+
     def mask(self, low: int, high: int) -> int:
         """The busy minutes of ``[low, high)`` as bits relative to ``low``."""
         starts, ends = self.starts, self.ends
@@ -200,14 +212,26 @@ class _DayFree:
         self.starts: dict[int, int] = {}  # room-and-device start mask per blocked length
 
 
+#: Booked time given as whole epoch minutes ``(start, end, practitioner_id, room_id,
+#: device_id)``, end exclusive (what a database load gives without making a :class:`Booking`).
+Span = tuple[int, int, str | None, str | None, str | None]
+
+
 class Occupancy:
-    """Booked and unavailable time of every resource of ``calendar``.
+    """Booked and unavailable time of every resource of ``calendar``: ``bookings``, and
+    ``spans`` (the same as plain minutes, unchecked; the end must lie after the start).
 
     Bookings of practitioners, rooms or devices the calendar does not list are ignored (they
     cannot be scheduled anyway); a booking without a practitioner only blocks its room and device.
     """
 
-    def __init__(self, calendar: ClinicCalendar, bookings: Iterable[Booking] = ()) -> None:
+    def __init__(
+        self,
+        calendar: ClinicCalendar,
+        bookings: Iterable[Booking] = (),
+        *,
+        spans: Iterable[Span] = (),
+    ) -> None:
         self.calendar = calendar
         self._practitioner_ids = tuple(p.id for p in calendar.practitioners)
         self._room_ids = tuple(r.id for r in calendar.rooms)
@@ -230,6 +254,17 @@ class Occupancy:
             if i is not None:
                 r_pairs[i].append(span)
             i = d_get(booking.device_id or "")
+            if i is not None:
+                d_pairs[i].append(span)
+        for start, end, practitioner, room, device in spans:
+            span = (start, end)
+            i = p_get(practitioner or "")
+            if i is not None:
+                p_pairs[i].append(span)
+            i = r_get(room or "")
+            if i is not None:
+                r_pairs[i].append(span)
+            i = d_get(device or "")
             if i is not None:
                 d_pairs[i].append(span)
         self._booked = (
@@ -696,6 +731,30 @@ class Occupancy:
             for kind, index in touched:
                 (cache.practitioners, cache.rooms, cache.devices)[kind][index] = None
             cache.starts.clear()
+
+    def add_span(self, span: Span) -> None:
+        """Add booked time given as a :data:`Span` (clears every cached day)."""
+        self._change_span(span, add=True)
+
+    def remove_span(self, span: Span) -> bool:
+        """Take out booked time added as this very :data:`Span` (clears every cached day);
+        whether it was there for every resource it names."""
+        return self._change_span(span, add=False)
+
+    def _change_span(self, span: Span, *, add: bool) -> bool:
+        start, end = span[0], span[1]
+        found = True
+        for kind, key in enumerate(span[2:]):
+            index = self._index[kind].get(key or "")
+            if index is None:
+                continue
+            timeline = self._booked[kind][index]
+            if add:
+                timeline.add(start, end)
+            else:
+                found = timeline.remove(start, end) and found
+        self._free.clear()
+        return found
 
     def is_free(self, slot: Slot) -> bool:
         """Whether ``slot`` could still be booked as it is (same practitioner, room, device)."""

@@ -25,6 +25,9 @@ The scheduling actions (``calendar.*``, ``series.*``, ``maintenance.list``) are 
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -187,6 +190,28 @@ def _calendar_parts(
     )
 
 
+#: Calendars parsed lately, by their settings document (a calendar is immutable; parsing a
+#: clinic's weekly hours and closures costs more than reading them).
+_PARSED: OrderedDict[str, ClinicCalendar] = OrderedDict()
+_PARSED_MAX = 64
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(data: Mapping[str, Any]) -> ClinicCalendar:
+    key = json.dumps(data, sort_keys=True, default=str)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return found
+    calendar = parse_calendar(data)
+    with _PARSED_LOCK:
+        _PARSED[key] = calendar
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return calendar
+
+
 def load_calendar(tx: Transaction, records: SchedulingRecords) -> LoadedCalendar:
     """The clinic's calendar, checked; a :class:`RuleViolation` when it is not configured."""
     found = _calendar_parts(tx, records)
@@ -198,7 +223,7 @@ def load_calendar(tx: Transaction, records: SchedulingRecords) -> LoadedCalendar
         )
     data, practitioner_ids, room_ids, device_ids = found
     return LoadedCalendar(
-        calendar=parse_calendar(data),
+        calendar=_parsed(data),
         clinic_slug=tx.records.clinic().slug,
         practitioner_ids=practitioner_ids,
         room_ids=room_ids,

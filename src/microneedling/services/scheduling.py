@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,7 @@ from microneedling.scheduling.series import (
 )
 from microneedling.scheduling.slots import Occupancy, Slot, SlotRequest
 from microneedling.services.access import Actor, Transaction
+from microneedling.services.calendar_index import CALENDAR_INDEX, SpanMaker
 from microneedling.services.calendar_settings import (
     LoadedCalendar,
     load_calendar,
@@ -81,6 +83,8 @@ from microneedling.store.scheduling_records import (
     HeldTime,
     Reservation,
     SchedulingRecords,
+    held_time,
+    moment,
 )
 from microneedling.store.unit_of_work import translate_conflicts
 
@@ -317,16 +321,34 @@ def _collector_paused() -> Iterator[None]:
 
 @dataclass
 class _Context:
-    """What one use case has loaded: the calendar, the appointments holding time, the
-    occupancy built from them (a working copy: what this use case books goes into it)."""
+    """What one use case has loaded: the calendar, the appointments holding time (``rows``, see
+    :meth:`SchedulingRecords.held_rows`), the occupancy built from them (a working copy: what
+    this use case books goes into it). ``held`` and ``bookings`` are the rows as records, made
+    only when a use case asks for them (proposing and booking a series never does)."""
 
     tx: Transaction
     records: SchedulingRecords
     loaded: LoadedCalendar
-    held: list[HeldTime]
-    bookings: list[Booking]
+    rows: list[Sequence[Any]]
+    patient_busy: list[Booking]
     occupancy: Occupancy
     released: set[int] = field(default_factory=set)
+
+    @cached_property
+    def held(self) -> list[HeldTime]:
+        with _collector_paused():
+            return [held_time(row) for row in self.rows]
+
+    @cached_property
+    def bookings(self) -> list[Booking]:
+        """The bookings the occupancy was built from (a list the use case may add to)."""
+        with _collector_paused():
+            found = _bookings(
+                self.loaded,
+                (item for item in self.held if item.appointment_id not in self.released),
+            )
+        found.extend(self.patient_busy)
+        return found
 
     def empty_occupancy(self) -> Occupancy:
         """The calendar without any booking (what is open, who works, what is in service)."""
@@ -348,26 +370,45 @@ class _Context:
         released: Iterable[int] = (),
         patient_id: int | None = None,
         patient_spans: Iterable[tuple[datetime, datetime]] = (),
+        cached: bool = False,
     ) -> _Context:
         """From the clinic's today to ``until``; ``released``: appointments whose time counts as
-        free (they are about to move); ``patient_id``: whose other visits block their time."""
+        free (they are about to move); ``patient_id``: whose other visits block their time;
+        ``cached``: start from the process's calendar index (only before the transaction has
+        written anything; see services/calendar_index.py)."""
         records = scheduling_records(tx)
         loaded = load_calendar(tx, records)
         free = set(released)
-        with _collector_paused():
-            held = records.held_between(
-                _day_start(loaded, tx.today - timedelta(days=1)), _day_start(loaded, until)
+        low = _day_start(loaded, tx.today - timedelta(days=1))
+        high = _day_start(loaded, until)
+        make = SpanMaker(loaded)
+        if cached:
+            rows, occupancy = CALENDAR_INDEX.snapshot(
+                tx.uow.database.url.render_as_string(hide_password=True),
+                records,
+                loaded,
+                today=tx.today,
+                low=low,
+                high=high,
+                day_start=loaded.calendar.day_start,
             )
-            bookings = _bookings(loaded, (item for item in held if item.appointment_id not in free))
+            for row in rows:
+                if row[0] in free:
+                    occupancy.remove_span(make(row))
+        else:
+            rows = records.held_rows(low, high)
+            occupancy = Occupancy(loaded.calendar, spans=make.spans(rows, free))
         spans = list(patient_spans)
         if patient_id is not None:
             spans.extend(
-                (item.starts_at, item.ends_at)
-                for item in held
-                if item.patient_id == patient_id and item.appointment_id not in free
+                (moment(row[2]), moment(row[3]))
+                for row in rows
+                if row[1] == patient_id and row[0] not in free
             )
-        bookings.extend(_patient_busy(loaded, spans))
-        return cls(tx, records, loaded, held, bookings, Occupancy(loaded.calendar, bookings), free)
+        busy = _patient_busy(loaded, spans)
+        for booking in busy:
+            occupancy.book(booking)
+        return cls(tx, records, loaded, rows, busy, occupancy, free)
 
 
 # Proposing -----------------------------------------------------------------------------------
@@ -430,7 +471,9 @@ def propose_plan(
     with Transaction(uow, actor, "series.propose", clock) as tx:
         plan = _plan_row(tx, plan_id)
         chosen = _chosen_series(plan, series_index)
-        context = _Context.load(tx, _until(tx, plan, chosen), patient_id=plan.patient_id)
+        context = _Context.load(
+            tx, _until(tx, plan, chosen), patient_id=plan.patient_id, cached=True
+        )
         prefs, _ = _preferences(preferences, context.loaded, strict=True)
         booked = {row.series_index: row.id for row in context.records.series_of_plan(plan.id)}
         proposals = _propose(
@@ -815,7 +858,9 @@ def book_plan(
             chosen = [item for index in wanted for item in _chosen_series(plan, index)]
         else:
             chosen = _chosen_series(plan, series_index)
-        context = _Context.load(tx, _until(tx, plan, chosen), patient_id=plan.patient_id)
+        context = _Context.load(
+            tx, _until(tx, plan, chosen), patient_id=plan.patient_id, cached=True
+        )
         prefs, stored = _preferences(preferences, context.loaded, strict=True)
         intake = context.records.latest_intakes([plan.patient_id]).get(plan.patient_id)
         plans: list[tuple[int, SeriesRequest, date, list[SessionProposal]]] = []

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import Connection, Date, Table, delete, func, select, text
+from sqlalchemy import Column, Connection, Date, Table, delete, func, select, text
 
 from microneedling.errors import Conflict, InputFileError, UserError
 from microneedling.store import migrate
@@ -54,9 +54,15 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def backed_up(table: Table) -> list[Column[Any]]:
+    """The columns a backup holds: all but those the database keeps itself (``info["derived"]``:
+    the calendar versions, which triggers set again as the rows are restored)."""
+    return [column for column in table.columns if not column.info.get("derived")]
+
+
 def _decoder(table: Table) -> list[Any]:
     decoders: list[Any] = []
-    for column in table.columns:
+    for column in backed_up(table):
         if isinstance(column.type, UtcDateTime):
             decoders.append(lambda v: None if v is None else datetime.fromisoformat(v))
         elif isinstance(column.type, Date):
@@ -159,11 +165,11 @@ def _json_export(
         out.write(json.dumps(header) + "\n")
         for connection in _snapshot(database):
             for table in tables():
-                columns = [column.name for column in table.columns]
+                columns = [column.name for column in backed_up(table)]
                 out.write(json.dumps({"table": table.name, "columns": columns}) + "\n")
                 order = list(table.primary_key.columns)
                 result = connection.execution_options(yield_per=BATCH).execute(
-                    select(table).order_by(*order)
+                    select(*backed_up(table)).order_by(*order)
                 )
                 count = 0
                 for row in result:
@@ -262,9 +268,9 @@ def _rows_of(source: Database) -> TableRows:
     for connection in _snapshot(source):
         for table in tables():
             order = list(table.primary_key.columns)
-            columns = [column.name for column in table.columns]
+            columns = [column.name for column in backed_up(table)]
             result = connection.execution_options(yield_per=BATCH).execute(
-                select(table).order_by(*order)
+                select(*backed_up(table)).order_by(*order)
             )
             yield table, columns, (list(row) for row in result)
 
@@ -285,7 +291,7 @@ def _rows_of_file(path: Path, compressed: bool) -> TableRows:
                 raise InputFileError(f"{path}: damaged backup (unexpected line)")
             table = by_name[marker["table"]]
             columns = marker["columns"]
-            if columns != [column.name for column in table.columns]:
+            if columns != [column.name for column in backed_up(table)]:
                 raise InputFileError(f"{path}: columns of {table.name} do not match the schema")
             decoders = _decoder(table)
             carry: list[str | None] = [None]

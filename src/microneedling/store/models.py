@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Dialect,
@@ -142,6 +143,15 @@ class Clinic(Base):
     price_list: Mapped[dict[str, Any] | None]
     policy_overrides: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    #: Kept by triggers (migration 0004): raised by every change to the clinic's appointments,
+    #: and by deleting one (``calendar_resets``); see services/calendar_index.py. Not in
+    #: backups (``derived``): restoring the appointments sets them again.
+    calendar_version: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", info={"derived": True}
+    )
+    calendar_resets: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", info={"derived": True}
+    )
 
 
 class StaffUser(Base):
@@ -326,6 +336,7 @@ class Appointment(Base):
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
         Index(None, "patient_id", "starts_at"),
         Index(None, "clinic_id", "starts_at"),
+        Index(None, "clinic_id", "calendar_version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -339,6 +350,10 @@ class Appointment(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[int] = _staff_fk()
     status_changed_at: Mapped[datetime]
+    #: The clinic's ``calendar_version`` when this row (or its booking) last changed (triggers).
+    calendar_version: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", info={"derived": True}
+    )
 
 
 class Device(Base):

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, String, and_, cast, delete, func, insert, select, type_coerce
+from sqlalchemy import BigInteger, Select, and_, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from microneedling.store.models import (
     Appointment,
+    Clinic,
     Device,
     Intake,
     Patient,
@@ -43,20 +44,17 @@ _STEP_SECONDS = RESERVATION_STEP_MINUTES * 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _moment_reader(dialect: str) -> tuple[Callable[[Any], Any], Callable[[Any], datetime]]:
-    """How ``held_between`` selects a stored moment and turns it into an aware UTC datetime,
-    without a datetime type's per-value processing: SQLite keeps UTC text
-    (``YYYY-MM-DD HH:MM:SS.ffffff``), parsed by ``fromisoformat``; PostgreSQL gives whole seconds
-    since 1970."""
+def _seconds_reader(dialect: str) -> Callable[[Any], Any]:
+    """A stored moment as whole seconds since 1970 (UTC), computed by the database: SQLite keeps
+    UTC text, PostgreSQL a timestamp with time zone."""
     if dialect == "sqlite":
-        return (
-            lambda column: type_coerce(column, String),
-            lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
-        )
-    return (
-        lambda column: cast(func.extract("epoch", column), BigInteger),
-        lambda seconds: _EPOCH + timedelta(seconds=int(seconds)),
-    )
+        return lambda column: cast(func.strftime("%s", column), BigInteger)
+    return lambda column: cast(func.floor(func.extract("epoch", column)), BigInteger)
+
+
+def moment(seconds: int) -> datetime:
+    """Whole seconds since 1970 as an aware UTC datetime."""
+    return _EPOCH + timedelta(seconds=seconds)
 
 
 def reservation_steps(start: datetime, end: datetime) -> list[datetime]:
@@ -80,6 +78,11 @@ class HeldTime(NamedTuple):
     device_id: int | None
     series_id: int | None
     session: int | None
+
+
+def held_time(row: Sequence[Any]) -> HeldTime:
+    """One of :meth:`SchedulingRecords.held_rows` as a :class:`HeldTime`."""
+    return HeldTime(row[0], row[1], moment(row[2]), moment(row[3]), moment(row[4]), *row[5:10])
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,50 +223,75 @@ class SchedulingRecords:
 
     # Held time ---------------------------------------------------------------------------------
 
-    def held_between(self, start: datetime, end: datetime) -> list[HeldTime]:
-        """Appointments holding time that overlaps ``[start, end)``: with their booking (room,
-        device, turnover) when scheduling booked them, else the practitioner alone for the
-        appointment's duration.
+    def held_rows(self, start: datetime, end: datetime) -> list[Sequence[Any]]:
+        """Appointments holding time that overlaps ``[start, end)``, as plain rows
+        ``(appointment_id, patient_id, start, end, free, practitioner_id, room_id, device_id,
+        series_id, session, status)`` with the three moments in whole seconds since 1970 (UTC):
+        ``end`` when the procedure ends, ``free`` when its resources are free again (turnover
+        included). An appointment scheduling did not book (no booking row) holds its
+        practitioner for its duration.
 
-        A year of a busy clinic is tens of thousands of rows, so this reads plain columns, with
-        the times as whole seconds since 1970 computed by the database (no datetime parsing per
-        row and column)."""
-        column, moment = _moment_reader(self._session.get_bind().dialect.name)
+        A year of a busy clinic is tens of thousands of rows, so the database computes the
+        seconds (no datetime made per row and column)."""
         # Appointments are at most 8 hours, so those starting a day before ``start`` suffice.
-        query = (
+        query = self._held_query().where(
+            Appointment.status.in_(HOLDING_STATUSES),
+            Appointment.starts_at >= start - timedelta(days=1),
+            Appointment.starts_at < end,
+        )
+        low = int((start - _EPOCH).total_seconds())
+        rows = self._session.connection().execute(query).all()
+        return [row for row in rows if row[4] > low]
+
+    def changed_rows(self, since: int) -> list[Sequence[Any]]:
+        """Every appointment changed after the clinic's calendar version ``since`` (whatever
+        its status or time), as :meth:`held_rows` gives them."""
+        query = self._held_query().where(Appointment.calendar_version > since)
+        return list(self._session.connection().execute(query).all())
+
+    def calendar_state(self) -> tuple[int, int]:
+        """The clinic's ``(calendar_version, calendar_resets)`` (kept by triggers, migration
+        0004): the version moves on with every change to an appointment, the resets with every
+        deletion of one."""
+        row = (
+            self._session.connection()
+            .execute(
+                select(Clinic.calendar_version, Clinic.calendar_resets).where(
+                    Clinic.id == self.clinic_id
+                )
+            )
+            .one()
+        )
+        return int(row[0]), int(row[1])
+
+    def _held_query(self) -> Select[Any]:
+        seconds = _seconds_reader(self._session.get_bind().dialect.name)
+        starts = seconds(Appointment.starts_at)
+        ends = func.coalesce(
+            seconds(AppointmentBooking.ends_at), starts + Appointment.duration_minutes * 60
+        )
+        frees = func.coalesce(seconds(AppointmentBooking.free_at), ends)
+        return (
             select(
                 Appointment.id,
                 Appointment.patient_id,
-                column(Appointment.starts_at),
-                Appointment.duration_minutes,
+                starts,
+                ends,
+                frees,
                 Appointment.practitioner_id,
-                column(AppointmentBooking.ends_at),
-                column(AppointmentBooking.free_at),
                 AppointmentBooking.room_id,
                 AppointmentBooking.device_id,
                 AppointmentBooking.series_id,
                 AppointmentBooking.session,
+                Appointment.status,
             )
             .outerjoin(AppointmentBooking, AppointmentBooking.appointment_id == Appointment.id)
-            .where(
-                Appointment.clinic_id == self.clinic_id,
-                Appointment.status.in_(HOLDING_STATUSES),
-                Appointment.starts_at >= start - timedelta(days=1),
-                Appointment.starts_at < end,
-            )
+            .where(Appointment.clinic_id == self.clinic_id)
         )
-        result = []
-        for row in self._session.connection().execute(query).all():
-            starts = moment(row[2])
-            ends = moment(row[5]) if row[5] is not None else starts + timedelta(minutes=row[3])
-            free = moment(row[6]) if row[6] is not None else ends
-            if free > start:
-                result.append(
-                    HeldTime(
-                        row[0], row[1], starts, ends, free, row[4], row[7], row[8], row[9], row[10]
-                    )
-                )
-        return result
+
+    def held_between(self, start: datetime, end: datetime) -> list[HeldTime]:
+        """:meth:`held_rows` as :class:`HeldTime` records (whole seconds)."""
+        return [held_time(row) for row in self.held_rows(start, end)]
 
     def patient_appointments(self, patient_id: int, since: datetime) -> list[Appointment]:
         """The patient's appointments holding time from ``since`` on (a day's margin)."""
