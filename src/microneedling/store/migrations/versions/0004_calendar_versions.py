@@ -2,9 +2,10 @@
 scheduling booked with it) moves on, so a running server can keep the clinic's calendar index in
 memory and bring it up to date with only the appointments that changed.
 
-- ``clinic.calendar_version``: raised by one for each appointment (or appointment booking) row
-  inserted or updated; ``clinic.calendar_resets``: raised when an appointment is deleted (the
-  index is then rebuilt from scratch).
+- ``clinic.calendar_version``: raised whenever appointment (or appointment booking) rows are
+  inserted or updated (SQLite: per row; PostgreSQL: once per transaction, see below);
+  ``clinic.calendar_resets``: raised when an appointment is deleted (the index is then rebuilt
+  from scratch).
 - ``appointment.calendar_version``: the clinic's version when the row last changed (indexed with
   ``clinic_id``: "what changed since version N" is an index range).
 
@@ -58,20 +59,37 @@ SQLITE_TRIGGERS = {
     },
 }
 
+# On PostgreSQL the counter moves on once per transaction and clinic (the version given is kept
+# in a transaction-local setting): every row the transaction changes carries that version. Raising
+# it per row would leave one dead version of the clinic's row per appointment in a bulk load.
 POSTGRESQL_FUNCTIONS = {
     "microneedling_appointment_calendar_version": """
         CREATE FUNCTION microneedling_appointment_calendar_version() RETURNS trigger
         LANGUAGE plpgsql AS $$
+        DECLARE
+            name text := 'microneedling.calendar_version_' || NEW.clinic_id;
+            given text := current_setting(name, true);
         BEGIN
-            UPDATE clinic SET calendar_version = calendar_version + 1 WHERE id = NEW.clinic_id
-            RETURNING calendar_version INTO NEW.calendar_version;
+            IF given IS NULL OR given = '' THEN
+                UPDATE clinic SET calendar_version = calendar_version + 1
+                WHERE id = NEW.clinic_id
+                RETURNING calendar_version INTO NEW.calendar_version;
+                PERFORM set_config(name, NEW.calendar_version::text, true);
+            ELSE
+                NEW.calendar_version := given::bigint;
+            END IF;
             RETURN NEW;
         END $$""",
     "microneedling_appointment_calendar_reset": """
         CREATE FUNCTION microneedling_appointment_calendar_reset() RETURNS trigger
         LANGUAGE plpgsql AS $$
+        DECLARE
+            name text := 'microneedling.calendar_reset_' || OLD.clinic_id;
         BEGIN
-            UPDATE clinic SET calendar_resets = calendar_resets + 1 WHERE id = OLD.clinic_id;
+            IF coalesce(current_setting(name, true), '') = '' THEN
+                UPDATE clinic SET calendar_resets = calendar_resets + 1 WHERE id = OLD.clinic_id;
+                PERFORM set_config(name, 'yes', true);
+            END IF;
             RETURN OLD;
         END $$""",
     # Touching the appointment runs its own trigger, which gives it the new version.
