@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Select, and_, cast, delete, func, insert, select
+from sqlalchemy import BigInteger, Select, and_, cast, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from microneedling.store.models import (
@@ -539,25 +539,40 @@ class SchedulingRecords:
                 )
         if not rows:
             return 0
-        self._release_stale(reservations)
+        self._release_stale(rows)
         self._session.execute(insert(ResourceSlot), rows)
         return len(rows)
 
-    def _release_stale(self, reservations: Sequence[Reservation]) -> None:
-        low = min(item.start for item in reservations) - timedelta(minutes=RESERVATION_STEP_MINUTES)
-        high = max(item.free_at for item in reservations)
-        not_holding = select(Appointment.id).where(
-            Appointment.clinic_id == self.clinic_id,
-            Appointment.status.not_in(HOLDING_STATUSES),
+    def _release_stale(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Delete the reservations in the way of ``rows`` that belong to appointments no longer
+        holding time: one index range per resource and appointment (not a scan of the months
+        between the first and the last session)."""
+        spans: dict[tuple[str, int, int], list[datetime]] = {}
+        for row in rows:
+            key = (row["resource_kind"], row["resource_id"], row["appointment_id"])
+            found = spans.setdefault(key, [row["slot_start"], row["slot_start"]])
+            found[0] = min(found[0], row["slot_start"])
+            found[1] = max(found[1], row["slot_start"])
+        ranges = [
+            and_(
+                ResourceSlot.resource_kind == kind,
+                ResourceSlot.resource_id == resource_id,
+                ResourceSlot.slot_start >= first,
+                ResourceSlot.slot_start <= last,
+            )
+            for (kind, resource_id, _), (first, last) in spans.items()
+        ]
+        not_holding = (
+            select(Appointment.id)
+            .where(
+                Appointment.id == ResourceSlot.appointment_id,
+                Appointment.status.not_in(HOLDING_STATUSES),
+            )
+            .exists()
         )
         self._session.execute(
             delete(ResourceSlot).where(
-                and_(
-                    ResourceSlot.clinic_id == self.clinic_id,
-                    ResourceSlot.slot_start >= low,
-                    ResourceSlot.slot_start < high,
-                    ResourceSlot.appointment_id.in_(not_holding),
-                )
+                ResourceSlot.clinic_id == self.clinic_id, or_(*ranges), not_holding
             )
         )
 
