@@ -19,6 +19,7 @@ from microneedling.services import (
     outcomes,
     patients,
     plans,
+    scheduling,
 )
 from microneedling.services.access import Actor
 from microneedling.services.demo_clinic import DEFAULT_PASSWORD, TIME_ZONE
@@ -105,6 +106,11 @@ class LiveApp:
             )
         return found
 
+    def series(self, patient_id: int) -> list[dict[str, Any]]:
+        """The sessions of the patient's (first) booked series, as the records have them."""
+        found = scheduling.list_series(self.uow(), self.actor(OWNER), patient_id)
+        return list(found[0]["sessions"]) if found else []
+
     def outcome(self, patient_id: int, scale: str, inputs: dict[str, Any], days_ago: int) -> None:
         outcomes.record_outcome(
             self.uow(),
@@ -132,3 +138,30 @@ def jpeg(colour: str, path: Path) -> Path:
     Image.new("RGB", (320, 240), colour).save(buffer, "JPEG")
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out.").wait_for()
+
+
+def build_plan_on_map(page: Any, app: LiveApp, patient_id: int) -> None:
+    """As a clinician on the patient's record: plan acne scars (rolling) on the cheeks, clicked
+    on the zone map, and fine lines on the forehead, chosen with the keyboard; create the plan."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{app.url}/patients/{patient_id}")
+    page.get_by_role("link", name="Plan treatment").click()
+    page.wait_for_load_state()  # the page's scripts are ready
+    page.locator("#map-cheeks ellipse").first.click()
+    expect(page.locator("#treat-cheeks")).to_be_checked()
+    page.get_by_label("Concern for cheeks").select_option("acne_scars")
+    page.get_by_label("Type for cheeks (acne scars only)").select_option("rolling")
+    expect(page.locator(".zone-map")).to_contain_text("1–1.5 mm")
+    page.locator("#map-forehead").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#treat-forehead")).to_be_checked()
+    page.get_by_label("Concern for forehead").select_option("fine_lines")
+    expect(page.locator(".zone-map")).to_contain_text("0.25–0.5 mm")
+    page.get_by_role("button", name="Create plan").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Treatment plan")

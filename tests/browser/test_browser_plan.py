@@ -1,5 +1,5 @@
 """The plan builder: zones clicked on the map (and chosen with the keyboard), a concern per zone,
-the depth range drawn on the map; the plan; booking the series."""
+the depth range drawn on the map; the plan. (Booking its series: test_browser_booking.py.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.browser_helpers import CLINICIAN, LiveApp, sign_in
 
 
-def test_a_clinician_builds_a_plan_on_the_zone_map_and_books_the_series(
+def test_a_clinician_builds_a_plan_on_the_zone_map(
     page: Page, live_app: LiveApp, shot: Callable[[str], Path]
 ) -> None:
     ids = live_app.patient("Paula", "Planner", screened=True, consent=True)
@@ -57,12 +57,4 @@ def test_a_clinician_builds_a_plan_on_the_zone_map_and_books_the_series(
     assert pdf.body().startswith(b"%PDF")
     shot("plan")
 
-    page.get_by_role("link", name="Book the series").click()
-    sessions = page.locator("tbody tr")
-    count = sessions.count()
-    assert count >= 3
-    page.get_by_role("button", name=f"Book {count} sessions").click()
-    expect(page.get_by_text(f"Booked {count} sessions; the plan is accepted.")).to_be_visible()
-    expect(page.locator(".timeline")).to_contain_text("Scheduled")
-    assert page.locator(".timeline .badge.scheduled").count() == count
-    shot("booked")
+    expect(page.get_by_role("link", name="Book the series")).to_be_visible()

@@ -73,12 +73,14 @@ def test_pages_fit_a_tablet_1024_pixels_wide(page: Page, live_app: LiveApp) -> N
         f"/patients/{p}/intakes/new",
         f"/patients/{p}/plans/new",
         f"/plans/{ids['plan']}",
+        f"/plans/{ids['plan']}/book",
         f"/appointments/{ids['appointment']}/chart",
         f"/patients/{p}/outcomes",
         f"/patients/{p}/photos",
         "/inventory",
         "/admin/staff",
         "/admin/prices",
+        "/admin/calendar",
         "/admin/audit",
     ):
         page.goto(live_app.url + path)

@@ -114,6 +114,7 @@ def test_every_page_renders_for_an_owner_with_every_field_labelled(clinic: Clini
         "/admin/staff",
         "/admin/prices",
         "/admin/policy",
+        "/admin/calendar",
         "/admin/audit",
     ]
     for path in pages:

@@ -3,10 +3,13 @@ is closed; cookies that are forged or replayed."""
 
 from __future__ import annotations
 
-from tests.web.web_helpers import PASSWORD, Clinic, csrf_of, sign_in, token
+from tests.web.web_helpers import PASSWORD, Clinic, TestClient, csrf_of, sign_in, token
 
+from microneedling.api.app import create_app
 from microneedling.services import clinics
+from microneedling.web import create_web_app
 from microneedling.web.sessions import COOKIE
+from microneedling.web.settings import WebSettings
 
 
 def test_signing_in_shows_today_with_the_staff_members_name(clinic: Clinic) -> None:
@@ -48,15 +51,56 @@ def test_a_wrong_password_says_so_and_keeps_the_email_but_not_the_password(
 
 
 def test_five_failed_sign_ins_lock_the_email_for_a_while(clinic: Clinic) -> None:
-    client = clinic.client()
+    client = clinic.client("10.0.0.1")
     email = "nobody-here@web.example"
     for _ in range(5):
         assert sign_in(client, email, "guess").status_code == 422
     locked = sign_in(client, email, "guess")
     assert locked.status_code == 429
-    assert "Too many failed sign-ins" in locked.text
+    assert "Too many failed sign-ins; try again in 15 minutes." in locked.text
     clinic.clock.advance(minutes=16)
     assert sign_in(client, email, "guess").status_code == 422
+
+
+def test_an_account_is_locked_the_same_whether_or_not_it_exists(clinic: Clinic) -> None:
+    answers = []
+    for email in (clinic.emails["front_desk"], "no-such-person@web.example"):
+        client = clinic.client("10.0.0.2")
+        for _ in range(5):
+            sign_in(client, email, "guess")
+        locked = sign_in(client, email, PASSWORD)  # even the right password waits
+        answers.append((locked.status_code, "Too many failed sign-ins" in locked.text))
+    assert answers == [(429, True), (429, True)]
+    clinic.clock.advance(minutes=16)
+    assert sign_in(clinic.client("10.0.0.2"), clinic.emails["front_desk"]).url.path == "/"
+
+
+def test_web_and_api_failures_count_together_and_survive_a_restart(clinic: Clinic) -> None:
+    email = clinic.emails["clinician"]
+    address = ("10.0.0.3", 50000)
+    api = TestClient(
+        create_app(clinic.settings, database=clinic.database, clock=clinic.clock), client=address
+    )
+    for _ in range(3):
+        refused = api.post("/api/v1/auth/token", data={"username": email, "password": "guess"})
+        assert refused.status_code == 401
+    web = clinic.client(address[0])
+    for _ in range(2):
+        assert sign_in(web, email, "guess").status_code == 422
+    # The fifth failure (three through the API, two here) locks the e-mail for both.
+    assert sign_in(web, email, PASSWORD).status_code == 429
+    assert api.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD}
+                    ).status_code == 429  # fmt: skip
+    # A restarted web application (a new process) still knows: the count is in the database.
+    restarted = create_web_app(
+        clinic.settings,
+        web_settings=WebSettings(secret_key="k" * 40),
+        database=clinic.database,
+        clock=clinic.clock,
+    )
+    assert sign_in(TestClient(restarted, client=address), email, PASSWORD).status_code == 429
+    clinic.clock.advance(minutes=16)
+    assert sign_in(web, email, PASSWORD).url.path == "/"
 
 
 def test_the_session_ends_after_thirty_minutes_without_activity(clinic: Clinic) -> None:

@@ -6,6 +6,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 from microneedling.config import Settings
@@ -55,8 +56,9 @@ class Clinic:
     def uow(self) -> UnitOfWork:
         return unit_of_work(self.database, self.settings)
 
-    def client(self) -> TestClient:
-        return TestClient(self.app, follow_redirects=True)
+    def client(self, address: str = "testclient") -> TestClient:
+        """A browser; ``address``: where it connects from (failed sign-ins count per address)."""
+        return TestClient(self.app, follow_redirects=True, client=(address, 50000))
 
     def signed_in(self, role: str) -> TestClient:
         client = self.client()
@@ -159,3 +161,70 @@ def error_summary(html: str) -> list[str]:
         re.sub(r"<[^>]+>", "", item).strip()
         for item in re.findall(r"<li>(.*?)</li>", html[start:end], re.S)
     ]
+
+
+class _Forms(HTMLParser):
+    """Every form of a page with the values a browser would send (buttons left out)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, list[tuple[str, str]]]] = []
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.forms.append((found.get("action", ""), []))
+        elif not self.forms:
+            return
+        fields = self.forms[-1][1]
+        name = found.get("name")
+        if tag == "input" and name and found.get("type") not in ("submit", "button"):
+            if found.get("type") in ("checkbox", "radio") and "checked" not in found:
+                return
+            fields.append((name, found.get("value", "")))
+        elif tag == "select" and name:
+            self._select, self._options = name, []
+        elif tag == "option" and self._select is not None:
+            self._options.append((found.get("value", ""), "selected" in found))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._select is not None:
+            chosen = [value for value, selected in self._options if selected]
+            value = chosen[0] if chosen else (self._options[0][0] if self._options else "")
+            self.forms[-1][1].append((self._select, value))
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.forms[-1][1].append((self._textarea, self._text))
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text += data
+
+
+def form_fields(html: str, action: str, *, having: str | None = None) -> list[tuple[str, str]]:
+    """The fields of the page's form posting to ``action`` (the first one with a field named
+    ``having``, when given), as a browser would send them."""
+    parser = _Forms()
+    parser.feed(html)
+    for target, fields in parser.forms:
+        if target == action and (having is None or any(name == having for name, _ in fields)):
+            return fields
+    raise AssertionError(f"no form posting to {action} on the page")
+
+
+def as_data(fields: list[tuple[str, str]], **changes: Any) -> dict[str, list[str]]:
+    """Form fields as the test client posts them (a name may repeat); ``changes`` replace whole
+    fields (``changes`` given as a dict for names with dots: ``as_data(f, **{"day.0-2": ...})``)."""
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    for name, value in changes.items():
+        data[name] = list(value) if isinstance(value, list | tuple) else [str(value)]
+    return data

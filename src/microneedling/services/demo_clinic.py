@@ -395,8 +395,10 @@ class _Builder:
             )
 
     def _calendar(self, start: date) -> None:
-        """The clinic calendar: opening hours, holidays, both clinicians' hours (and a week of
-        training for one of them, three weeks from today), two rooms, both pens."""
+        """The clinic calendar, so that a new user can book a series at once: open Monday to
+        Friday 09:00-18:00 and Saturday 09:00-13:00 (the clinic's time zone), holidays, both
+        clinicians' hours (and a week of training for one of them, three weeks from today), the
+        owner treating patients on Fridays and Saturdays, two rooms, both pens."""
         year = self.today.year
         holidays = [
             (date(y, 12, 24), date(y, 12, 26), "Christmas") for y in (year - 1, year, year + 1)
@@ -407,7 +409,7 @@ class _Builder:
             self.owner,
             {
                 "name": "Demo Skin Clinic",
-                "opening_hours": {"monday-friday": "08:30-18:00", "saturday": "09:00-13:00"},
+                "opening_hours": {"monday-friday": "09:00-18:00", "saturday": "09:00-13:00"},
                 "closures": [
                     {"from": a.isoformat(), "to": b.isoformat(), "reason": why}
                     for a, b, why in holidays
@@ -417,7 +419,11 @@ class _Builder:
                 "practitioners": [
                     {
                         "id": "clinician@demo.example",
-                        "hours": {"monday-thursday": "08:30-12:30, 13:00-17:00"},
+                        "hours": {"monday-thursday": "09:00-12:30, 13:00-17:00"},
+                    },
+                    {
+                        "id": "owner@demo.example",
+                        "hours": {"friday": "09:00-13:00, 14:00-18:00", "saturday": "09:00-13:00"},
                     },
                     {
                         "id": "clinician2@demo.example",

@@ -1,29 +1,34 @@
 """What staff see at a glance: their own account, who's who, the day's appointments by
-practitioner, patients due for maintenance, open adverse events and lots near expiry.
+practitioner, open adverse events, lots near expiry, and the plans whose series are still to be
+booked. (Patients due for maintenance: :func:`microneedling.services.scheduling.
+maintenance_due_list`, which knows the booked series.)
 
 Each is a use case like any other (role checked, read audited), so the web page and any other
 caller show a role exactly what the role matrix allows: everyone sees the day's appointments and
-maintenance due (booking is front desk's work); open adverse events and lots need clinical roles.
+the plans to book (booking is front desk's work); open adverse events and lots need clinical
+roles.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from microneedling.errors import PermissionDenied, UserError
-from microneedling.scheduling.maintenance import MaintenanceRecord, patients_due
+from microneedling.errors import NotFound, PermissionDenied, UserError
 from microneedling.services.access import Actor, Transaction
-from microneedling.services.clock import Clock, local_date, local_days, utc_now
+from microneedling.services.calendar_settings import scheduling_records
+from microneedling.services.clock import Clock, local_days, utc_now
 from microneedling.services.inputs import check_day
+from microneedling.services.patients import require_patient
 from microneedling.services.views import adverse_event_view, appointment_view, lot_view
 from microneedling.store import UnitOfWork
-from microneedling.store.models import AdverseEvent, Patient
+from microneedling.store.models import AdverseEvent, Patient, TreatmentPlan
 
-#: How far back completed sessions are looked at for maintenance (a year and a half).
-MAINTENANCE_LOOKBACK_DAYS = 550
+#: Plans whose series can still be booked.
+OPEN_PLAN_STATUSES = ("proposed", "accepted")
 #: Most rows any list here reads.
 MAX_ROWS = 20_000
 
@@ -118,54 +123,6 @@ def day_sheet(
     return result
 
 
-def maintenance_due(
-    uow: UnitOfWork, actor: Actor, *, horizon_days: int = 30, clock: Clock = utc_now
-) -> list[dict[str, Any]]:
-    """Patients whose maintenance session is overdue or due within ``horizon_days``: six months
-    after their last completed session, with nothing booked since (scheduling.maintenance)."""
-    if not 0 <= horizon_days <= 366:
-        raise UserError("expected 0 to 366 days", field="horizon_days")
-    with Transaction(uow, actor, "appointment.read", clock) as tx:
-        since = tx.now - timedelta(days=MAINTENANCE_LOOKBACK_DAYS)
-        zone = tx.records.clinic().time_zone
-        last: dict[int, date] = {}
-        for row in tx.records.list_appointments(
-            start=since, statuses=("completed",), limit=MAX_ROWS
-        ):
-            day = local_date(row.starts_at, zone)
-            if day > last.get(row.patient_id, date.min):
-                last[row.patient_id] = day
-        booked: dict[int, date] = {}
-        for row in tx.records.list_appointments(
-            start=tx.now, statuses=("scheduled", "checked_in"), limit=MAX_ROWS
-        ):
-            booked.setdefault(row.patient_id, local_date(row.starts_at, zone))
-        due = patients_due(
-            (
-                MaintenanceRecord(
-                    patient_id=str(patient_id), last_session=day, booked=booked.get(patient_id)
-                )
-                for patient_id, day in last.items()
-            ),
-            tx.today,
-            horizon_days=horizon_days,
-        )
-        names = _names(tx, {int(item.patient_id) for item in due})
-        found = [
-            {
-                "patient_id": int(item.patient_id),
-                "patient_name": names.get(int(item.patient_id), ""),
-                "due": item.due.isoformat(),
-                "status": item.status,
-                "days_overdue": item.days_overdue,
-                "last_session": item.last_session.isoformat(),
-            }
-            for item in due
-        ]
-        tx.done(details={"listed": "maintenance due", "results": len(found)})
-    return found
-
-
 def open_adverse_events(
     uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now
 ) -> list[dict[str, Any]]:
@@ -210,4 +167,70 @@ def lots_near_expiry(
                 item["days_left"] = (lot.expires_on - today).days
                 found.append(item)
         tx.done(details={"listed": "lots near expiry", "results": len(found)})
+    return found
+
+
+# Plans to book ---------------------------------------------------------------------------------
+
+
+def _to_book(plan: TreatmentPlan, booked: Collection[int]) -> dict[str, Any]:
+    """A plan as booking needs it: its series with sessions (not home use), each with its
+    zones, number of sessions, interval and whether it is booked; nothing else clinical."""
+    series = []
+    for index, entry in enumerate(plan.plan.get("series") or ()):
+        interval = entry.get("interval_weeks")
+        if not entry.get("sessions") or not isinstance(interval, Mapping):
+            continue
+        zones = [str(z["zone"]) if isinstance(z, Mapping) else str(z) for z in entry["zones"]]
+        series.append(
+            {
+                "series_index": index,
+                "sessions": int(entry["sessions"]),
+                "interval_weeks": {key: interval.get(key) for key in ("min", "max", "default")},
+                "zones": list(dict.fromkeys(zones)),
+                "booked": index in booked,
+            }
+        )
+    return {
+        "plan_id": plan.id,
+        "patient_id": plan.patient_id,
+        "status": plan.status,
+        "series": series,
+        "to_book": sum(not item["booked"] for item in series),
+    }
+
+
+def plan_for_booking(
+    uow: UnitOfWork, actor: Actor, plan_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """One plan as booking its series needs it (:func:`_to_book`): what front desk may see of a
+    plan, which is what proposing its series shows anyway."""
+    with Transaction(uow, actor, "series.propose", clock) as tx:
+        plan = tx.records.get(TreatmentPlan, plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {plan_id} in this clinic", field="plan_id")
+        booked = {row.series_index for row in scheduling_records(tx).series_of_plan(plan.id)}
+        view = _to_book(plan, booked)
+        tx.done(patient_id=plan.patient_id, entity=("treatment_plan", plan.id))
+    return view
+
+
+def plans_to_book(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's proposed or accepted plans with a series not booked yet, oldest first."""
+    with Transaction(uow, actor, "series.propose", clock) as tx:
+        patient = require_patient(tx, patient_id)
+        plans = [
+            row
+            for row in tx.records.of_patient(TreatmentPlan, patient.id)
+            if row.status in OPEN_PLAN_STATUSES
+        ]
+        booked = scheduling_records(tx).booked_keys(plan.id for plan in plans)
+        found = []
+        for plan in plans:
+            view = _to_book(plan, {index for plan_id, index in booked if plan_id == plan.id})
+            if view["to_book"]:
+                found.append(view)
+        tx.done(patient_id=patient.id, details={"listed": "plans to book", "results": len(found)})
     return found

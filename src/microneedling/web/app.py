@@ -27,6 +27,7 @@ from microneedling.config import settings as configured_settings
 from microneedling.errors import Conflict, NotFound, PermissionDenied, UserError
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.maintenance import open_database
+from microneedling.services.sign_in import SignInPolicy
 from microneedling.store import Database
 from microneedling.web import labels
 from microneedling.web.context import (
@@ -39,12 +40,7 @@ from microneedling.web.context import (
 )
 from microneedling.web.forms import field_id
 from microneedling.web.security import BodyTooLarge, SecurityMiddleware
-from microneedling.web.sessions import (
-    RevokedSessions,
-    SessionCodec,
-    SessionMiddleware,
-    SignInThrottle,
-)
+from microneedling.web.sessions import RevokedSessions, SessionCodec, SessionMiddleware
 from microneedling.web.settings import WebSettings
 
 log = logging.getLogger("microneedling.web")
@@ -103,11 +99,7 @@ def create_web_app(
         templates=templates(),
         clock=now,
         revoked=revoked,
-        throttle=SignInThrottle(
-            max_failures=web.sign_in_max_failures,
-            window=web.sign_in_lockout_minutes * 60,
-            lockout=web.sign_in_lockout_minutes * 60,
-        ),
+        sign_in_policy=SignInPolicy.from_settings(config),
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from microneedling.web.routes import ROUTERS

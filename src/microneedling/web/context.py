@@ -26,9 +26,10 @@ from microneedling.services import overview
 from microneedling.services.access import Actor, Role, allowed
 from microneedling.services.clock import Clock, local_date
 from microneedling.services.maintenance import unit_of_work
+from microneedling.services.sign_in import SignInPolicy
 from microneedling.store import Database, UnitOfWork
 from microneedling.web.forms import Form
-from microneedling.web.sessions import RevokedSessions, SignInThrottle, WebSession, new_session
+from microneedling.web.sessions import RevokedSessions, WebSession, new_session
 from microneedling.web.settings import WebSettings
 
 log = logging.getLogger("microneedling.web")
@@ -57,7 +58,8 @@ class WebApp:
     templates: Environment
     clock: Clock
     revoked: RevokedSessions
-    throttle: SignInThrottle
+    #: Failed sign-ins: the API's policy, counted in the database with the API's.
+    sign_in_policy: SignInPolicy
     cache: dict[str, Any] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:

@@ -31,6 +31,12 @@ STATUSES = {
     "proposed": "Proposed",
     "accepted": "Accepted",
 }
+#: Times of day a patient may prefer for their sessions (the whole visit inside the range).
+TIME_WISHES = {
+    "00:00-12:00": "Mornings (done by 12:00)",
+    "12:00-17:00": "Afternoons (12:00 to 17:00)",
+    "17:00-24:00": "Evenings (from 17:00)",
+}
 PHOTO_VIEWS = {
     "front": "Front",
     "left_oblique": "Left oblique",
@@ -137,6 +143,7 @@ def filters() -> dict[str, Any]:
         "role_label": lambda code: label(ROLES, code),
         "status_label": lambda code: label(STATUSES, code),
         "view_label": lambda code: label(PHOTO_VIEWS, code),
+        "time_wish": lambda code: TIME_WISHES.get(str(code), str(code)),
         "day": day,
         "local": local,
     }

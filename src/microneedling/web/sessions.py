@@ -1,4 +1,4 @@
-"""Web sessions: a signed, expiring cookie, the CSRF token it carries, and the sign-in throttle.
+"""Web sessions: a signed, expiring cookie and the CSRF token it carries.
 
 The cookie holds a small JSON object (session id, CSRF token, the signed-in staff member's account,
 clinic and role, when they signed in and when they were last seen), base64url-encoded and signed
@@ -15,7 +15,8 @@ forged or altered without the key. It carries no patient data.
 - The account is checked against the database on every request (``web.context``): a closed
   account or a changed role ends the session at once.
 
-Anonymous sessions exist too, so the sign-in form carries a CSRF token.
+Anonymous sessions exist too, so the sign-in form carries a CSRF token. Failed sign-ins are
+counted in the database, with the API's (``services.sign_in``), not here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import json
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,45 +180,6 @@ class RevokedSessions:
     def __contains__(self, sid: object) -> bool:
         with self._lock:
             return sid in self._until
-
-
-class SignInThrottle:
-    """Failed sign-ins per e-mail: after ``max_failures`` within ``window`` seconds, that e-mail
-    is refused for ``lockout`` seconds after the last failure, without checking the password."""
-
-    def __init__(self, max_failures: int, window: float, lockout: float) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.lockout = lockout
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(email: str) -> str:
-        return hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()
-
-    def wait(self, email: str, now: float) -> float:
-        """Seconds this e-mail must wait before trying again (0: it may try)."""
-        with self._lock:
-            failures = self._failures.get(self._key(email))
-            if not failures:
-                return 0.0
-            while failures and failures[0] < now - self.window:
-                failures.popleft()
-            if len(failures) >= self.max_failures:
-                return max(0.0, failures[-1] + self.lockout - now)
-            return 0.0
-
-    def failed(self, email: str, now: float) -> None:
-        with self._lock:
-            if len(self._failures) > 100_000:  # a flood of made-up e-mails: start again
-                self._failures.clear()
-            failures = self._failures.setdefault(self._key(email), deque(maxlen=100))
-            failures.append(now)
-
-    def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(self._key(email), None)
 
 
 class SessionMiddleware:

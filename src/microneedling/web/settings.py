@@ -1,7 +1,8 @@
 """Settings of the web application, from ``MICRONEEDLING_WEB_*`` environment variables.
 
 The records' settings (database, photo folder) are the package's :class:`~microneedling.config.
-Settings`; these are the web pages' own: how sessions are signed and how long they last.
+Settings`; these are the web pages' own: how sessions are signed and how long they last. Failed
+sign-ins follow the records' settings (``MICRONEEDLING_SIGN_IN_*``), the same policy as the API.
 """
 
 from __future__ import annotations
@@ -30,12 +31,6 @@ class WebSettings(BaseSettings):
     )
     cookie_secure: bool = Field(
         default=False, description="Send the session cookie over HTTPS only (set behind HTTPS)"
-    )
-    sign_in_max_failures: int = Field(
-        default=5, ge=1, description="Failed sign-ins for one e-mail before it is locked"
-    )
-    sign_in_lockout_minutes: int = Field(
-        default=15, ge=1, description="How long a locked e-mail waits"
     )
     max_form_bytes: int = Field(
         default=1_000_000, ge=10_000, description="Largest form (other than a photo upload)"

@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from microneedling.web.routes import (
     admin,
     auth,
+    booking,
+    calendar_admin,
     charting,
     intakes,
     outcomes,
@@ -19,7 +21,9 @@ ROUTERS: list[APIRouter] = [
     patients.router,
     intakes.router,
     plans.router,
+    booking.router,
     charting.router,
     outcomes.router,
     admin.router,
+    calendar_admin.router,
 ]

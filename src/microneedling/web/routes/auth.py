@@ -1,4 +1,11 @@
-"""Signing in and out."""
+"""Signing in and out.
+
+Signing in goes through the API's use case (``sign_in.sign_in_for_token``), so failed sign-ins
+from the web and the API are counted together, in the database (they survive a restart), under
+one policy: repeated failures for an e-mail (or from an address) lock it for a while, with the same
+answer whether or not the account exists. The token it issues is not used by the web session and
+never leaves the server.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from microneedling.errors import PermissionDenied
-from microneedling.services import clinics, overview
+from microneedling.services import overview
+from microneedling.services import sign_in as signing_in
 from microneedling.web.context import Page, any_page, end_session, posted_form
 from microneedling.web.forms import Form
 
@@ -56,21 +64,27 @@ def sign_in(page: Page = Depends(any_page), form: Form = Depends(posted_form)) -
         form.add("password", "is required")
     if not form.ok or email is None:
         return _show(page, form, next_url, 422)
-    throttle = page.app.throttle
-    now = page.clock().timestamp()
-    wait = throttle.wait(email, now)
-    if wait > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        form.add(None, f"Too many failed sign-ins for this e-mail; try again in {minutes} minutes.")
-        return _show(page, form, next_url, 429)
+    request = page.request
     try:
-        actor = clinics.sign_in(page.app.uow(), email, password[:1024])
+        actor = signing_in.sign_in_for_token(
+            page.app.uow(),
+            email,
+            password[:1024],
+            client=request.client.host if request.client else "unknown",
+            policy=page.app.sign_in_policy,
+            clock=page.clock,
+        ).actor
         account = overview.account(page.app.uow(), actor)
+    except signing_in.TooManySignIns as error:
+        minutes = max(1, math.ceil(error.retry_after / 60))
+        form.add(
+            None,
+            f"Too many failed sign-ins; try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+        )
+        return _show(page, form, next_url, 429)
     except PermissionDenied:
-        throttle.failed(email, now)
         form.add(None, "Wrong e-mail address or password (or the account is closed).")
         return _show(page, form, next_url, 422)
-    throttle.succeeded(email)
     # A new session id and CSRF token at sign-in: a session fixed beforehand is useless.
     end_session(page)
     session = page.session

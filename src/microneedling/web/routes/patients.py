@@ -24,6 +24,7 @@ from microneedling.store.models import ADVERSE_EVENT_KINDS, SEVERITIES
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import words
+from microneedling.web.series import booked_series, clinic_calendar
 
 router = APIRouter()
 
@@ -183,6 +184,7 @@ def record_page(patient_id: RecordId, page: Page = Depends(staff_page)) -> Respo
         None,
     )
     open_events = [e for e in record.get("adverse_events", []) if e["resolved_on"] is None]
+    series_list = booked_series(page, patient_id)
     return page.render(
         "patient.html.j2",
         title=full_name(patient),
@@ -197,6 +199,10 @@ def record_page(patient_id: RecordId, page: Page = Depends(staff_page)) -> Respo
         treatment_consent=treatment_consent,
         open_events=open_events,
         plans=record.get("plans", []),
+        series_list=series_list,
+        in_series={x["appointment_id"] for s in series_list for x in s["sessions"]},
+        calendar=clinic_calendar(page) if series_list else None,
+        to_book=page.run(overview.plans_to_book, patient_id),
     )
 
 

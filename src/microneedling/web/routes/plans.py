@@ -1,12 +1,11 @@
 """The plan builder (zone map, a concern per zone, depth ranges drawn as you go), the plan with
-its dates, care, expected timeline, warnings, quote, handout and predicted collagen, booking its
-series, and its status."""
+its dates, care, expected timeline, warnings, quote, handout, predicted collagen and booked series,
+and its status. (Booking the series: ``routes/booking.py``.)"""
 
 from __future__ import annotations
 
 import tempfile
 from collections import OrderedDict
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,14 @@ from microneedling.documents.handout import handout_context, render_html, render
 from microneedling.errors import NotFound, PlanRequestError, UserError
 from microneedling.knowledge import KnowledgeBase
 from microneedling.knowledge.schema_planning import PlanningFile
-from microneedling.services import appointments, intakes, overview, patients, plans
+from microneedling.services import intakes, overview, patients, plans
 from microneedling.services.access import check_role
 from microneedling.services.plan_science import plan_science
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import concern_label, kb, zone_label
-from microneedling.web.routes.patients import full_name, moment, practitioners
+from microneedling.web.routes.patients import full_name
+from microneedling.web.series import booked_series, clinic_calendar
 from microneedling.web.zone_map import map_view
 
 router = APIRouter()
@@ -320,9 +320,8 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
     }
     science = plan_science(computed, sex=values["patient"]["sex"], include_series=False)
     staff = {member["id"]: member["display_name"] for member in page.run(overview.staff_directory)}
-    booked = page.run(appointments.list_appointments, patient_id=stored["patient_id"], limit=200)[
-        "items"
-    ]
+    series_list = [s for s in booked_series(page, stored["patient_id"]) if s["plan_id"] == plan_id]
+    booked = {s["series_index"] for s in series_list}
     return page.render(
         "plan.html.j2",
         title=f"Plan {plan_id}: {values['name']}",
@@ -331,7 +330,13 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
         map=map_view(base, chosen, interactive=False),
         science=science,
         staff=staff,
-        booked=[item for item in booked if item["plan_id"] == plan_id],
+        series_list=series_list,
+        calendar=clinic_calendar(page) if series_list else None,
+        to_book=[
+            index
+            for index, series in enumerate(computed["series"])
+            if series.get("sessions") and index not in booked
+        ],
         **values,
     )
 
@@ -409,105 +414,3 @@ def set_status(
     page.run(plans.set_plan_status, plan_id, status)
     page.flash(f"Plan {status}.")
     return page.redirect(f"/plans/{plan_id}")
-
-
-# Booking the series ---------------------------------------------------------------------------
-# TODO(scheduling): when services/scheduling.py is settled, propose the slots with
-# scheduling.propose_plan (calendar, rooms, devices, windows) and book them in one transaction
-# with scheduling.book_plan; until then each session is booked with appointments.book_appointment
-# on the plan's own dates.
-
-
-def _sessions(computed: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for series_index, series in enumerate(computed["series"]):
-        for number, day in enumerate(series.get("dates", []), start=1):
-            found.append(
-                {
-                    "key": f"{series_index}-{number}",
-                    "series": series_index + 1,
-                    "number": number,
-                    "date": day,
-                    "zones": ", ".join(zone_label(z["zone"]) for z in series["zones"]),
-                }
-            )
-    return found
-
-
-def book_labels(sessions: list[dict[str, Any]]) -> dict[str, str]:
-    found = {"practitioner_id": "Practitioner", "duration_minutes": "Length in minutes"}
-    for item in sessions:
-        found[f"day.{item['key']}"] = f"Session {item['number']}: day"
-        found[f"start.{item['key']}"] = f"Session {item['number']}: time"
-    return found
-
-
-def _book_page(page: Page, plan_id: int, form: Form | None, status: int = 200) -> Response:
-    values = _plan_context(page, plan_id)
-    sessions = _sessions(values["stored"]["plan"])
-    if form is None:
-        defaults: dict[str, Any] = {"duration_minutes": "60"}
-        if page.actor.role in ("clinician", "owner"):
-            defaults["practitioner_id"] = str(page.actor.staff_user_id)
-        for item in sessions:
-            defaults[f"day.{item['key']}"] = item["date"]
-            defaults[f"start.{item['key']}"] = "09:00"
-        form = Form.blank(book_labels(sessions), **defaults)
-    return page.render(
-        "plan_book.html.j2",
-        status,
-        title=f"Book the series: {values['name']}",
-        section="patients",
-        sessions=sessions,
-        form=form,
-        practitioners=practitioners(page),
-        **values,
-    )
-
-
-@router.get("/plans/{plan_id}/book")
-def book_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
-    return _book_page(page, plan_id, None)
-
-
-@router.post("/plans/{plan_id}/book")
-def book(
-    plan_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
-) -> Response:
-    values = _plan_context(page, plan_id)
-    stored = values["stored"]
-    sessions = _sessions(stored["plan"])
-    form.labels = book_labels(sessions)
-    practitioner = form.choice("practitioner_id", dict(practitioners(page)))
-    duration = form.integer("duration_minutes", required=True, low=5, high=480) or 60
-    wanted: list[tuple[dict[str, Any], datetime]] = []
-    for item in sessions:
-        day = form.day(f"day.{item['key']}", required=True)
-        start = form.clock_time(f"start.{item['key']}", required=True)
-        if day is not None and start is not None:
-            wanted.append((item, moment(page, day, start)))
-    if not form.ok:
-        return _book_page(page, plan_id, form, 422)
-    booked = 0
-    for item, starts_at in wanted:
-        try:
-            page.run(
-                appointments.book_appointment,
-                stored["patient_id"],
-                starts_at=starts_at,
-                duration_minutes=duration,
-                plan_id=plan_id,
-                practitioner_id=int(practitioner) if practitioner else None,
-            )
-        except UserError as error:
-            form.add(
-                f"day.{item['key']}",
-                f"{error.message} (sessions before this one are booked; book the rest here "
-                "again after fixing this)",
-            )
-            return _book_page(page, plan_id, form, 422)
-        booked += 1
-    if stored["status"] == "proposed":
-        page.run(plans.set_plan_status, plan_id, "accepted")
-    page.flash(f"Booked {booked} sessions; the plan is accepted.")
-    return page.redirect(f"/patients/{stored['patient_id']}")

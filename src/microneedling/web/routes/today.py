@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from microneedling.errors import UserError
-from microneedling.services import appointments, overview
+from microneedling.services import appointments, overview, scheduling
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 
@@ -26,7 +26,7 @@ def today_page(day: str | None = None, page: Page = Depends(staff_page)) -> Resp
             raise UserError("expected a date as YYYY-MM-DD", field="day") from None
     sheet = page.run(overview.day_sheet, on)
     shown = date.fromisoformat(sheet["day"])
-    due = page.run(overview.maintenance_due)
+    due = page.run(scheduling.maintenance_due_list)
     events = page.run(overview.open_adverse_events) if page.can("adverse_event.read") else None
     lots = page.run(overview.lots_near_expiry) if page.can("inventory.read") else None
     return page.render(
