@@ -218,7 +218,7 @@ def load_calendar(tx: Transaction, records: SchedulingRecords) -> LoadedCalendar
     if found is None:
         raise RuleViolation(
             "the clinic calendar is not configured yet: an owner sets it up first "
-            "(`microneedling calendar configure FILE`)",
+            "(Admin → Calendar in the web pages, or `microneedling calendar configure FILE`)",
             field="calendar",
         )
     data, practitioner_ids, room_ids, device_ids = found

@@ -302,6 +302,7 @@ class _Builder:
         self.front_desk = self.staff["frontdesk@demo.example"]
         self._inventory(start)
         self._calendar(start)
+        self._second_calendar(start)
         for index in range(patient_count):
             day = start + timedelta(days=self.rng.randrange(HISTORY_DAYS))
             moment = self.local(day, 9 + self.rng.randrange(8), 5 * self.rng.randrange(12))
@@ -447,6 +448,25 @@ class _Builder:
                 "devices": [{"id": "MP-1001", "rooms": ["room-1"]}, {"id": "MP-1002"}],
             },
             clock=self.clock(self.local(start - timedelta(days=3), 9, 30)),
+        )
+
+    def _second_calendar(self, start: date) -> None:
+        """The second clinic's calendar (one clinician, one room, no device booked with
+        appointments), so that its owner can book too."""
+        calendar_settings.configure_calendar(
+            self.uow,
+            self.second["owner@second.example"],
+            {
+                "name": "Second Street Clinic",
+                "opening_hours": {"monday-friday": "09:00-17:00"},
+                "closures": [],
+                "practitioners": [
+                    {"id": "clinician@second.example", "hours": {"monday-friday": "09:00-17:00"}}
+                ],
+                "rooms": [{"id": "room-1", "name": "Treatment room"}],
+                "devices": [],
+            },
+            clock=self.clock(self.local(start - timedelta(days=3), 10)),
         )
 
     def receive(self, now: datetime, number: str, received: date, expires: date) -> None:
