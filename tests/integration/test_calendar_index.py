@@ -112,9 +112,16 @@ def loaded_both_ways(clinic: SchedulingWorld) -> tuple[Occupancy, Occupancy, set
 
 def assert_index_is_current(clinic: SchedulingWorld) -> str:
     cached, fresh, cached_ids, fresh_ids = loaded_both_ways(clinic)
+    last = CALENDAR_INDEX.last
     assert cached_ids == fresh_ids
     assert timelines(cached) == timelines(fresh)
-    return CALENDAR_INDEX.last
+    # The free time of each day, including days whose masks earlier proposals cached and the
+    # index's copies share.
+    today = clinic.clock().date()
+    for offset in range(0, 200, 2):
+        day = today + timedelta(days=offset)
+        assert cached.free_minutes(day) == fresh.free_minutes(day), day
+    return last
 
 
 def test_the_index_follows_bookings_moves_cancellations_and_other_paths(

@@ -293,6 +293,13 @@ class Occupancy:
         self._frames: dict[int, DayFrame] = {}
         self._hours: dict[tuple[int, int], int] = {}
         self._free: dict[int, _DayFree] = {}
+        # Free time cached per day may be shared with copies (see ``copy``): ``_lent`` once this
+        # occupancy's own days are shared (from then on they are dropped, never changed in
+        # place); ``_shared``: the days of the occupancy this one was copied from, good for
+        # every day not in ``_dirty`` (the days this one has changed since).
+        self._lent = False
+        self._shared: dict[int, _DayFree] | None = None
+        self._dirty: set[int] = set()
 
     def _timeline(self, periods: Sequence[Period]) -> _Timeline:
         return _Timeline(self._period_minutes(p) for p in periods)
@@ -307,7 +314,11 @@ class Occupancy:
         return to_minute(period.start), to_minute_ceil(period.end)
 
     def copy(self) -> Occupancy:
-        """An independent working copy (bookings added to it do not touch this one)."""
+        """An independent working copy (bookings added to it do not touch this one).
+
+        The copy starts from this one's cached free time: a day's masks are computed once for
+        both, until either changes that day (it then computes its own; a day's cache that is
+        shared is only ever filled in, never changed)."""
         twin = Occupancy.__new__(Occupancy)
         twin.__dict__.update(self.__dict__)
         practitioners, rooms, devices = self._booked
@@ -316,8 +327,35 @@ class Occupancy:
             [line.copy() for line in rooms],
             [line.copy() for line in devices],
         )
+        if self._shared is None:
+            self._lent = True
+            twin._shared = self._free
+            twin._dirty = set()
+        else:
+            twin._dirty = set(self._dirty)
         twin._free = {}
+        twin._lent = False
         return twin
+
+    def _forget_days(
+        self, first: int, last: int, touched: Sequence[tuple[int, int]] | None = None
+    ) -> None:
+        """Cached free time of days ``first``..``last`` (ordinals) is out of date: of the
+        ``touched`` (kind, index) resources, or all."""
+        self._dirty.update(range(first, last + 1))
+        if self._lent:
+            self._free = {day: c for day, c in self._free.items() if not first <= day <= last}
+            return
+        for ordinal in range(first, last + 1):
+            cache = self._free.get(ordinal)
+            if cache is None:
+                continue
+            if touched is None:
+                del self._free[ordinal]
+                continue
+            for kind, index in touched:
+                (cache.practitioners, cache.rooms, cache.devices)[kind][index] = None
+            cache.starts.clear()
 
     # -- days ---------------------------------------------------------------------------------
 
@@ -381,11 +419,18 @@ class Occupancy:
         ordinal = frame.day.toordinal()
         cache = self._free.get(ordinal)
         if cache is None:
-            cache = _DayFree(
-                len(self._practitioner_ids), len(self._room_ids), len(self._device_ids)
-            )
+            shared = self._shared
+            if shared is not None and ordinal not in self._dirty:
+                cache = shared.get(ordinal)
+                if cache is None:
+                    cache = shared.setdefault(ordinal, self._new_day_free())
+                return cache
+            cache = self._new_day_free()
             self._free[ordinal] = cache
         return cache
+
+    def _new_day_free(self) -> _DayFree:
+        return _DayFree(len(self._practitioner_ids), len(self._room_ids), len(self._device_ids))
 
     def _working(self, index: int, frame: DayFrame) -> int:
         """Practitioner ``index``'s working minutes on the day: hours ∩ open, minus absences."""
@@ -724,21 +769,15 @@ class Occupancy:
             if index is not None:
                 self._booked[kind][index].add(start, end)
                 touched.append((kind, index))
-        for ordinal in range(first, last + 1):
-            cache = self._free.get(ordinal)
-            if cache is None:
-                continue
-            for kind, index in touched:
-                (cache.practitioners, cache.rooms, cache.devices)[kind][index] = None
-            cache.starts.clear()
+        self._forget_days(first, last, touched)
 
     def add_span(self, span: Span) -> None:
-        """Add booked time given as a :data:`Span` (clears every cached day)."""
+        """Add booked time given as a :data:`Span`."""
         self._change_span(span, add=True)
 
     def remove_span(self, span: Span) -> bool:
-        """Take out booked time added as this very :data:`Span` (clears every cached day);
-        whether it was there for every resource it names."""
+        """Take out booked time added as this very :data:`Span`; whether it was there for every
+        resource it names."""
         return self._change_span(span, add=False)
 
     def _change_span(self, span: Span, *, add: bool) -> bool:
@@ -753,7 +792,10 @@ class Occupancy:
                 timeline.add(start, end)
             else:
                 found = timeline.remove(start, end) and found
-        self._free.clear()
+        self._forget_days(
+            self.calendar.local_day(from_minute(start)).toordinal(),
+            self.calendar.local_day(from_minute(max(start, end - 1))).toordinal(),
+        )
         return found
 
     def is_free(self, slot: Slot) -> bool:
