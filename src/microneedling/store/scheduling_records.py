@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Select, and_, cast, delete, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microneedling.store.models import (
@@ -519,7 +520,8 @@ class SchedulingRecords:
     def reserve(self, reservations: Sequence[Reservation]) -> int:
         """Insert the reservation rows of these appointments (an integrity error when a step is
         taken). Rows left behind by appointments cancelled or missed since (a status change made
-        outside scheduling) are released first where they are in the way."""
+        outside scheduling) are released where they are in the way, when the first insert (in a
+        savepoint) finds a step taken."""
         rows: list[dict[str, object]] = []
         for item in reservations:
             steps = reservation_steps(item.start, item.free_at)
@@ -539,8 +541,16 @@ class SchedulingRecords:
                 )
         if not rows:
             return 0
-        self._release_stale(rows)
-        self._session.execute(insert(ResourceSlot), rows)
+        statement = insert(ResourceSlot.__table__)  # type: ignore[arg-type]
+        try:
+            with self._session.begin_nested():
+                self._session.execute(statement, rows)
+        except IntegrityError:
+            # A step is taken: by an appointment that no longer holds time (cancelled or missed
+            # through the plain appointment commands, which leave their reservations), or by a
+            # real booking (then inserting again fails, and the caller reports the conflict).
+            self._release_stale(rows)
+            self._session.execute(statement, rows)
         return len(rows)
 
     def _release_stale(self, rows: Sequence[dict[str, Any]]) -> None:
