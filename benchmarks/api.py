@@ -2,10 +2,11 @@
 
 The database holds the clinic records set of ``benchmarks/records.py`` (by default 100,000
 patients and 1,000,000 charted sessions, made by the same generator), on SQLite and on PostgreSQL
-when one answers at 127.0.0.1:5432. The API runs as ``microneedling serve`` does (uvicorn, one
-worker, the app factory) in a subprocess on a free localhost port; this process is the client:
-``httpx.AsyncClient`` with 32 concurrent clients, each sending its next request when the last one
-is answered, for a fixed time per endpoint after a warm-up. Measured, signed in as a clinician:
+when one answers at 127.0.0.1:5432 (trust authentication, user ``postgres``; the benchmark
+creates its own database and drops it). The API runs as ``microneedling serve`` does: uvicorn
+with the app factory and the options of ``microneedling.api.server`` (uvicorn's h11 protocol
+with ``TCP_NODELAY`` on every connection), ``--workers`` worker processes (1 by default), in a
+subprocess on a free localhost port. Measured, signed in as a clinician:
 
 - ``POST /api/v1/screen`` (the demo intake; token check, validation, screening);
 - ``POST /api/v1/plan`` (the demo plan request);
@@ -13,35 +14,49 @@ is answered, for a fixed time per endpoint after a warm-up. Measured, signed in 
   the record's queries, an audit entry and its commit).
 
 The ceiling is a bare FastAPI endpoint (``async def`` returning a constant) served the same way
-and measured in the same run; each figure is also given as a share of it. Targets: p95 under
-50 ms, and at least 40 % of the ceiling's requests per second.
+(same uvicorn options and worker count) and measured in the same run with the same load; each
+figure is also given as a share of it. Targets: p95 under 50 ms, and at least 40 % of the
+ceiling's requests per second.
 
-    .venv/bin/python benchmarks/api.py [--patients N] [--sessions N] [--seconds S]
-                                       [--clients C] [--backend sqlite|postgresql|both]
+One worker by default: with more, uvicorn's workers share one listening socket, and the first
+worker to wake accepts the whole burst of the client's 32 keep-alive connections (asyncio accepts
+up to its backlog at once), so the others often sit idle and the figures depend on luck. Real
+clients open and close connections and spread better; ``--workers 2`` is there to try it.
+
+The load: ``--clients`` (32) keep-alive connections, each sending its next request as soon as the
+last one is answered, for ``--warmup`` seconds (not measured) and then ``--seconds``. The client
+is **wrk** (``apt-get install wrk``; a C load generator that needs a small share of one core), with
+Lua scripts written to a temporary folder for the bodies, the bearer token and the random patient
+ids, on ``--threads`` threads (1). Without wrk the benchmark says so and falls back to a Python
+client (``httpx.AsyncClient``), which itself needs about a core and so caps every figure, the
+ceiling's most: those figures are not comparable with wrk's. The client runs on the same machine
+as the server and takes CPU from it; the load average at the start is printed, since anything
+else running skews the figures.
+
+    .venv/bin/python benchmarks/api.py [--patients N] [--sessions N] [--seconds S] [--warmup S]
+                                       [--clients C] [--workers W] [--threads T]
+                                       [--client wrk|python] [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import random
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
 from sqlalchemy import update
 
+from _api_load import Run, Target, load_with_python, load_with_wrk, wrk_path
 from _common import print_table
 from microneedling import demo
 from microneedling.services.passwords import hash_password
@@ -69,11 +84,13 @@ def create_app() -> FastAPI:
     return app
 """
 
+#: uvicorn with the API's options (``microneedling.api.server``), for the ceiling and the API alike.
 SERVER = """
 import sys, uvicorn
 sys.path.insert(0, sys.argv[3])
-uvicorn.run(sys.argv[1], factory=True, host="127.0.0.1", port=int(sys.argv[2]),
-            access_log=False, log_level="warning", server_header=False)
+from microneedling.api.server import uvicorn_options
+uvicorn.run(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]),
+            **uvicorn_options(workers=int(sys.argv[4]), log_level="warning"))
 """
 
 
@@ -84,12 +101,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(factory: str, environment: dict[str, str], folder: Path) -> Iterator[str]:
+def served(factory: str, environment: dict[str, str], folder: Path, workers: int) -> Iterator[str]:
     """``factory`` served by uvicorn in a subprocess; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, factory, str(port), str(folder)],
-        env={**os.environ, **environment},
+        [sys.executable, "-c", SERVER, factory, str(port), str(folder), str(workers)],
+        env={**os.environ, **environment, "PYTHONPATH": str(folder)},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -112,74 +129,6 @@ def served(factory: str, environment: dict[str, str], folder: Path) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@dataclass
-class Run:
-    name: str
-    requests: int
-    seconds: float
-    latencies_ms: list[float]
-    errors: int
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-RequestMaker = Callable[[random.Random], tuple[str, str, Any]]
-
-
-async def load(
-    base: str,
-    name: str,
-    make: RequestMaker,
-    *,
-    clients: int,
-    seconds: float,
-    warmup: float,
-    headers: dict[str, str],
-) -> Run:
-    """``clients`` closed-loop clients sending ``make()`` requests for ``seconds``."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=60
-    ) as client:
-        latencies: list[float] = []
-        errors = 0
-        recording = False
-        stop = False
-
-        async def one_client(seed: int) -> None:
-            nonlocal errors
-            rng = random.Random(seed)
-            while not stop:
-                method, path, body = make(rng)
-                started = time.perf_counter()
-                try:
-                    response = await client.request(method, path, json=body)
-                    failed = response.status_code >= 400
-                except httpx.TransportError:
-                    failed = True
-                elapsed = (time.perf_counter() - started) * 1000
-                if recording:
-                    errors += failed
-                    latencies.append(elapsed)
-
-        tasks = [asyncio.create_task(one_client(seed)) for seed in range(clients)]
-        await asyncio.sleep(warmup)
-        recording = True
-        started = time.perf_counter()
-        await asyncio.sleep(seconds)
-        recording = False
-        elapsed = time.perf_counter() - started
-        stop = True
-        await asyncio.gather(*tasks)
-    return Run(name, len(latencies), elapsed, latencies, errors)
 
 
 def sign_in(base: str, email: str) -> dict[str, str]:
@@ -213,44 +162,51 @@ def measure_backend(database: Database, args: argparse.Namespace, folder: Path) 
             raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
         finally:
             raw.close()
-    console.print(f"  generated in {time.perf_counter() - started:.0f} s; measuring")
+    console.print(
+        f"  generated in {time.perf_counter() - started:.0f} s; measuring "
+        f"(load average {os.getloadavg()[0]:.2f})"
+    )
     (folder / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
     environment = {
         "MICRONEEDLING_DATABASE_URL": database.url.render_as_string(hide_password=False),
         "MICRONEEDLING_PHOTO_DIR": str(folder / "photos"),
     }
-    intake = demo.load("intake.json")
-    plan_request = demo.load("plan_request.json")
-    patients = scale.patients
+    scripts = folder / "load"
+    scripts.mkdir()
     runs = []
 
-    def go(base: str, name: str, make: RequestMaker, headers: dict[str, str]) -> None:
-        rng = random.Random(0)
-        for _ in range(20):  # first requests load caches (knowledge base, query plans)
-            method, path, body = make(rng)
-            httpx.request(method, base + path, json=body, headers=headers, timeout=60)
-        run = asyncio.run(
-            load(base, name, make, clients=args.clients, seconds=args.seconds,
-                 warmup=args.warmup, headers=headers)
-        )  # fmt: skip
+    def go(base: str, target: Target, headers: dict[str, str]) -> None:
+        for number in range(20):  # first requests load caches (knowledge base, query plans)
+            path = target.path.replace("{id}", str(number + 1))
+            httpx.request(target.method, base + path, json=target.body, headers=headers,
+                          timeout=60).raise_for_status()  # fmt: skip
+        if args.client == "wrk":
+            run = load_with_wrk(
+                base, target, headers, scripts, connections=args.clients, threads=args.threads,
+                seconds=args.seconds, warmup=args.warmup,
+            )  # fmt: skip
+        else:
+            run = load_with_python(
+                base, target, headers, connections=args.clients, seconds=args.seconds,
+                warmup=args.warmup,
+            )  # fmt: skip
         console.print(
-            f"  {name}: {run.rps:,.0f} requests/s, p95 {run.percentile(0.95):.1f} ms"
+            f"  {target.name}: {run.rps:,.0f} requests/s, p95 {run.p95_ms:.1f} ms"
             + (f", {run.errors} errors" if run.errors else "")
         )
         runs.append(run)
 
-    with served("bare_app:create_app", {}, folder) as bare:
-        go(bare, "bare FastAPI endpoint (ceiling)", lambda rng: ("GET", "/bare", None), {})
-    with served("microneedling.api.app:create_app", environment, folder) as api:
+    with served("bare_app:create_app", {}, folder, args.workers) as bare:
+        go(bare, Target("bare FastAPI endpoint (ceiling)", "GET", "/bare"), {})
+    with served("microneedling.api.app:create_app", environment, folder, args.workers) as api:
         headers = sign_in(api, "clinician@bench.example")
-        go(api, "POST /api/v1/screen", lambda rng: ("POST", "/api/v1/screen", intake), headers)
-        go(api, "POST /api/v1/plan", lambda rng: ("POST", "/api/v1/plan", plan_request), headers)
-        go(
-            api,
-            "GET /api/v1/patients/{id}/record",
-            lambda rng: ("GET", f"/api/v1/patients/{rng.randrange(1, patients + 1)}/record", None),
-            headers,
-        )
+        for target in (
+            Target("POST /api/v1/screen", "POST", "/api/v1/screen", demo.load("intake.json")),
+            Target("POST /api/v1/plan", "POST", "/api/v1/plan", demo.load("plan_request.json")),
+            Target("GET /api/v1/patients/{id}/record", "GET", "/api/v1/patients/{id}/record",
+                   ids=scale.patients),
+        ):  # fmt: skip
+            go(api, target, headers)
     return runs
 
 
@@ -292,15 +248,15 @@ def rows(backend: str, runs: list[Run]) -> list[list[str]]:
     for run in runs:
         share = run.rps / ceiling
         is_ceiling = run is runs[0]
-        meets = run.percentile(0.95) < P95_TARGET_MS and (is_ceiling or share >= SHARE_TARGET)
+        meets = run.p95_ms < P95_TARGET_MS and (is_ceiling or share >= SHARE_TARGET)
         table.append(
             [
                 backend,
                 run.name,
                 f"{run.rps:,.0f}",
-                f"{run.percentile(0.50):.1f}",
-                f"{run.percentile(0.95):.1f}",
-                f"{run.percentile(0.99):.1f}",
+                f"{run.p50_ms:.1f}",
+                f"{run.p95_ms:.1f}",
+                f"{run.p99_ms:.1f}",
                 "1.00" if is_ceiling else f"{share:.2f}",
                 "yes" if meets else "no",
                 str(run.errors),
@@ -315,18 +271,38 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0, help="Measured time per endpoint")
     parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured time first")
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=32, help="Concurrent connections")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (ceiling and API alike)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk" if wrk_path() else "python",
+        help="The load generator (wrk when installed)",
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     if args.sessions < args.patients or args.patients < 1:
         parser.error("--sessions must be at least --patients (every patient has a session)")
+    if args.client == "wrk" and not wrk_path():
+        parser.error("wrk is not installed (apt-get install wrk), use --client python")
+    if args.client == "python":
+        console.print(
+            "[yellow]Load from the Python client (httpx), not wrk"
+            + ("" if wrk_path() else ", which is not installed (apt-get install wrk)")
+            + ": it needs about a core itself and caps every figure, the ceiling's most.[/]"
+        )
     table: list[list[str]] = []
     if args.backend in ("sqlite", "both"):
         table.extend(rows("sqlite", run_sqlite(args)))
     if args.backend in ("postgresql", "both"):
         table.extend(rows("postgresql", run_postgresql(args)))
+    client = f"wrk, {args.threads} thread(s)" if args.client == "wrk" else "Python client (httpx)"
     print_table(
-        f"HTTP API, {args.clients} concurrent clients, {args.seconds:g} s per endpoint; "
+        f"HTTP API, {args.clients} concurrent clients ({client}), {args.seconds:g} s per "
+        f"endpoint, uvicorn with {args.workers} worker(s) for the ceiling and the API alike; "
         f"{args.patients:,} patients, {args.sessions:,} sessions; targets: p95 < "
         f"{P95_TARGET_MS} ms, ≥ {SHARE_TARGET:.0%} of the ceiling",
         ["database", "endpoint", "requests/s", "p50 ms", "p95 ms", "p99 ms", "of ceiling",

@@ -241,7 +241,7 @@ def generate(database: Database, scale: Scale, seed: int = 7) -> None:
         with progress:
             overall = progress.add_task("all rows", total=sum(expected.values()))
             for name, produce in rows.items():
-                columns = [column.name for column in tables[name].columns]
+                columns = [c.name for c in tables[name].columns if not c.info.get("derived")]
                 task = progress.add_task(name, total=expected[name])
                 if database.backend == "sqlite":
                     _sqlite_load(driver, name, columns, produce(), progress, (task, overall))

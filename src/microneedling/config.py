@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest JSON or form request body"
     )
+    api_worker_threads: int = Field(
+        default=8,
+        ge=1,
+        le=16,
+        description="Threads for the server's synchronous routes (at most the database pool's "
+        "16 connections); see api/app.py",
+    )
 
 
 @cache

@@ -1,17 +1,19 @@
 """The HTTP API: ``create_app()`` builds it on the configured database.
 
 Everything is under ``/api/v1``; the OpenAPI document is at ``/openapi.json`` and its pages at
-``/docs`` (Swagger UI, whose scripts FastAPI loads from a CDN: offline, the page stays blank, the
-document does not).
+``/docs`` (Swagger UI, served with its script and style from the application: ``api/docs.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter, FastAPI
+from anyio import to_thread
+from fastapi import FastAPI
 
-from microneedling.api import errors
+from microneedling.api import docs, errors
 from microneedling.api.context import ApiContext
 from microneedling.api.limits import RequestLimits
 from microneedling.api.routes import (
@@ -31,6 +33,7 @@ from microneedling.api.routes import (
 )
 from microneedling.api.schemas import ErrorOut
 from microneedling.config import Settings, settings
+from microneedling.knowledge import shipped_knowledge_base
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.maintenance import open_database
 from microneedling.services.passwords import verify_nothing
@@ -38,6 +41,14 @@ from microneedling.services.sign_in import SignInPolicy
 from microneedling.store import Database, PhotoFiles
 
 PREFIX = "/api/v1"
+OPENAPI_URL = "/openapi.json"
+#: Threads for sync routes: ``Settings.api_worker_threads`` (AnyIO's default limiter, 40 unless
+#: set, is set to it at startup). Their work is mostly Python holding the GIL, and more threads
+#: only take turns at it at a cost: with benchmarks/api.py on 2 cores the full record answered
+#: 165, 155, 134 and 110 requests/s with 1, 2, 4 and 8 threads on SQLite (87, 103, 99, 86 on
+#: PostgreSQL, where threads also wait for the network). The default, 8, leaves room for a few
+#: slow requests (an optimisation, a PDF) at once; it stays within the database pool
+#: (store/database.py: 8 connections + 8 overflow).
 
 try:
     VERSION = version("microneedling")
@@ -81,17 +92,32 @@ def create_app(
         policy=SignInPolicy.from_settings(config),
         clock=clock,
     )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes (and, on PostgreSQL, the token check) run in AnyIO's thread pool.
+        to_thread.current_default_thread_limiter().total_tokens = config.api_worker_threads
+        # The computations run on the event loop (routes/compute.py): load the knowledge base
+        # now, in a thread, rather than on the loop in the first request that needs it.
+        await to_thread.run_sync(shipped_knowledge_base)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="microneedling",
         version=VERSION,
         description=DESCRIPTION,
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # served by api/docs.py from vendored files, not from a CDN
         redoc_url=None,
     )
+    docs.install(app, openapi_url=OPENAPI_URL, title=app.title)
     app.state.context = context
     errors.install(app)
-    api = APIRouter(prefix=PREFIX, responses=ERRORS)
+    # Each module's router straight onto the application (not under one /api/v1 router): FastAPI
+    # matches nested routers level by level, each level trying every route below it again, so
+    # one level less is a shorter search for every request. Each is an ApiRouter (routing.py),
+    # which turns away a path outside its routes at once.
     for module in (
         auth,
         patients,
@@ -104,11 +130,10 @@ def create_app(
         photos,
         inventory,
         clinic,
-        scheduling,
         compute,
+        scheduling,
     ):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router, prefix=PREFIX, responses=ERRORS)
     app.add_middleware(
         RequestLimits,
         max_body_bytes=config.api_max_body_bytes,

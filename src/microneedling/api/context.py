@@ -2,6 +2,9 @@
 
 One :class:`ApiContext` per application, in ``app.state.context``; each request gets its own
 unit of work. Tests replace ``clock`` to move time (token expiry, lockouts).
+
+These dependencies do no I/O, so they are ``async def``: FastAPI runs a plain ``def`` dependency in
+its thread pool, and each such hop costs more than the function itself.
 """
 
 from __future__ import annotations
@@ -31,17 +34,17 @@ class ApiContext:
         return self.clock()
 
 
-def api_context(request: Request) -> ApiContext:
+async def api_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.context
     return context
 
 
-def unit_of_work(context: Annotated[ApiContext, Depends(api_context)]) -> UnitOfWork:
+async def unit_of_work(context: Annotated[ApiContext, Depends(api_context)]) -> UnitOfWork:
     """A unit of work for this request (use cases open and close its transactions)."""
     return UnitOfWork(context.database, context.photos)
 
 
-def request_clock(context: Annotated[ApiContext, Depends(api_context)]) -> Clock:
+async def request_clock(context: Annotated[ApiContext, Depends(api_context)]) -> Clock:
     """The application's clock, read when the use case asks for the time."""
     return context.now
 

@@ -81,39 +81,59 @@ def _float(text: str) -> float:
     return value
 
 
-def _check_text(value: Any) -> None:
-    """Refuse NUL characters and lone surrogates anywhere in a parsed JSON document."""
-    stack = [value]
+_TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+
+
+def _check_document(document: Any, *, escapes: bool) -> None:
+    """Refuse nesting deeper than :data:`MAX_JSON_DEPTH` in a parsed JSON document and, when its
+    text has ``\\u`` escapes (the only way a NUL or a lone surrogate gets into valid JSON
+    decoded from UTF-8), NUL characters and lone surrogates in any key or string."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                raise Refused("text must not contain NUL characters")
-            if _SURROGATE.search(item):
-                raise Refused("text must not contain unpaired surrogates (invalid Unicode)")
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_JSON_DEPTH:
+                raise Refused(_TOO_DEEP)
+            if escapes:
+                for key in item:
+                    _check_text(key)
+            stack.extend((value, depth + 1) for value in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            if depth > MAX_JSON_DEPTH:
+                raise Refused(_TOO_DEEP)
+            stack.extend((value, depth + 1) for value in item)
+        elif escapes and isinstance(item, str):
+            _check_text(item)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise Refused("text must not contain NUL characters")
+    if _SURROGATE.search(text):
+        raise Refused("text must not contain unpaired surrogates (invalid Unicode)")
 
 
 def check_json(body: bytes) -> None:
     """Raise :class:`Refused` for a JSON body the API will not take (malformed JSON is left to
     the route, which names the problem)."""
     try:
-        body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Refused("the body is not UTF-8 text") from None
-    if json_depth(body) > MAX_JSON_DEPTH:
-        raise Refused(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        document = json.loads(body, parse_constant=_constant, parse_float=_float)
+        document = json.loads(text, parse_constant=_constant, parse_float=_float)
     except Refused:
         raise
-    except (ValueError, RecursionError):
+    except RecursionError:  # the parser's own limit, far deeper than ours
+        raise Refused(_TOO_DEEP) from None
+    except ValueError:
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise Refused(_TOO_DEEP) from None
         return
-    _check_text(document)
+    escapes = "\\u" in text
+    # Fewer brackets than the limit cannot nest deeper than it: most bodies need no walk at all.
+    if escapes or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        _check_document(document, escapes=escapes)
 
 
 class RequestLimits:

@@ -13,9 +13,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from microneedling.api.server import APP_FACTORY, uvicorn_options
 from microneedling.cli.db import records_database
-
-APP_FACTORY = "microneedling.api.app:create_app"
 
 
 def serve_command(
@@ -31,13 +30,4 @@ def serve_command(
     typer.echo(
         f"microneedling API on http://{host}:{port}/api/v1 (docs: /docs) with {where}", err=True
     )
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        server_header=False,
-        log_level="info",
-    )
+    uvicorn.run(APP_FACTORY, host=host, port=port, **uvicorn_options(workers=workers))

@@ -173,11 +173,11 @@ def open_patient_record(
     amendments, adverse events, outcomes and photos. Reading it is audited.
     """
     with Transaction(uow, actor, "patient.read_record", clock, reading=True) as tx:
-        patient = tx.records.full_record(patient_id)
-        if patient is None:
+        rows = tx.records.full_record_rows(patient_id)
+        if rows is None:
             raise NotFound(f"no patient {patient_id} in this clinic", field="patient_id")
-        record = full_record_view(patient)
-        tx.done(patient_id=patient.id, entity=("patient", patient.id))
+        record = full_record_view(rows)
+        tx.done(patient_id=patient_id, entity=("patient", patient_id))
     return record
 
 

@@ -4,7 +4,8 @@ failures.
 A token is 32 random bytes (URL-safe text) given to the client once; the database keeps only its
 SHA-256, with the account, the clinic, when it was issued, when it expires and when it was
 revoked. Checking a token is one indexed read that writes nothing; the account must still be
-active in that clinic, and its role is read afresh (a changed role counts at once).
+active in that clinic, and its role is read afresh (a changed role counts at once). Each sign-in
+deletes the tokens that expired more than a day before (:data:`EXPIRED_TOKENS_KEPT`), anyone's.
 
 Failed sign-ins are counted per e-mail (kept as its SHA-256) and per client address, over
 ``window``; at ``max_failures`` for an e-mail (or ``max_failures_per_client`` for an address)
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
+
 from microneedling.config import Settings
 from microneedling.errors import NotFound, PermissionDenied
 from microneedling.services.access import Actor, Role, Transaction
@@ -39,6 +42,7 @@ from microneedling.services.passwords import (
 from microneedling.services.views import staff_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import AccessToken, SignInFailure, StaffUser
+from microneedling.store.repositories import sign_in_of
 from microneedling.store.unit_of_work import translate_conflicts
 
 log = logging.getLogger("microneedling.services")
@@ -48,6 +52,8 @@ TOKEN_BYTES = 32
 MAX_TOKEN_CHARS = 128
 MAX_EMAIL_CHARS = 254
 WRONG = "wrong e-mail or password"
+#: How long an expired token is kept (then deleted at the next sign-in, anyone's).
+EXPIRED_TOKENS_KEPT = timedelta(days=1)
 
 
 class NotSignedIn(PermissionDenied):
@@ -163,6 +169,7 @@ def sign_in_for_token(
         assert user.password_hash is not None
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
+        _forget_expired_tokens(uow, now)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         row = AccessToken(
             token_sha256=_sha256(token),
@@ -189,6 +196,15 @@ def sign_in_for_token(
         actor = Actor(user.id, user.clinic_id, Role(user.role))
     log.info("signed in clinic=%s actor=%s", actor.clinic_id, actor.staff_user_id)
     return IssuedToken(token, row.expires_at, _seconds(row.expires_at - now), actor)
+
+
+def _forget_expired_tokens(uow: UnitOfWork, now: datetime) -> None:
+    """Delete every token (of any account) that expired more than :data:`EXPIRED_TOKENS_KEPT`
+    ago: each sign-in adds a row, and nothing else would ever remove them. A token that expired
+    less recently still answers "this token has expired" rather than "unknown"."""
+    uow.session.execute(
+        delete(AccessToken).where(AccessToken.expires_at < now - EXPIRED_TOKENS_KEPT)
+    )
 
 
 def _refuse(
@@ -233,23 +249,24 @@ def _refuse(
 def actor_for_token(uow: UnitOfWork, token: str, *, clock: Clock = utc_now) -> Actor:
     """The signed-in staff member a bearer token stands for (:class:`NotSignedIn` if none).
 
-    Use a read-only unit of work: this writes nothing.
+    This runs before every API request: one Core query on a plain connection of ``uow``'s
+    database, outside any transaction (one statement needs none), without an ORM session or
+    objects; it waits for no writer and writes nothing.
     """
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise NotSignedIn("sign in first: no valid token")
     now = clock()
-    with uow:
-        found = uow.tokens.by_hash(_sha256(token))
-        if found is None:
-            raise NotSignedIn("sign in again: this token is unknown")
-        row, user = found
-        if row.revoked_at is not None:
-            raise NotSignedIn("sign in again: this token was signed out")
-        if row.expires_at <= now:
-            raise NotSignedIn("sign in again: this token has expired")
-        if not user.active or user.clinic_id != row.clinic_id:
-            raise NotSignedIn("sign in again: this account is not active")
-        return Actor(user.id, user.clinic_id, Role(user.role))
+    with uow.database.statement_reader().connect() as connection:
+        found = sign_in_of(connection, _sha256(token))
+    if found is None:
+        raise NotSignedIn("sign in again: this token is unknown")
+    if found.revoked_at is not None:
+        raise NotSignedIn("sign in again: this token was signed out")
+    if found.expires_at <= now:
+        raise NotSignedIn("sign in again: this token has expired")
+    if not found.active or found.user_clinic_id != found.clinic_id:
+        raise NotSignedIn("sign in again: this account is not active")
+    return Actor(found.user_id, found.user_clinic_id, Role(found.role))
 
 
 def sign_out(uow: UnitOfWork, actor: Actor, token: str, *, clock: Clock = utc_now) -> None:

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Any, TypeVar
 
+from sqlalchemy import Row
+
 from microneedling.store.models import (
     AdverseEvent,
     Appointment,
@@ -21,9 +23,11 @@ from microneedling.store.models import (
     StaffUser,
     TreatmentPlan,
 )
-from microneedling.store.repositories import LotRecipient
+from microneedling.store.repositories import ChartRead, FullRecord, LotRecipient
 
 RowT = TypeVar("RowT")
+#: A chart version as the ORM loads it, or as :meth:`ClinicRecords.full_record_rows` reads it.
+Chart = SessionChart | ChartRead
 
 
 def _day(value: date | None) -> str | None:
@@ -57,7 +61,7 @@ def staff_view(user: StaffUser) -> dict[str, Any]:
     }
 
 
-def patient_view(patient: Patient) -> dict[str, Any]:
+def patient_view(patient: Patient | Row[Any]) -> dict[str, Any]:
     return {
         "id": patient.id,
         "given_name": patient.given_name,
@@ -71,7 +75,7 @@ def patient_view(patient: Patient) -> dict[str, Any]:
     }
 
 
-def intake_view(intake: Intake) -> dict[str, Any]:
+def intake_view(intake: Intake | Row[Any]) -> dict[str, Any]:
     return {
         "id": intake.id,
         "patient_id": intake.patient_id,
@@ -96,7 +100,7 @@ def intake_view(intake: Intake) -> dict[str, Any]:
     }
 
 
-def consent_view(consent: Consent) -> dict[str, Any]:
+def consent_view(consent: Consent | Row[Any]) -> dict[str, Any]:
     return {
         "id": consent.id,
         "patient_id": consent.patient_id,
@@ -110,7 +114,7 @@ def consent_view(consent: Consent) -> dict[str, Any]:
     }
 
 
-def plan_view(plan: TreatmentPlan) -> dict[str, Any]:
+def plan_view(plan: TreatmentPlan | Row[Any]) -> dict[str, Any]:
     return {
         "id": plan.id,
         "patient_id": plan.patient_id,
@@ -123,7 +127,7 @@ def plan_view(plan: TreatmentPlan) -> dict[str, Any]:
     }
 
 
-def appointment_view(appointment: Appointment) -> dict[str, Any]:
+def appointment_view(appointment: Appointment | Row[Any]) -> dict[str, Any]:
     return {
         "id": appointment.id,
         "patient_id": appointment.patient_id,
@@ -135,7 +139,7 @@ def appointment_view(appointment: Appointment) -> dict[str, Any]:
     }
 
 
-def device_view(device: Device) -> dict[str, Any]:
+def device_view(device: Device | Row[Any]) -> dict[str, Any]:
     return {
         "id": device.id,
         "kind": device.kind,
@@ -146,7 +150,7 @@ def device_view(device: Device) -> dict[str, Any]:
     }
 
 
-def lot_view(lot: CartridgeLot) -> dict[str, Any]:
+def lot_view(lot: CartridgeLot | Row[Any]) -> dict[str, Any]:
     return {
         "id": lot.id,
         "manufacturer": lot.manufacturer,
@@ -176,7 +180,7 @@ CHART_FIELDS = (
 )
 
 
-def chart_entry(chart: SessionChart) -> dict[str, Any]:
+def chart_entry(chart: Chart) -> dict[str, Any]:
     """A chart version's content, in the shape :class:`ChartEntry` takes."""
     return {
         "device_id": chart.device_id,
@@ -198,7 +202,7 @@ def chart_entry(chart: SessionChart) -> dict[str, Any]:
     }
 
 
-def chart_version_view(chart: SessionChart) -> dict[str, Any]:
+def chart_version_view(chart: Chart) -> dict[str, Any]:
     return {
         "id": chart.id,
         "version": chart.version,
@@ -230,7 +234,7 @@ def chart_summary_view(chart: SessionChart) -> dict[str, Any]:
     }
 
 
-def chart_history_view(versions: Sequence[SessionChart]) -> dict[str, Any]:
+def chart_history_view(versions: Sequence[Chart]) -> dict[str, Any]:
     """A session's chart: the current version, the original, and each amendment's changes."""
     history = []
     for before, after in pairwise(versions):
@@ -248,15 +252,17 @@ def chart_history_view(versions: Sequence[SessionChart]) -> dict[str, Any]:
                 },
             }
         )
+    current = chart_version_view(versions[-1])
     return {
         "appointment_id": versions[0].appointment_id,
-        "current": chart_version_view(versions[-1]),
-        "original": chart_version_view(versions[0]),
+        "current": current,
+        # Never amended (most sessions): the original is the current version, viewed once.
+        "original": current if len(versions) == 1 else chart_version_view(versions[0]),
         "amendments": history,
     }
 
 
-def adverse_event_view(event: AdverseEvent) -> dict[str, Any]:
+def adverse_event_view(event: AdverseEvent | Row[Any]) -> dict[str, Any]:
     return {
         "id": event.id,
         "patient_id": event.patient_id,
@@ -272,7 +278,7 @@ def adverse_event_view(event: AdverseEvent) -> dict[str, Any]:
     }
 
 
-def outcome_view(outcome: OutcomeAssessment) -> dict[str, Any]:
+def outcome_view(outcome: OutcomeAssessment | Row[Any]) -> dict[str, Any]:
     return {
         "id": outcome.id,
         "patient_id": outcome.patient_id,
@@ -287,7 +293,7 @@ def outcome_view(outcome: OutcomeAssessment) -> dict[str, Any]:
     }
 
 
-def photo_view(photo: Photo) -> dict[str, Any]:
+def photo_view(photo: Photo | Row[Any]) -> dict[str, Any]:
     return {
         "id": photo.id,
         "patient_id": photo.patient_id,
@@ -305,24 +311,27 @@ def photo_view(photo: Photo) -> dict[str, Any]:
     }
 
 
-def full_record_view(patient: Patient) -> dict[str, Any]:
-    """Everything about one patient; each session's chart with its amendment history."""
-    by_session: dict[int, list[SessionChart]] = {}
-    for chart in patient.charts:
+def full_record_view(record: Patient | FullRecord) -> dict[str, Any]:
+    """Everything about one patient (loaded by the ORM, or read as rows); each session's chart
+    with its amendment history."""
+    patient = record if isinstance(record, Patient) else record.patient
+    charts: Sequence[Chart] = record.charts
+    by_session: dict[int, list[Chart]] = {}
+    for chart in charts:
         by_session.setdefault(chart.appointment_id, []).append(chart)
     return {
         "patient": patient_view(patient),
-        "intakes": [intake_view(item) for item in patient.intakes],
-        "consents": [consent_view(item) for item in patient.consents],
-        "plans": [plan_view(item) for item in patient.plans],
-        "appointments": [appointment_view(item) for item in patient.appointments],
+        "intakes": [intake_view(item) for item in record.intakes],
+        "consents": [consent_view(item) for item in record.consents],
+        "plans": [plan_view(item) for item in record.plans],
+        "appointments": [appointment_view(item) for item in record.appointments],
         "charts": [
             chart_history_view(sorted(versions, key=lambda chart: chart.version))
             for versions in by_session.values()
         ],
-        "adverse_events": [adverse_event_view(item) for item in patient.adverse_events],
-        "outcomes": [outcome_view(item) for item in patient.outcomes],
-        "photos": [photo_view(item) for item in patient.photos],
+        "adverse_events": [adverse_event_view(item) for item in record.adverse_events],
+        "outcomes": [outcome_view(item) for item in record.outcomes],
+        "photos": [photo_view(item) for item in record.photos],
     }
 
 

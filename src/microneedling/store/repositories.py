@@ -9,28 +9,59 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from microneedling.store.models import (
     AccessToken,
+    AdverseEvent,
     Appointment,
     Base,
     CartridgeLot,
+    ChartProduct,
+    ChartZone,
     Clinic,
     Consent,
     Device,
     Intake,
+    OutcomeAssessment,
     Patient,
     Photo,
     SessionChart,
     SignInFailure,
     StaffUser,
+    TreatmentPlan,
 )
 
 RowT = TypeVar("RowT", bound=Base)
+
+_token, _user = AccessToken.__table__.c, StaffUser.__table__.c
+_SIGN_IN_OF: Select[Any] = (
+    select(
+        _token.expires_at,
+        _token.revoked_at,
+        _token.clinic_id,
+        _user.id.label("user_id"),
+        _user.clinic_id.label("user_clinic_id"),
+        _user.active,
+        _user.role,
+    )
+    .join_from(AccessToken.__table__, StaffUser.__table__, _user.id == _token.staff_user_id)
+    .where(_token.token_sha256 == bindparam("token_sha256"))
+)
 
 
 class Clinics:
@@ -86,6 +117,14 @@ class AccessTokens:
         return None if row is None else (row[0], row[1])
 
 
+def sign_in_of(connection: Connection, token_sha256: str) -> Row[Any] | None:
+    """What checking a bearer token needs, in one Core query on ``connection`` (no session, no
+    ORM objects: it runs before every API request): ``expires_at``, ``revoked_at``,
+    ``clinic_id`` (the token's), ``user_id``, ``user_clinic_id``, ``active`` and ``role`` (the
+    account's, as it is now)."""
+    return connection.execute(_SIGN_IN_OF, {"token_sha256": token_sha256}).one_or_none()
+
+
 class SignInFailures:
     """Failed sign-ins, counted per e-mail (as its SHA-256) and per client address."""
 
@@ -114,6 +153,102 @@ class SignInFailures:
         if before is not None:
             query = query.where(SignInFailure.at < before)
         self._session.execute(query)
+
+
+class ChartRead:
+    """One version of a session's chart as read for a patient's record (no ORM object): the
+    ``session_chart`` row's columns as attributes, like :class:`SessionChart`, with its zones and
+    products in order, its device and its cartridge lot."""
+
+    zones: Sequence[Row[Any]]
+    products: Sequence[Row[Any]]
+    device: Row[Any]
+    cartridge_lot: Row[Any]
+
+    def __init__(
+        self,
+        row: Row[Any],
+        zones: Sequence[Row[Any]],
+        products: Sequence[Row[Any]],
+        device: Row[Any],
+        cartridge_lot: Row[Any],
+    ) -> None:
+        # The columns as plain attributes: the views read each of them once or twice.
+        self.__dict__.update(row._mapping)
+        self.zones = zones
+        self.products = products
+        self.device = device
+        self.cartridge_lot = cartridge_lot
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class FullRecord:
+    """A patient's full record as rows: each list in the order of :class:`Patient`'s
+    relationships (charts by session, then version)."""
+
+    patient: Row[Any]
+    intakes: Sequence[Row[Any]]
+    consents: Sequence[Row[Any]]
+    plans: Sequence[Row[Any]]
+    appointments: Sequence[Row[Any]]
+    charts: list[ChartRead]
+    adverse_events: Sequence[Row[Any]]
+    outcomes: Sequence[Row[Any]]
+    photos: Sequence[Row[Any]]
+
+
+def _of_patient(model: type[Base], *order: Any) -> Select[Any]:
+    """Every column of ``model``'s rows about one patient of one clinic, in ``order``."""
+    table = model.__table__.c
+    return (
+        select(model.__table__)
+        .where(
+            table.patient_id == bindparam("patient_id"), table.clinic_id == bindparam("clinic_id")
+        )
+        .order_by(*(table[name] for name in order))
+    )
+
+
+def _of_patients_charts(model: type[Base], key: str, *order: str) -> Select[Any]:
+    """Every column of ``model``'s rows whose ``key`` is the id of one of the patient's charts
+    (their zones and products by chart; the devices and lots the charts name)."""
+    chart = SessionChart.__table__.c
+    table = model.__table__.c
+    charts = select(chart[key]).where(
+        chart.patient_id == bindparam("patient_id"), chart.clinic_id == bindparam("clinic_id")
+    )
+    return (
+        select(model.__table__)
+        .where(
+            table["chart_id" if key == "id" else "id"].in_(charts),
+            table.clinic_id == bindparam("clinic_id"),
+        )
+        .order_by(*(table[name] for name in order))
+    )
+
+
+_PATIENT = select(Patient.__table__).where(
+    Patient.__table__.c.id == bindparam("patient_id"),
+    Patient.__table__.c.clinic_id == bindparam("clinic_id"),
+)
+_RECORD: dict[str, Select[Any]] = {
+    "intakes": _of_patient(Intake, "id"),
+    "consents": _of_patient(Consent, "id"),
+    "plans": _of_patient(TreatmentPlan, "id"),
+    "appointments": _of_patient(Appointment, "starts_at", "id"),
+    "charts": _of_patient(SessionChart, "appointment_id", "version"),
+    "zones": _of_patients_charts(ChartZone, "id", "chart_id", "position"),
+    "products": _of_patients_charts(ChartProduct, "id", "chart_id", "position"),
+    "devices": _of_patients_charts(Device, "device_id", "id"),
+    "lots": _of_patients_charts(CartridgeLot, "cartridge_lot_id", "id"),
+    "adverse_events": _of_patient(AdverseEvent, "id"),
+    "outcomes": _of_patient(OutcomeAssessment, "id"),
+    "photos": _of_patient(Photo, "id"),
+}
 
 
 @dataclass(frozen=True)
@@ -305,6 +440,45 @@ class ClinicRecords:
             )
         )
         return self._session.execute(query).scalar_one_or_none()
+
+    def full_record_rows(self, patient_id: int) -> FullRecord | None:
+        """The record :meth:`full_record` loads, as rows: one Core query per kind of record
+        (each on an index over ``patient_id`` or ``chart_id``), without the ORM's per-object
+        work; for a patient with ten sessions about a quarter of the time."""
+        connection = self._session.connection()
+        where = {"patient_id": patient_id, "clinic_id": self.clinic_id}
+        patient = connection.execute(_PATIENT, where).one_or_none()
+        if patient is None:
+            return None
+        rows = {name: connection.execute(query, where).all() for name, query in _RECORD.items()}
+        zones: dict[int, list[Row[Any]]] = {}
+        for zone in rows["zones"]:
+            zones.setdefault(zone.chart_id, []).append(zone)
+        products: dict[int, list[Row[Any]]] = {}
+        for product in rows["products"]:
+            products.setdefault(product.chart_id, []).append(product)
+        devices = {device.id: device for device in rows["devices"]}
+        lots = {lot.id: lot for lot in rows["lots"]}
+        return FullRecord(
+            patient=patient,
+            intakes=rows["intakes"],
+            consents=rows["consents"],
+            plans=rows["plans"],
+            appointments=rows["appointments"],
+            charts=[
+                ChartRead(
+                    chart,
+                    zones.get(chart.id, []),
+                    products.get(chart.id, []),
+                    devices[chart.device_id],
+                    lots[chart.cartridge_lot_id],
+                )
+                for chart in rows["charts"]
+            ],
+            adverse_events=rows["adverse_events"],
+            outcomes=rows["outcomes"],
+            photos=rows["photos"],
+        )
 
     # Screening and consent -------------------------------------------------------------------
 

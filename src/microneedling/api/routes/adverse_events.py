@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import AdverseEventOut, Created, OutcomeIn, OutcomeOut, ResolutionIn
 from microneedling.api.security import CurrentActor
 from microneedling.services import adverse_events, outcomes
 from microneedling.services.adverse_events import NewAdverseEvent
 
-router = APIRouter(tags=["adverse events and outcomes"])
+router = ApiRouter(tags=["adverse events and outcomes"])
 
 
 @router.post(

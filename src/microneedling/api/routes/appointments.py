@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from microneedling.api.context import IdInPath, Now, Uow
 from microneedling.api.routes.patients import Limit, Offset
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import (
     AppointmentOut,
     AppointmentStatusIn,
@@ -21,7 +22,7 @@ from microneedling.clinical.intake import IsoDate
 from microneedling.services import appointments
 from microneedling.services.inputs import MAX_ID
 
-router = APIRouter(tags=["appointments"])
+router = ApiRouter(tags=["appointments"])
 
 #: Filters shared with the sessions list.
 FromDay = Annotated[

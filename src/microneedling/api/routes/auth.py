@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from microneedling.api.context import Context, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import AccountOut, ErrorOut, TokenOut
 from microneedling.api.security import CurrentActor, Token
 from microneedling.services import sign_in
 from microneedling.store import UnitOfWork
 
-router = APIRouter(prefix="/auth", tags=["accounts"])
+router = ApiRouter(prefix="/auth", tags=["accounts"])
 
 
 @router.post(

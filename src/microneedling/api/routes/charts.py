@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from microneedling.api.context import IdInPath, Now, Uow
 from microneedling.api.routes.appointments import FromDay, OptionalId, ToDay
 from microneedling.api.routes.patients import Limit, Offset
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import AmendmentIn, ChartOut, Page, SessionOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import charts
 from microneedling.services.charts import ChartEntry
 
-router = APIRouter(tags=["sessions and charts"])
+router = ApiRouter(tags=["sessions and charts"])
 
 
 @router.get(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import AuditPage, ChainReportOut, Created, StaffOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import audit, clinics
 from microneedling.services.clinics import NewStaffMember
 from microneedling.services.inputs import MAX_ID
 
-router = APIRouter(tags=["clinic"])
+router = ApiRouter(tags=["clinic"])
 
 Document = Annotated[dict[str, Any], Body(description="A JSON object")]
 

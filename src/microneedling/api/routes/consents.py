@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import ConsentOut, Created
 from microneedling.api.security import CurrentActor
 from microneedling.services import consents
 from microneedling.services.consents import SignedConsent
 
-router = APIRouter(tags=["consents"])
+router = ApiRouter(tags=["consents"])
 
 
 @router.post(

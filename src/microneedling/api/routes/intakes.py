@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import AcknowledgementIn, IntakeIn, IntakeOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import intakes
 
-router = APIRouter(tags=["intakes and screening"])
+router = ApiRouter(tags=["intakes and screening"])
 
 
 @router.post(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from microneedling.api.context import Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import Created, DeviceOut, LotOut, RecallIn, RecallOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import inventory
 from microneedling.services.inventory import NewCartridgeLot, NewDevice
 
-router = APIRouter(tags=["devices and lots"])
+router = ApiRouter(tags=["devices and lots"])
 
 
 @router.get("/devices", response_model=list[DeviceOut], summary="The clinic's devices")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.responses import model_json
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import Created, FullRecordOut, Page, PatientOut
 from microneedling.api.security import CurrentActor
 from microneedling.clinical.intake import IsoDate
@@ -14,7 +16,7 @@ from microneedling.services import patients
 from microneedling.services.inputs import MAX_OFFSET, MAX_PAGE
 from microneedling.services.patients import ContactDetails, NewPatient
 
-router = APIRouter(tags=["patients"])
+router = ApiRouter(tags=["patients"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
@@ -81,7 +83,8 @@ def update_contact(
     response_model=FullRecordOut,
     summary="A patient's full record",
 )
-def open_record(patient_id: IdInPath, actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
+def open_record(patient_id: IdInPath, actor: CurrentActor, uow: Uow, clock: Now) -> Response:
     """Intakes, consents, plans, appointments, charts with their amendments, adverse events,
     outcomes and photos' details."""
-    return patients.open_patient_record(uow, actor, patient_id, clock=clock)
+    record = patients.open_patient_record(uow, actor, patient_id, clock=clock)
+    return model_json(FullRecordOut, record)  # checked and serialized in this thread

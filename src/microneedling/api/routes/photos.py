@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import File, Form, Response, UploadFile
 
 from microneedling.api.context import Context, IdInPath, Now, Uow
 from microneedling.api.errors import ApiError
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import PhotoOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import photos
 from microneedling.services.inputs import MAX_ID
 
-router = APIRouter(tags=["photos"])
+router = ApiRouter(tags=["photos"])
 
 View = Literal[
     "front", "left_oblique", "right_oblique", "left_profile", "right_profile", "close_up"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import PlanIn, PlanOut, PlanStatusIn
 from microneedling.api.security import CurrentActor
 from microneedling.services import plans
 
-router = APIRouter(tags=["plans"])
+router = ApiRouter(tags=["plans"])
 
 
 @router.post(

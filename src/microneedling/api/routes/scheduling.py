@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import Body, Query, Response
 from pydantic import Field
 
 from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import In, Out
 from microneedling.api.security import CurrentActor
 from microneedling.errors import SchedulingError
 from microneedling.services import calendar_settings, scheduling
 from microneedling.services.scheduling import PickedSlot, Preferences
 
-router = APIRouter(prefix="/scheduling", tags=["scheduling"])
+router = ApiRouter(prefix="/scheduling", tags=["scheduling"])
 
 ICS = "text/calendar; charset=utf-8"
 
