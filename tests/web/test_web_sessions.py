@@ -3,10 +3,14 @@ is closed; cookies that are forged or replayed."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import func, select
 from tests.web.web_helpers import PASSWORD, Clinic, TestClient, csrf_of, sign_in, token
 
 from microneedling.api.app import create_app
 from microneedling.services import clinics
+from microneedling.store.models import AccessToken, AuditEntry
 from microneedling.web import create_web_app
 from microneedling.web.sessions import COOKIE
 from microneedling.web.settings import WebSettings
@@ -19,6 +23,22 @@ def test_signing_in_shows_today_with_the_staff_members_name(clinic: Clinic) -> N
     assert str(response.url).endswith("/")
     assert "Dr Cleo Clinician" in response.text
     assert "Appointments" in response.text
+
+
+def test_signing_in_to_the_pages_issues_no_api_token_but_is_audited(clinic: Clinic) -> None:
+    def count(model: Any, **where: Any) -> int:
+        with clinic.database.sessions() as session:
+            query = select(func.count()).select_from(model)
+            for name, value in where.items():
+                query = query.where(getattr(model, name) == value)
+            return int(session.execute(query).scalar_one())
+
+    member = clinic.clinician.staff_user_id
+    tokens = count(AccessToken, staff_user_id=member)
+    entries = count(AuditEntry, actor_id=member, action="account.sign_in")
+    assert sign_in(clinic.client(), clinic.emails["clinician"]).status_code == 200
+    assert count(AccessToken, staff_user_id=member) == tokens
+    assert count(AuditEntry, actor_id=member, action="account.sign_in") == entries + 1
 
 
 def test_a_page_asks_for_sign_in_and_comes_back_after_it(clinic: Clinic) -> None:

@@ -147,7 +147,37 @@ def sign_in_for_token(
     Raises :class:`SignInRefused` (wrong e-mail or password, or an inactive account: the same
     message) or :class:`TooManySignIns`. A legacy password hash is upgraded on success.
     """
-    policy = policy or SignInPolicy()
+    issued = _sign_in(uow, email, password, client, policy or SignInPolicy(), clock, token=True)
+    assert isinstance(issued, IssuedToken)
+    return issued
+
+
+def sign_in_for_session(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    *,
+    client: str,
+    policy: SignInPolicy | None = None,
+    clock: Clock = utc_now,
+) -> Actor:
+    """As :func:`sign_in_for_token` (the same failures counted, lockout and audit entry), for a
+    caller that keeps its own session (the web pages): no token is issued."""
+    actor = _sign_in(uow, email, password, client, policy or SignInPolicy(), clock, token=False)
+    assert isinstance(actor, Actor)
+    return actor
+
+
+def _sign_in(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    client: str,
+    policy: SignInPolicy,
+    clock: Clock,
+    *,
+    token: bool,
+) -> IssuedToken | Actor:
     now = clock()
     client = (client or "unknown")[:64]
     email = email.strip().lower()
@@ -170,15 +200,18 @@ def sign_in_for_token(
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         _forget_expired_tokens(uow, now)
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        row = AccessToken(
-            token_sha256=_sha256(token),
-            staff_user_id=user.id,
-            clinic_id=user.clinic_id,
-            issued_at=now,
-            expires_at=now + policy.token_lifetime,
-        )
-        uow.tokens.add(row)
+        row: AccessToken | None = None
+        secret = ""
+        if token:
+            secret = secrets.token_urlsafe(TOKEN_BYTES)
+            row = AccessToken(
+                token_sha256=_sha256(secret),
+                staff_user_id=user.id,
+                clinic_id=user.clinic_id,
+                issued_at=now,
+                expires_at=now + policy.token_lifetime,
+            )
+            uow.tokens.add(row)
         uow.sign_in_failures.forget(email_sha256=email_key)
         uow.flush()
         with translate_conflicts():
@@ -188,14 +221,16 @@ def sign_in_for_token(
                 actor_id=user.id,
                 actor_role=user.role,
                 action="account.sign_in",
-                entity_type="access_token",
-                entity_id=row.id,
-                details={"client": client},
+                entity_type="access_token" if row is not None else "staff_user",
+                entity_id=row.id if row is not None else user.id,
+                details={"client": client, "via": "token" if token else "session"},
             )
         uow.commit()
         actor = Actor(user.id, user.clinic_id, Role(user.role))
     log.info("signed in clinic=%s actor=%s", actor.clinic_id, actor.staff_user_id)
-    return IssuedToken(token, row.expires_at, _seconds(row.expires_at - now), actor)
+    if row is None:
+        return actor
+    return IssuedToken(secret, row.expires_at, _seconds(row.expires_at - now), actor)
 
 
 def _forget_expired_tokens(uow: UnitOfWork, now: datetime) -> None:

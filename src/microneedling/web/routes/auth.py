@@ -1,10 +1,10 @@
 """Signing in and out.
 
-Signing in goes through the API's use case (``sign_in.sign_in_for_token``), so failed sign-ins
-from the web and the API are counted together, in the database (they survive a restart), under
-one policy: repeated failures for an e-mail (or from an address) lock it for a while, with the same
-answer whether or not the account exists. The token it issues is not used by the web session and
-never leaves the server.
+Signing in goes through the API's use case (``sign_in.sign_in_for_session``: the same checks as
+``sign_in_for_token``, without issuing a token), so failed sign-ins from the web and the API are
+counted together, in the database (they survive a restart), under one policy: repeated failures
+for an e-mail (or from an address) lock it for a while, with the same answer whether or not the
+account exists.
 """
 
 from __future__ import annotations
@@ -66,14 +66,14 @@ def sign_in(page: Page = Depends(any_page), form: Form = Depends(posted_form)) -
         return _show(page, form, next_url, 422)
     request = page.request
     try:
-        actor = signing_in.sign_in_for_token(
+        actor = signing_in.sign_in_for_session(
             page.app.uow(),
             email,
             password[:1024],
             client=request.client.host if request.client else "unknown",
             policy=page.app.sign_in_policy,
             clock=page.clock,
-        ).actor
+        )
         account = overview.account(page.app.uow(), actor)
     except signing_in.TooManySignIns as error:
         minutes = max(1, math.ceil(error.retry_after / 60))
