@@ -90,6 +90,8 @@ def test_the_booking_page_proposes_every_session_with_its_window(clinic: Clinic)
     assert _value(sessions, "practitioner.0-1") == clinic.emails["clinician"]
     assert f"Book {count} sessions" in html
     assert 'name="weekdays"' in html and "Days that suit the patient" in html
+    # Only the days the clinic opens are offered as wishes (it is closed on Sundays).
+    assert 'value="saturday"' in html and 'value="sunday"' not in html
 
 
 def test_front_desk_books_the_series_through_the_form_in_one_go(clinic: Clinic) -> None:

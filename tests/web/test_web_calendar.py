@@ -148,3 +148,21 @@ def test_an_owner_sets_up_the_calendar_from_the_starting_point_and_sees_it(
     # And now a series can be booked.
     booking = clinic.signed_in("front_desk").get(f"/plans/{plan_id}/book")
     assert "Proposed:" in booking.text
+
+
+def test_past_closures_are_not_listed_but_kept(clinic: Clinic) -> None:
+    text = (
+        "opening_hours: {monday-friday: '09:00-18:00'}\n"
+        "closures:\n"
+        "  - {from: '2025-12-24', to: '2025-12-26', reason: Christmas last year}\n"
+        "  - {from: '2026-12-24', to: '2026-12-26', reason: Christmas this year}\n"
+        "rooms: [{id: room-1}]\n"
+        "devices: []\n"
+        "practitioners: []\n"
+    )
+    assert _post(clinic, text).status_code == 200
+    page = clinic.signed_in("clinician").get("/admin/calendar").text
+    assert "Christmas this year" in page
+    assert "Christmas last year" not in page and "1 past closure not shown." in page
+    settings = _settings(clinic)
+    assert settings is not None and len(settings["closures"]) == 2

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from microneedling.errors import NotFound, RuleViolation
+from microneedling.errors import NotFound, RuleViolation, UserError
+from microneedling.scheduling.clinic_calendar import WeeklyHours
 from microneedling.services import calendar_settings, scheduling
 from microneedling.web.context import Page
 
@@ -29,6 +30,14 @@ class CalendarNames:
             rooms={r["id"]: r.get("name") or r["id"] for r in settings["rooms"]},
             devices={d["id"]: d.get("name") or d["id"] for d in settings["devices"]},
         )
+
+    def open_weekdays(self) -> set[int]:
+        """The weekdays (0 = Monday) the clinic opens at all."""
+        try:
+            hours = WeeklyHours.parse(self.settings.get("opening_hours") or {})
+        except UserError:  # settings are checked when saved; show every day if not readable
+            return set(range(7))
+        return {number for number, ranges in enumerate(hours.days) if ranges}
 
     def practitioner(self, code: str | None) -> str:
         return self.practitioners.get(code or "", code or "")

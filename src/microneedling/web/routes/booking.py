@@ -110,6 +110,20 @@ def _proposed_form(rows: list[dict[str, Any]], preferences: Form | None) -> Form
     return Form.blank(book_labels(rows), **values)
 
 
+def _offered_weekdays(calendar: CalendarNames | None, form: Form) -> list[tuple[str, str]]:
+    """The weekdays a patient may wish for: the days the clinic opens (and any already
+    chosen)."""
+    if calendar is None:
+        return WEEKDAYS
+    open_days = calendar.open_weekdays()
+    chosen = set(form.getlist("weekdays"))
+    return [
+        (value, label)
+        for number, (value, label) in enumerate(WEEKDAYS)
+        if number in open_days or value in chosen
+    ]
+
+
 def _preferences(form: Form, calendar: CalendarNames | None) -> dict[str, Any]:
     """The patient's preferences from the form (as ``scheduling.Preferences`` takes them)."""
     preferences: dict[str, Any] = {}
@@ -238,7 +252,7 @@ def _book_page(
         problem=problem,
         rows=rows,
         form=shown,
-        weekdays=WEEKDAYS,
+        weekdays=_offered_weekdays(calendar, shown),
         times=TIMES,
         can_configure=page.can("calendar.configure"),
         can_read_plan=page.can("plan.read"),

@@ -122,6 +122,7 @@ def _page(
         settings=settings,
         form=form,
         weekly=weekly,
+        today=page.today.isoformat(),
         owner=page.can("calendar.configure"),
     )
 
