@@ -69,8 +69,13 @@ def test_front_desk_books_a_planned_series_downloads_it_and_moves_a_session(
     # The patient can only come on Thursday mornings.
     page.get_by_role("checkbox", name="Thursday").check()
     page.get_by_role("checkbox", name="Mornings (done by 12:00)").check()
+    # Until proposed again, the Book button would not use them: the page says so.
+    pending = page.locator("#wishes-pending")
+    expect(pending).to_be_visible()
+    expect(pending).to_contain_text("Propose again with these wishes")
     page.get_by_role("button", name="Propose again with these wishes").click()
     expect(page.get_by_role("checkbox", name="Thursday")).to_be_checked()
+    expect(page.locator("#wishes-pending")).to_be_hidden()
     proposed = _sessions(page)
     assert [date.fromisoformat(day).weekday() for day, _ in proposed] == [3] * count
     assert all(at < "12:00" for _, at in proposed), proposed

@@ -55,6 +55,14 @@
       toggleZone(shape);
     }
   });
+  /* Booking a series: wishes changed but not proposed again are not used by "Book"; say so
+     beside the Book button (the element named by the form's data-wishes). */
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-wishes]");
+    if (!form) return;
+    var notice = document.getElementById(form.getAttribute("data-wishes"));
+    if (notice) notice.hidden = false;
+  });
   /* Remember the concern chosen last, to offer it for the next zone clicked. */
   document.addEventListener("change", function (event) {
     var select = event.target;
