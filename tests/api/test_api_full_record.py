@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from PIL import Image
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session, selectinload
 from tests.api.conftest import Clinic
 
 from microneedling.services import adverse_events, charts, outcomes, patients, photos
 from microneedling.services.views import full_record_view
 from microneedling.store import Database, UnitOfWork
 from microneedling.store.audit import verify_chain
-from microneedling.store.models import AuditEntry
+from microneedling.store.models import AuditEntry, Patient, SessionChart
 
 
 def jpeg() -> bytes:
@@ -63,6 +64,29 @@ def rich_patient(clinic: Clinic) -> int:
     return first.patient_id
 
 
+def orm_full_record(session: Session, clinic_id: int, patient_id: int) -> Patient | None:
+    """The same record loaded as ORM objects (the oracle for the rows)."""
+    charts = selectinload(Patient.charts)
+    query = (
+        select(Patient)
+        .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
+        .options(
+            selectinload(Patient.intakes),
+            selectinload(Patient.consents),
+            selectinload(Patient.plans),
+            selectinload(Patient.appointments),
+            charts.selectinload(SessionChart.zones),
+            charts.selectinload(SessionChart.products),
+            charts.joinedload(SessionChart.device),
+            charts.joinedload(SessionChart.cartridge_lot),
+            selectinload(Patient.adverse_events),
+            selectinload(Patient.outcomes),
+            selectinload(Patient.photos),
+        )
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
 def as_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
@@ -71,7 +95,7 @@ def test_the_rows_give_the_record_the_orm_gives(clinic: Clinic, database: Databa
     patient_id = rich_patient(clinic)
     with UnitOfWork(database, read_only=True) as uow:
         records = uow.records(clinic.world.owner.clinic_id)
-        loaded = records.full_record(patient_id)
+        loaded = orm_full_record(uow.session, clinic.world.owner.clinic_id, patient_id)
         read = records.full_record_rows(patient_id)
         assert loaded is not None and read is not None
         by_orm, by_rows = full_record_view(loaded), full_record_view(read)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -72,8 +72,7 @@ class _Entry:
     high: int  # ... and that start before this
     calendar: ClinicCalendar
     ids: tuple[dict[str, int], dict[str, int], dict[str, int]]
-    rows: dict[int, Row]
-    spans: dict[int, Span]
+    rows: dict[int, Row]  # by appointment id
     occupancy: Occupancy
 
     def fits(self, loaded: LoadedCalendar, today: date, resets: int, high: int) -> bool:
@@ -124,7 +123,6 @@ class CalendarIndex:
         today: date,
         low: datetime,
         high: datetime,
-        day_start: Callable[[date], datetime],
     ) -> tuple[list[Row], Occupancy]:
         """The rows holding time from ``low`` to at least ``high`` (possibly further: the index
         looks :data:`HORIZON_DAYS` ahead) and a working copy of the occupancy built from them,
@@ -134,7 +132,7 @@ class CalendarIndex:
             version, resets = records.calendar_state()
             entry = self._entries.get(key)
             if entry is None or not entry.fits(loaded, today, resets, _seconds(high)):
-                entry = self._build(records, loaded, version, resets, today, low, high, day_start)
+                entry = self._build(records, loaded, version, resets, today, low, high)
                 self._entries[key] = entry
                 while len(self._entries) > self._max:
                     self._entries.popitem(last=False)
@@ -158,12 +156,9 @@ class CalendarIndex:
         today: date,
         low: datetime,
         high: datetime,
-        day_start: Callable[[date], datetime],
     ) -> _Entry:
-        until = max(high, day_start(today + timedelta(days=HORIZON_DAYS)))
+        until = max(high, loaded.calendar.day_start(today + timedelta(days=HORIZON_DAYS)))
         rows = records.held_rows(low, until)
-        make = SpanMaker(loaded)
-        spans = {row[0]: make(row) for row in rows}
         return _Entry(
             version=version,
             resets=resets,
@@ -173,25 +168,21 @@ class CalendarIndex:
             calendar=loaded.calendar,
             ids=_ids(loaded),
             rows={row[0]: row for row in rows},
-            spans=spans,
-            occupancy=Occupancy(loaded.calendar, spans=spans.values()),
+            occupancy=Occupancy(loaded.calendar, spans=SpanMaker(loaded).spans(rows, set())),
         )
 
     def _update(
         self, entry: _Entry, records: SchedulingRecords, loaded: LoadedCalendar, version: int
     ) -> None:
+        # The entry fits ``loaded`` (same resource ids), so a row's span is made again the same.
         make = SpanMaker(loaded)
         for row in records.changed_rows(entry.version):
-            appointment_id = row[0]
-            old = entry.spans.pop(appointment_id, None)
-            entry.rows.pop(appointment_id, None)
+            old = entry.rows.pop(row[0], None)
             if old is not None:
-                entry.occupancy.remove_span(old)
+                entry.occupancy.remove_span(make(old))
             if entry.holds(row):
-                span = make(row)
-                entry.rows[appointment_id] = row
-                entry.spans[appointment_id] = span
-                entry.occupancy.add_span(span)
+                entry.rows[row[0]] = row
+                entry.occupancy.add_span(make(row))
         entry.version = version
 
 

@@ -390,7 +390,6 @@ class _Context:
                 today=tx.today,
                 low=low,
                 high=high,
-                day_start=loaded.calendar.day_start,
             )
             for row in rows:
                 if row[0] in free:
@@ -1108,6 +1107,38 @@ def _reschedule_context(
     return context, _series_state(context, series, sessions)
 
 
+def _re_propose(
+    tx: Transaction,
+    context: _Context,
+    state: _SeriesState,
+    series: BookedSeries,
+    row: AppointmentRow,
+    booking: AppointmentBooking,
+    to: datetime | None,
+) -> SeriesProposal:
+    """The series after ``row``'s session moves to ``to`` (or is cancelled: ``None``), the later
+    sessions re-proposed inside their windows; ``row`` must be the session's current one."""
+    current = state.rows.get(booking.session)
+    if current is None or current[0].id != row.id:
+        raise RuleViolation(
+            f"appointment {row.id} is not the current appointment of session {booking.session}",
+            field="appointment_id",
+        )
+    _later_done(state, booking.session)
+    prefs, _ = _preferences(series.preferences, context.loaded, strict=False)
+    return reschedule(
+        state.request,
+        state.appointments,
+        context.loaded.calendar,
+        context.occupancy_bookings(),
+        session=booking.session,
+        to=to,
+        today=tx.today,
+        first_allowed_date=series.first_allowed,
+        preferences=prefs,
+    )
+
+
 def move_session(
     uow: UnitOfWork,
     actor: Actor,
@@ -1129,25 +1160,7 @@ def move_session(
         if target <= tx.now:
             raise SchedulingError("is in the past", field="to")
         context, state = _reschedule_context(tx, series, loaded.calendar.local_day(target))
-        current = state.rows.get(booking.session)
-        if current is None or current[0].id != row.id:
-            raise RuleViolation(
-                f"appointment {row.id} is not the current appointment of session {booking.session}",
-                field="appointment_id",
-            )
-        _later_done(state, booking.session)
-        prefs, _ = _preferences(series.preferences, context.loaded, strict=False)
-        proposal = reschedule(
-            state.request,
-            state.appointments,
-            context.loaded.calendar,
-            context.occupancy_bookings(),
-            session=booking.session,
-            to=target,
-            today=tx.today,
-            first_allowed_date=series.first_allowed,
-            preferences=prefs,
-        )
+        proposal = _re_propose(tx, context, state, series, row, booking, target)
         result = _apply(context, state, proposal)
         tx.done(
             patient_id=series.patient_id,
@@ -1189,25 +1202,7 @@ def cancel_session(
                 *(a for a in state.appointments if a.session != booking.session),
                 _pure_appointment(context.loaded, state.key, series.sessions, row, booking),
             ]
-        current = state.rows.get(booking.session)
-        if current is None or current[0].id != row.id:
-            raise RuleViolation(
-                f"appointment {row.id} is not the current appointment of session {booking.session}",
-                field="appointment_id",
-            )
-        _later_done(state, booking.session)
-        prefs, _ = _preferences(series.preferences, context.loaded, strict=False)
-        proposal = reschedule(
-            state.request,
-            state.appointments,
-            context.loaded.calendar,
-            context.occupancy_bookings(),
-            session=booking.session,
-            to=None,
-            today=tx.today,
-            first_allowed_date=series.first_allowed,
-            preferences=prefs,
-        )
+        proposal = _re_propose(tx, context, state, series, row, booking, None)
         before = row.status
         if row.status != "no_show":
             row.status, row.status_changed_at = "cancelled", tx.now

@@ -419,32 +419,12 @@ class ClinicRecords:
         )
         return list(self._session.execute(query).scalars())
 
-    def full_record(self, patient_id: int) -> Patient | None:
-        """A patient with every record about them, in a fixed number of indexed queries."""
-        charts = selectinload(Patient.charts)
-        query = (
-            select(Patient)
-            .where(Patient.id == patient_id, Patient.clinic_id == self.clinic_id)
-            .options(
-                selectinload(Patient.intakes),
-                selectinload(Patient.consents),
-                selectinload(Patient.plans),
-                selectinload(Patient.appointments),
-                charts.selectinload(SessionChart.zones),
-                charts.selectinload(SessionChart.products),
-                charts.joinedload(SessionChart.device),
-                charts.joinedload(SessionChart.cartridge_lot),
-                selectinload(Patient.adverse_events),
-                selectinload(Patient.outcomes),
-                selectinload(Patient.photos),
-            )
-        )
-        return self._session.execute(query).scalar_one_or_none()
-
     def full_record_rows(self, patient_id: int) -> FullRecord | None:
-        """The record :meth:`full_record` loads, as rows: one Core query per kind of record
-        (each on an index over ``patient_id`` or ``chart_id``), without the ORM's per-object
-        work; for a patient with ten sessions about a quarter of the time."""
+        """A patient with every record about them (intakes, consents, plans, appointments,
+        charts with zones, products, device and lot, adverse events, outcomes, photos), as
+        rows: one Core query per kind of record (each on an index over ``patient_id`` or
+        ``chart_id``), without the ORM's per-object work (about a quarter of the time of loading
+        them as ORM objects for a patient with ten sessions)."""
         connection = self._session.connection()
         where = {"patient_id": patient_id, "clinic_id": self.clinic_id}
         patient = connection.execute(_PATIENT, where).one_or_none()

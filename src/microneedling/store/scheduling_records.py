@@ -290,10 +290,6 @@ class SchedulingRecords:
             .where(Appointment.clinic_id == self.clinic_id)
         )
 
-    def held_between(self, start: datetime, end: datetime) -> list[HeldTime]:
-        """:meth:`held_rows` as :class:`HeldTime` records (whole seconds)."""
-        return [held_time(row) for row in self.held_rows(start, end)]
-
     def patient_appointments(self, patient_id: int, since: datetime) -> list[Appointment]:
         """The patient's appointments holding time from ``since`` on (a day's margin)."""
         query = (
