@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     token_lifetime_minutes: int = Field(
         default=480, ge=1, le=7 * 24 * 60, description="How long a sign-in (bearer token) lasts"
     )
+    token_recheck_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="How long the API trusts a bearer token it found good before reading it "
+        "again (0: every request); see services/token_cache.py",
+    )
     sign_in_max_failures: int = Field(
         default=5, ge=1, description="Failed sign-ins for one e-mail before it is locked"
     )

@@ -155,7 +155,7 @@ def check_role(actor: Actor, action: str) -> None:
 def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:
     """Refuse unless ``actor``'s role allows ``action`` and the account is active as claimed."""
     check_role(actor, action)
-    user = uow.staff.get(actor.staff_user_id)
+    user = uow.staff.standing(actor.staff_user_id)
     if (
         user is None
         or not user.active

@@ -22,6 +22,7 @@ from microneedling.services.passwords import (
     verify_nothing,
     verify_password,
 )
+from microneedling.services.token_cache import TOKENS
 from microneedling.services.views import staff_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import Clinic, StaffUser
@@ -187,6 +188,7 @@ def deactivate_staff_member(
         user.active = False
         view = staff_view(user)
         tx.done(entity=("staff_user", user.id), details={"active": False})
+    TOKENS.forget_account(uow.database.describe(), staff_user_id)
     return view
 
 

@@ -39,8 +39,9 @@ from microneedling.services.passwords import (
     verify_nothing,
     verify_password,
 )
+from microneedling.services.token_cache import TOKENS
 from microneedling.services.views import staff_view
-from microneedling.store import UnitOfWork
+from microneedling.store import Database, UnitOfWork
 from microneedling.store.models import AccessToken, SignInFailure, StaffUser
 from microneedling.store.repositories import sign_in_of
 from microneedling.store.unit_of_work import translate_conflicts
@@ -82,6 +83,8 @@ class SignInPolicy:
     max_failures_per_client: int = 20
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=15)
+    #: How long a token found good is trusted before it is read again (services/token_cache.py).
+    token_recheck: timedelta = timedelta(0)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SignInPolicy:
@@ -91,6 +94,7 @@ class SignInPolicy:
             max_failures_per_client=settings.sign_in_max_failures_per_client,
             window=timedelta(minutes=settings.sign_in_window_minutes),
             lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+            token_recheck=timedelta(seconds=settings.token_recheck_seconds),
         )
 
 
@@ -281,18 +285,23 @@ def _refuse(
     log.info("sign-in refused client=%s locked=%s", client, locked is not None)
 
 
-def actor_for_token(uow: UnitOfWork, token: str, *, clock: Clock = utc_now) -> Actor:
+def actor_for_token(
+    uow: UnitOfWork, token: str, *, clock: Clock = utc_now, recheck: timedelta = timedelta(0)
+) -> Actor:
     """The signed-in staff member a bearer token stands for (:class:`NotSignedIn` if none).
 
     This runs before every API request: one Core query on a plain connection of ``uow``'s
     database, outside any transaction (one statement needs none), without an ORM session or
-    objects; it waits for no writer and writes nothing.
+    objects; it waits for no writer and writes nothing. With ``recheck``, a token found good is
+    remembered that long (:mod:`~microneedling.services.token_cache`), and
+    :func:`remembered_actor` answers for it without the query.
     """
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise NotSignedIn("sign in first: no valid token")
     now = clock()
+    token_sha256 = _sha256(token)
     with uow.database.statement_reader().connect() as connection:
-        found = sign_in_of(connection, _sha256(token))
+        found = sign_in_of(connection, token_sha256)
     if found is None:
         raise NotSignedIn("sign in again: this token is unknown")
     if found.revoked_at is not None:
@@ -301,7 +310,24 @@ def actor_for_token(uow: UnitOfWork, token: str, *, clock: Clock = utc_now) -> A
         raise NotSignedIn("sign in again: this token has expired")
     if not found.active or found.user_clinic_id != found.clinic_id:
         raise NotSignedIn("sign in again: this account is not active")
-    return Actor(found.user_id, found.user_clinic_id, Role(found.role))
+    actor = Actor(found.user_id, found.user_clinic_id, Role(found.role))
+    TOKENS.put(
+        uow.database.describe(),
+        token_sha256,
+        actor,
+        expires_at=found.expires_at,
+        now=now,
+        recheck=recheck,
+    )
+    return actor
+
+
+def remembered_actor(database: Database, token: str, *, clock: Clock = utc_now) -> Actor | None:
+    """The actor of a token :func:`actor_for_token` found good less than its ``recheck`` ago
+    (and not expired since), else None: then ask :func:`actor_for_token`."""
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return None
+    return TOKENS.get(database.describe(), _sha256(token), clock())
 
 
 def sign_out(uow: UnitOfWork, actor: Actor, token: str, *, clock: Clock = utc_now) -> None:
@@ -314,6 +340,7 @@ def sign_out(uow: UnitOfWork, actor: Actor, token: str, *, clock: Clock = utc_no
         if row.revoked_at is None:
             row.revoked_at = tx.now
         tx.done(entity=("access_token", row.id))
+    TOKENS.forget(uow.database.describe(), row.token_sha256)
 
 
 def signed_in_account(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:

@@ -200,6 +200,7 @@ class Database:
         self, url: str, *, busy_timeout_ms: int = 10_000, sqlite_synchronous: str = "FULL"
     ) -> None:
         self.url = database_url(url)
+        self._described = self.url.render_as_string(hide_password=True)
         self.engine = create_database_engine(
             self.url, busy_timeout_ms=busy_timeout_ms, sqlite_synchronous=sqlite_synchronous
         )
@@ -236,8 +237,8 @@ class Database:
         return self.backend == "sqlite"
 
     def describe(self) -> str:
-        """The URL without its password, for messages."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL without its password, for messages (and as the key of in-process caches)."""
+        return self._described
 
     def reader(self) -> Engine:
         """The engine for reading without waiting for writers (SQLite: ``BEGIN DEFERRED``)."""

@@ -64,6 +64,11 @@ _SIGN_IN_OF: Select[Any] = (
 )
 
 
+_STANDING = select(StaffUser.active, StaffUser.clinic_id, StaffUser.role).where(
+    StaffUser.id == bindparam("staff_user_id")
+)
+
+
 class Clinics:
     """Clinics (not scoped: creating one, finding one by its slug)."""
 
@@ -88,6 +93,15 @@ class StaffAccounts:
 
     def get(self, staff_user_id: int) -> StaffUser | None:
         return self._session.get(StaffUser, staff_user_id)
+
+    def standing(self, staff_user_id: int) -> Row[bool, int, str] | None:
+        """``active``, ``clinic_id`` and ``role`` of an account as stored, in one Core query on
+        the session's connection (every use case checks them first: no ORM object is made)."""
+        return (
+            self._session.connection()
+            .execute(_STANDING, {"staff_user_id": staff_user_id})
+            .one_or_none()
+        )
 
     def by_email(self, email: str) -> StaffUser | None:
         return self._session.execute(
