@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest JSON or form request body"
     )
+    api_record_read_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=16,
+        description="Threads that open patients' records at once (unset: 1 on SQLite, 4 on "
+        "PostgreSQL); see api/lanes.py",
+    )
     api_worker_threads: int = Field(
         default=8,
         ge=1,

@@ -13,8 +13,9 @@ from importlib.metadata import PackageNotFoundError, version
 from anyio import to_thread
 from fastapi import FastAPI
 
-from microneedling.api import docs, errors
+from microneedling.api import docs, errors, security
 from microneedling.api.context import ApiContext
+from microneedling.api.lanes import ReadLane, lane_threads
 from microneedling.api.limits import RequestLimits
 from microneedling.api.routes import (
     adverse_events,
@@ -91,6 +92,7 @@ def create_app(
         ),
         policy=SignInPolicy.from_settings(config),
         clock=clock,
+        records_lane=ReadLane(lane_threads(config, database)),
     )
 
     @asynccontextmanager
@@ -118,7 +120,7 @@ def create_app(
     # matches nested routers level by level, each level trying every route below it again, so
     # one level less is a shorter search for every request. Each is an ApiRouter (routing.py),
     # which turns away a path outside its routes at once.
-    for module in (
+    modules = (
         auth,
         patients,
         intakes,
@@ -132,8 +134,10 @@ def create_app(
         clinic,
         compute,
         scheduling,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router, prefix=PREFIX, responses=ERRORS)
+    security.document_sign_in(app, [(PREFIX, module.router) for module in modules])
     app.add_middleware(
         RequestLimits,
         max_body_bytes=config.api_max_body_bytes,

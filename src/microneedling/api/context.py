@@ -9,12 +9,13 @@ its thread pool, and each such hop costs more than the function itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from microneedling.api.lanes import ReadLane
 from microneedling.config import Settings
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.inputs import MAX_ID
@@ -29,6 +30,8 @@ class ApiContext:
     photos: PhotoFiles
     policy: SignInPolicy
     clock: Clock = utc_now
+    #: Where patients' records are opened (api/lanes.py).
+    records_lane: ReadLane = field(default_factory=lambda: ReadLane(1))
 
     def now(self) -> datetime:
         return self.clock()

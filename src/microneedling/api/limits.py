@@ -7,8 +7,8 @@ constants ``NaN``/``Infinity`` (or a number too large for a float), or holds a N
 a lone surrogate anywhere (neither can be stored as text). A NUL in the path, the query string or
 a form body is refused the same way. Multipart bodies (photos) get their own, larger limit.
 
-Every answer says ``Cache-Control: no-store`` (patient data must not sit in caches) and
-``X-Content-Type-Options: nosniff``.
+(The headers every answer carries are added by :class:`~microneedling.api.errors.ServerErrors`,
+the outermost middleware, refusals from here included.)
 """
 
 from __future__ import annotations
@@ -36,12 +36,6 @@ MAX_JSON_DEPTH = 32
 
 _PERCENT_NUL = re.compile(rb"%00")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_HEADERS = [
-    (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-]
 
 
 class Refused(ValueError):
@@ -137,7 +131,7 @@ def check_json(body: bytes) -> None:
 
 
 class RequestLimits:
-    """ASGI middleware: body size, JSON depth and contents, NULs, and the response headers."""
+    """ASGI middleware: body size, JSON depth and contents, NULs."""
 
     def __init__(
         self,
@@ -155,16 +149,11 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_HEADERS]
-            await send(message)
-
         if "\x00" in scope.get("path", "") or _PERCENT_NUL.search(scope.get("query_string", b"")):
-            await _refuse(send_with_headers, 422, "invalid", "the address must not contain NUL")
+            await _refuse(send, 422, "invalid", "the address must not contain NUL")
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         content_type = headers.get("content-type", "").lower()
@@ -173,7 +162,7 @@ class RequestLimits:
         too_large = f"the request body is larger than {limit:,} bytes"
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send_with_headers, 413, "too_large", too_large)
+            await _refuse(send, 413, "too_large", too_large)
             return
         body = bytearray()
         more = True
@@ -184,7 +173,7 @@ class RequestLimits:
             body += message.get("body", b"")
             more = bool(message.get("more_body"))
             if len(body) > limit:
-                await _refuse(send_with_headers, 413, "too_large", too_large)
+                await _refuse(send, 413, "too_large", too_large)
                 return
         try:
             if content_type.startswith("application/json") and body:
@@ -194,7 +183,7 @@ class RequestLimits:
             ):
                 raise Refused("text must not contain NUL characters")
         except Refused as refused:
-            await _refuse(send_with_headers, 422, "invalid", str(refused))
+            await _refuse(send, 422, "invalid", str(refused))
             return
         replayed = False
 
@@ -205,7 +194,7 @@ class RequestLimits:
             replayed = True
             return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-        await self.app(scope, replay, send_with_headers)
+        await self.app(scope, replay, send)
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:

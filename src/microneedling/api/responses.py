@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Response
 from fastapi.exceptions import ResponseValidationError
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
@@ -23,6 +24,17 @@ def _adapter(model: type[Any]) -> TypeAdapter[Any]:
     if adapter is None:
         adapter = _ADAPTERS[model] = TypeAdapter(model)
     return adapter
+
+
+def plain_json(content: Any, *, status_code: int = 200) -> Response:
+    """``content`` (dicts, lists, text, numbers, dates) as JSON, without a response model's check.
+
+    For the stateless computations, whose answer is built by typed code to the contract their
+    tests hold it to (the same JSON as the CLI's ``--json``): FastAPI's check of it against the
+    response model, and its serialization, cost more than screening itself. The route keeps its
+    ``response_model`` for the OpenAPI document.
+    """
+    return Response(to_json(content), status_code=status_code, media_type="application/json")
 
 
 def model_json(model: type[Any], content: Any, *, status_code: int = 200) -> Response:

@@ -7,18 +7,22 @@ A missing, unknown, expired or revoked token, or an account closed since, answer
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from microneedling.api.context import ApiContext
 from microneedling.services.access import Actor
 from microneedling.services.sign_in import NotSignedIn, actor_for_token, remembered_actor
 from microneedling.store import UnitOfWork
 
-__all__ = ["Actor", "CurrentActor", "Token", "bearer_token", "current_actor"]
+__all__ = ["Actor", "CurrentActor", "Token", "bearer_token", "current_actor", "document_sign_in"]
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -32,7 +36,7 @@ async def bearer_token(token: Annotated[str | None, Depends(_bearer)]) -> str:
     return token
 
 
-async def current_actor(token: Annotated[str | None, Depends(_bearer)], request: Request) -> Actor:
+async def current_actor(request: Request) -> Actor:
     """The signed-in staff member (a read that waits for no writer and writes nothing).
 
     A token found good a moment ago is answered from memory (``Settings.token_recheck_seconds``;
@@ -42,11 +46,14 @@ async def current_actor(token: Annotated[str | None, Depends(_bearer)], request:
     load (the hop, and the threads' turns at the GIL). On PostgreSQL it is a network round trip,
     which must not stall the loop: it runs in the thread pool.
 
-    It takes the header and the application itself rather than through :func:`bearer_token` and
-    :func:`~microneedling.api.context.api_context`: every dependency costs FastAPI time on every
-    request, and this one is on nearly all of them.
+    It reads the ``Authorization`` header itself, as ``OAuth2PasswordBearer`` does, and takes
+    the application from the request, rather than through dependencies of its own: FastAPI's
+    work for each dependency was a tenth of the time of a whole ``POST /screen``, and this one
+    is on nearly every request. :func:`document_sign_in` puts the scheme in the OpenAPI
+    document, where the dependency would have put it.
     """
-    if not token:
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not token or scheme.lower() != "bearer":
         raise NotSignedIn("sign in first: send the header Authorization: Bearer <token>")
     context: ApiContext = request.app.state.context
     actor = remembered_actor(context.database, token, clock=context.now)
@@ -57,6 +64,40 @@ async def current_actor(token: Annotated[str | None, Depends(_bearer)], request:
     if context.database.reads_in_process:
         return actor_for_token(uow, token, clock=context.now, recheck=recheck)
     return await run_in_threadpool(actor_for_token, uow, token, clock=context.now, recheck=recheck)
+
+
+def _signs_in(dependant: Dependant) -> bool:
+    return any(
+        needed.call is current_actor or _signs_in(needed) for needed in dependant.dependencies
+    )
+
+
+def document_sign_in(app: FastAPI, routers: Iterable[tuple[str, APIRouter]]) -> None:
+    """Mark in the OpenAPI document every operation of ``routers`` (each with its prefix) that
+    needs :func:`current_actor` as needing the bearer token (the "Authorize" button of /docs
+    then sends it), as FastAPI does for a route with ``OAuth2PasswordBearer`` among its
+    dependencies."""
+    operations = [
+        (prefix + route.path, method.lower())
+        for prefix, router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.include_in_schema and _signs_in(route.dependant)
+        for method in route.methods or ()
+    ]
+    scheme = _bearer.scheme_name
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes.setdefault(scheme, _bearer.model.model_dump(by_alias=True, exclude_none=True))
+        for path, method in operations:
+            security = document["paths"][path][method].setdefault("security", [])
+            if {scheme: []} not in security:
+                security.append({scheme: []})
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Path
+from fastapi import Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from microneedling.api.responses import plain_json
 from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import ScreeningOut
 from microneedling.api.security import CurrentActor
@@ -37,16 +38,16 @@ class ProductCheckIn(BaseModel):
 
 
 @router.post("/screen", response_model=ScreeningOut, summary="Screen an intake (nothing stored)")
-async def screen_intake(intake: Intake, actor: CurrentActor) -> dict[str, Any]:
-    return computations.screen_intake(actor, intake)
+async def screen_intake(intake: Intake, actor: CurrentActor) -> Response:
+    return plain_json(computations.screen_intake(actor, intake))
 
 
 @router.post(
     "/plan", response_model=dict[str, Any], summary="Plan a treatment series (nothing stored)"
 )
-async def plan_series(request: PlanRequest, actor: CurrentActor) -> dict[str, Any]:
+async def plan_series(request: PlanRequest, actor: CurrentActor) -> Response:
     """The `plan --json` contract; `screening` may hold a screening result."""
-    return computations.plan_series(actor, request)
+    return plain_json(computations.plan_series(actor, request))
 
 
 @router.post(

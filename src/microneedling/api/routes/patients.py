@@ -6,15 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import Query, Response
 
-from microneedling.api.context import IdInPath, Now, Uow
+from microneedling.api.context import Context, IdInPath, Now, Uow
 from microneedling.api.responses import model_json
 from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import Created, FullRecordOut, Page, PatientOut
 from microneedling.api.security import CurrentActor
 from microneedling.clinical.intake import IsoDate
 from microneedling.services import patients
+from microneedling.services.access import Actor
+from microneedling.services.clock import Clock
 from microneedling.services.inputs import MAX_OFFSET, MAX_PAGE
 from microneedling.services.patients import ContactDetails, NewPatient
+from microneedling.store import UnitOfWork
 
 router = ApiRouter(tags=["patients"])
 
@@ -83,8 +86,15 @@ def update_contact(
     response_model=FullRecordOut,
     summary="A patient's full record",
 )
-def open_record(patient_id: IdInPath, actor: CurrentActor, uow: Uow, clock: Now) -> Response:
+async def open_record(patient_id: IdInPath, actor: CurrentActor, context: Context) -> Response:
     """Intakes, consents, plans, appointments, charts with their amendments, adverse events,
     outcomes and photos' details."""
+    uow = UnitOfWork(context.database, context.photos)
+    return await context.records_lane.run(_open_record, uow, actor, patient_id, context.now)
+
+
+def _open_record(uow: UnitOfWork, actor: Actor, patient_id: int, clock: Clock) -> Response:
+    """In a thread of the records lane (api/lanes.py): the use case, then the response model's
+    check and the JSON, all in that thread."""
     record = patients.open_patient_record(uow, actor, patient_id, clock=clock)
-    return model_json(FullRecordOut, record)  # checked and serialized in this thread
+    return model_json(FullRecordOut, record)
