@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from microneedling.api import docs, errors, security
 from microneedling.api.context import ApiContext
@@ -50,6 +51,13 @@ OPENAPI_URL = "/openapi.json"
 #: PostgreSQL, where threads also wait for the network). The default, 8, leaves room for a few
 #: slow requests (an optimisation, a PDF) at once; it stays within the database pool
 #: (store/database.py: 8 connections + 8 overflow).
+
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 try:
     VERSION = version("microneedling")
@@ -112,6 +120,10 @@ def create_app(
         openapi_url=OPENAPI_URL,
         docs_url=None,  # served by api/docs.py from vendored files, not from a CDN
         redoc_url=None,
+        # FastAPI's OpenTelemetry hooks, off: nothing here collects spans or metrics, its logs
+        # would carry exceptions' messages (which may hold patient data: errors.ServerErrors
+        # keeps them out of the log), and it asked the providers on every request.
+        telemetry=NO_TELEMETRY,
     )
     docs.install(app, openapi_url=OPENAPI_URL, title=app.title)
     app.state.context = context
