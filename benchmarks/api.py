@@ -4,9 +4,9 @@ The database holds the clinic records set of ``benchmarks/records.py`` (by defau
 patients and 1,000,000 charted sessions, made by the same generator), on SQLite and on PostgreSQL
 when one answers at 127.0.0.1:5432 (trust authentication, user ``postgres``; the benchmark
 creates its own database and drops it). The API runs as ``microneedling serve`` does: uvicorn
-with the app factory and the options of ``microneedling.api.server`` (uvicorn's h11 protocol
-with ``TCP_NODELAY`` on every connection), ``--workers`` worker processes (1 by default), in a
-subprocess on a free localhost port. Measured, signed in as a clinician:
+with the app factory and the options of ``microneedling.api.server`` (httptools and uvloop,
+``TCP_NODELAY`` on every connection; ``--http h11`` for uvicorn's pure-Python parser on asyncio's
+loop), ``--workers`` worker processes (1 by default), in a subprocess on a free localhost port. Measured, signed in as a clinician:
 
 - ``POST /api/v1/screen`` (the demo intake; token check, validation, screening);
 - ``POST /api/v1/plan`` (the demo plan request);
@@ -34,7 +34,7 @@ as the server and takes CPU from it; the load average at the start is printed, s
 else running skews the figures.
 
     .venv/bin/python benchmarks/api.py [--patients N] [--sessions N] [--seconds S] [--warmup S]
-                                       [--clients C] [--workers W] [--threads T]
+                                       [--clients C] [--workers W] [--threads T] [--http H]
                                        [--client wrk|python] [--backend sqlite|postgresql|both]
 """
 
@@ -90,7 +90,7 @@ import sys, uvicorn
 sys.path.insert(0, sys.argv[3])
 from microneedling.api.server import uvicorn_options
 uvicorn.run(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]),
-            **uvicorn_options(workers=int(sys.argv[4]), log_level="warning"))
+            **uvicorn_options(workers=int(sys.argv[4]), http=sys.argv[5], log_level="warning"))
 """
 
 
@@ -101,11 +101,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(factory: str, environment: dict[str, str], folder: Path, workers: int) -> Iterator[str]:
+def served(
+    factory: str, environment: dict[str, str], folder: Path, workers: int, http: str
+) -> Iterator[str]:
     """``factory`` served by uvicorn in a subprocess; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, factory, str(port), str(folder), str(workers)],
+        [sys.executable, "-c", SERVER, factory, str(port), str(folder), str(workers), http],
         env={**os.environ, **environment, "PYTHONPATH": str(folder)},
     )
     base = f"http://127.0.0.1:{port}"
@@ -196,9 +198,11 @@ def measure_backend(database: Database, args: argparse.Namespace, folder: Path) 
         )
         runs.append(run)
 
-    with served("bare_app:create_app", {}, folder, args.workers) as bare:
+    with served("bare_app:create_app", {}, folder, args.workers, args.http) as bare:
         go(bare, Target("bare FastAPI endpoint (ceiling)", "GET", "/bare"), {})
-    with served("microneedling.api.app:create_app", environment, folder, args.workers) as api:
+    with served(
+        "microneedling.api.app:create_app", environment, folder, args.workers, args.http
+    ) as api:
         headers = sign_in(api, "clinician@bench.example")
         for target in (
             Target("POST /api/v1/screen", "POST", "/api/v1/screen", demo.load("intake.json")),
@@ -277,6 +281,13 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument(
+        "--http",
+        choices=("httptools", "h11"),
+        default="httptools",
+        help="uvicorn's HTTP parser, for the ceiling and the API alike (microneedling serve: "
+        "httptools)",
+    )
+    parser.add_argument(
         "--client",
         choices=("wrk", "python"),
         default="wrk" if wrk_path() else "python",
@@ -302,7 +313,8 @@ def main() -> None:
     client = f"wrk, {args.threads} thread(s)" if args.client == "wrk" else "Python client (httpx)"
     print_table(
         f"HTTP API, {args.clients} concurrent clients ({client}), {args.seconds:g} s per "
-        f"endpoint, uvicorn with {args.workers} worker(s) for the ceiling and the API alike; "
+        f"endpoint, uvicorn ({args.http}) with {args.workers} worker(s) for the ceiling and the "
+        "API alike; "
         f"{args.patients:,} patients, {args.sessions:,} sessions; targets: p95 < "
         f"{P95_TARGET_MS} ms, ≥ {SHARE_TARGET:.0%} of the ceiling",
         ["database", "endpoint", "requests/s", "p50 ms", "p95 ms", "p99 ms", "of ceiling",

@@ -8,6 +8,7 @@ Uvicorn's access log is off: a request line's query string can hold a patient's 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,12 +18,25 @@ from microneedling.api.server import APP_FACTORY, uvicorn_options
 from microneedling.cli.db import records_database
 
 
+class HttpParser(StrEnum):
+    httptools = "httptools"
+    h11 = "h11"
+
+
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
     ] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    http: Annotated[
+        HttpParser,
+        typer.Option(
+            "--http",
+            help="HTTP/1.1 parser: httptools (C, the default) or h11 (pure Python).",
+            case_sensitive=False,
+        ),
+    ] = HttpParser.httptools,
 ) -> None:
     """Start the HTTP API on the configured database (docs at /docs, OpenAPI at /openapi.json)."""
     with records_database(migrated=True) as database:
@@ -30,4 +44,6 @@ def serve_command(
     typer.echo(
         f"microneedling API on http://{host}:{port}/api/v1 (docs: /docs) with {where}", err=True
     )
-    uvicorn.run(APP_FACTORY, host=host, port=port, **uvicorn_options(workers=workers))
+    uvicorn.run(
+        APP_FACTORY, host=host, port=port, **uvicorn_options(workers=workers, http=http.value)
+    )
