@@ -50,7 +50,8 @@ OPENAPI_URL = "/openapi.json"
 #: 165, 155, 134 and 110 requests/s with 1, 2, 4 and 8 threads on SQLite (87, 103, 99, 86 on
 #: PostgreSQL, where threads also wait for the network). The default, 8, leaves room for a few
 #: slow requests (an optimisation, a PDF) at once; it stays within the database pool
-#: (store/database.py: 8 connections + 8 overflow).
+#: (store/database.py: 8 connections + 8 overflow). The full record, the busiest read, has a lane
+#: of its own threads (api/lanes.py: 1 on SQLite, 4 on PostgreSQL), within the same pool.
 
 NO_TELEMETRY: TelemetryConfig = {
     "tracing": False,
