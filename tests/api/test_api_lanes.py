@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import anyio
 import pytest
@@ -65,8 +66,8 @@ def test_an_error_in_the_lane_reaches_the_caller() -> None:
     anyio.run(main)
 
 
-def test_one_thread_on_sqlite_four_on_postgresql_unless_set() -> None:
-    sqlite = Database("sqlite://")
+def test_one_thread_on_sqlite_four_on_postgresql_unless_set(tmp_path: Path) -> None:
+    sqlite = Database(f"sqlite:///{tmp_path / 'lanes.db'}")
     try:
         assert lane_threads(Settings(), sqlite) == DEFAULT_THREADS["sqlite"] == 1
         assert lane_threads(Settings(api_record_read_threads=3), sqlite) == 3
