@@ -252,7 +252,6 @@ def rows(backend: str, runs: list[Run]) -> list[list[str]]:
     for run in runs:
         share = run.rps / ceiling
         is_ceiling = run is runs[0]
-        meets = run.p95_ms < P95_TARGET_MS and (is_ceiling or share >= SHARE_TARGET)
         table.append(
             [
                 backend,
@@ -262,7 +261,8 @@ def rows(backend: str, runs: list[Run]) -> list[list[str]]:
                 f"{run.p95_ms:.1f}",
                 f"{run.p99_ms:.1f}",
                 "1.00" if is_ceiling else f"{share:.2f}",
-                "yes" if meets else "no",
+                "yes" if run.p95_ms < P95_TARGET_MS else "no",
+                "" if is_ceiling else ("yes" if share >= SHARE_TARGET else "no"),
                 str(run.errors),
             ]
         )
@@ -318,7 +318,7 @@ def main() -> None:
         f"{args.patients:,} patients, {args.sessions:,} sessions; targets: p95 < "
         f"{P95_TARGET_MS} ms, ≥ {SHARE_TARGET:.0%} of the ceiling",
         ["database", "endpoint", "requests/s", "p50 ms", "p95 ms", "p99 ms", "of ceiling",
-         "targets met", "errors"],
+         f"p95 < {P95_TARGET_MS}", f"≥ {SHARE_TARGET:.0%}", "errors"],
         table,
     )  # fmt: skip
 
