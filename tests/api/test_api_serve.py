@@ -37,11 +37,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(url: str, photos: Path, port: int) -> subprocess.Popen[str]:
+def serve(url: str, photos: Path, port: int, *options: str) -> subprocess.Popen[str]:
     environment = {**os.environ, "MICRONEEDLING_DATABASE_URL": url,
                    "MICRONEEDLING_PHOTO_DIR": str(photos)}  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            LAUNCHER,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *options,
+        ],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -49,8 +59,9 @@ def serve(url: str, photos: Path, port: int) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=["httptools", "h11"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The API served with each of uvicorn's HTTP parsers (``--http``)."""
     url = f"sqlite:///{tmp_path / 'served.db'}"
     database = Database(url)
     upgrade(database)
@@ -61,7 +72,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     database.dispose()
     port = free_port()
-    process = serve(url, tmp_path / "photos", port)
+    process = serve(url, tmp_path / "photos", port, "--http", request.param)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -108,3 +119,12 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "microneedling db upgrade" in output
+
+
+def test_serve_refuses_an_unknown_http_parser(tmp_path: Path) -> None:
+    process = serve(
+        f"sqlite:///{tmp_path / 'any.db'}", tmp_path / "photos", free_port(), "--http", "spdy"
+    )
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "Invalid value for '--http'" in output and "'spdy'" in output
