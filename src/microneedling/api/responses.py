@@ -1,10 +1,14 @@
-"""Answering with a response model from a route's own thread.
+"""Answering hot routes with JSON made directly, without FastAPI's check against the response model.
 
-For a plain ``def`` route FastAPI validates the returned value against the response model in its
-thread pool, a second trip after the route's own. A route that returns a large body on a hot path
-(a patient's full record) can instead validate and serialize it where it already runs, with
-:func:`model_json`: the same checks and the same JSON (by alias), one trip fewer. The route keeps
-its ``response_model`` for the OpenAPI document.
+For a route that returns a value, FastAPI validates it against the route's response model and
+serializes it through that model (in its thread pool for a plain ``def`` route: a second trip
+after the route's own). On the hottest routes that check cost more than the work itself: for
+``POST /screen`` more than screening, for a patient's full record a tenth of a loaded server's
+time. Those routes answer with :func:`plain_json` instead: their content is built by typed code
+(the clinical package's results, the record's views), and tests hold it to the model
+(tests/api/test_api_full_record.py for the record; the computations' contract tests and the
+schemathesis run, which checks every answer against the OpenAPI document). The routes keep their
+``response_model`` for that document.
 """
 
 from __future__ import annotations
@@ -12,41 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Response
-from fastapi.exceptions import ResponseValidationError
-from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
-
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
-
-
-def _adapter(model: type[Any]) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(model)
-    if adapter is None:
-        adapter = _ADAPTERS[model] = TypeAdapter(model)
-    return adapter
 
 
 def plain_json(content: Any, *, status_code: int = 200) -> Response:
-    """``content`` (dicts, lists, text, numbers, dates) as JSON, without a response model's check.
-
-    For the stateless computations, whose answer is built by typed code to the contract their
-    tests hold it to (the same JSON as the CLI's ``--json``): FastAPI's check of it against the
-    response model, and its serialization, cost more than screening itself. The route keeps its
-    ``response_model`` for the OpenAPI document.
-    """
+    """``content`` (dicts, lists, text, numbers, dates and times) as JSON, as it is."""
     return Response(to_json(content), status_code=status_code, media_type="application/json")
-
-
-def model_json(model: type[Any], content: Any, *, status_code: int = 200) -> Response:
-    """``content`` checked against ``model`` and serialized as FastAPI does for a response model;
-    content that does not match it is the same server error as FastAPI's own check gives."""
-    adapter = _adapter(model)
-    try:
-        value = adapter.validate_python(content)
-    except ValidationError as error:
-        raise ResponseValidationError(errors=error.errors(include_input=False)) from None
-    return Response(
-        adapter.dump_json(value, by_alias=True),
-        status_code=status_code,
-        media_type="application/json",
-    )
