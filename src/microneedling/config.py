@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,7 +59,8 @@ class Settings(BaseSettings):
         ge=1,
         le=16,
         description="Threads that open patients' records at once (unset: 1 on SQLite, 4 on "
-        "PostgreSQL); see api/lanes.py",
+        "PostgreSQL); with api_worker_threads at most 16, the database pool's connections; see "
+        "api/lanes.py",
     )
     api_worker_threads: int = Field(
         default=8,
@@ -68,6 +69,21 @@ class Settings(BaseSettings):
         description="Threads for the server's synchronous routes (at most the database pool's "
         "16 connections); see api/app.py",
     )
+
+    @model_validator(mode="after")
+    def _threads_within_the_pool(self) -> Settings:
+        lane = self.api_record_read_threads
+        if lane is not None and self.api_worker_threads + lane > POOL_CONNECTIONS:
+            raise ValueError(
+                f"api_worker_threads ({self.api_worker_threads}) and api_record_read_threads "
+                f"({lane}) together may be at most {POOL_CONNECTIONS}, the database pool's "
+                "connections"
+            )
+        return self
+
+
+#: The most connections the database pool opens (store/database.py: POOL_SIZE + MAX_OVERFLOW).
+POOL_CONNECTIONS = 16
 
 
 @cache

@@ -11,8 +11,9 @@ import anyio
 import pytest
 
 from microneedling.api.lanes import DEFAULT_THREADS, ReadLane, lane_threads
-from microneedling.config import Settings
+from microneedling.config import POOL_CONNECTIONS, Settings
 from microneedling.store import Database
+from microneedling.store.database import MAX_OVERFLOW, POOL_SIZE
 
 
 def busiest(threads: int, calls: int) -> tuple[int, list[int]]:
@@ -85,3 +86,10 @@ def test_the_setting_is_bounded() -> None:
         Settings(api_record_read_threads=0)
     with pytest.raises(ValueError):
         Settings(api_record_read_threads=17)
+
+
+def test_the_lane_and_the_shared_pool_together_fit_the_database_pool() -> None:
+    assert POOL_SIZE + MAX_OVERFLOW == POOL_CONNECTIONS
+    Settings(api_worker_threads=12, api_record_read_threads=4)
+    with pytest.raises(ValueError, match="together may be at most 16"):
+        Settings(api_worker_threads=14, api_record_read_threads=4)
