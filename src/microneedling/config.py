@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         return self
 
 
-#: The most connections the database pool opens (store/database.py: POOL_SIZE + MAX_OVERFLOW).
+#: The most connections the database pool opens (store/database.py keeps POOL_SIZE of them open).
 POOL_CONNECTIONS = 16
 
 

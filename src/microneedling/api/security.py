@@ -29,9 +29,11 @@ TOKEN_URL = "/api/v1/auth/token"
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-async def bearer_token(token: Annotated[str | None, Depends(_bearer)]) -> str:
-    """The bearer token sent, or 401."""
-    if not token:
+async def bearer_token(request: Request) -> str:
+    """The bearer token of ``Authorization: Bearer <token>``, or 401 (as ``OAuth2PasswordBearer``
+    reads it; the scheme is in the OpenAPI document through :func:`document_sign_in`)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not token or scheme.lower() != "bearer":
         raise NotSignedIn("sign in first: send the header Authorization: Bearer <token>")
     return token
 
@@ -46,15 +48,13 @@ async def current_actor(request: Request) -> Actor:
     load (the hop, and the threads' turns at the GIL). On PostgreSQL it is a network round trip,
     which must not stall the loop: it runs in the thread pool.
 
-    It reads the ``Authorization`` header itself, as ``OAuth2PasswordBearer`` does, and takes
-    the application from the request, rather than through dependencies of its own: FastAPI's
+    It reads the ``Authorization`` header itself (:func:`bearer_token`, called, not depended on)
+    and takes the application from the request, rather than through dependencies of its own: FastAPI's
     work for each dependency was a tenth of the time of a whole ``POST /screen``, and this one
     is on nearly every request. :func:`document_sign_in` puts the scheme in the OpenAPI
     document, where the dependency would have put it.
     """
-    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-    if not token or scheme.lower() != "bearer":
-        raise NotSignedIn("sign in first: send the header Authorization: Bearer <token>")
+    token = await bearer_token(request)
     context: ApiContext = request.app.state.context
     actor = remembered_actor(context.database, token, clock=context.now)
     if actor is not None:
@@ -90,7 +90,9 @@ def document_sign_in(app: FastAPI, routers: Iterable[tuple[str, APIRouter]]) -> 
     def openapi() -> dict[str, Any]:
         document = generate()
         schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
-        schemes.setdefault(scheme, _bearer.model.model_dump(by_alias=True, exclude_none=True))
+        schemes.setdefault(
+            scheme, _bearer.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        )
         for path, method in operations:
             security = document["paths"][path][method].setdefault("security", [])
             if {scheme: []} not in security:

@@ -34,6 +34,8 @@ __all__ = ["MAX_ENTRIES", "TOKENS", "TokenCache"]
 
 #: Tokens remembered at once (each a few hundred bytes); beyond it the oldest are forgotten.
 MAX_ENTRIES = 10_000
+#: The longest a check may stand, whatever the setting says.
+_LONGEST = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,6 @@ class TokenCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-
-#: The longest a check may stand, whatever the setting says.
-_LONGEST = timedelta(minutes=1)
 
 #: The process's cache (the API's token check, sign-out and closing an account use it).
 TOKENS = TokenCache()

@@ -29,6 +29,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from microneedling.config import POOL_CONNECTIONS
 from microneedling.errors import UserError
 
 BACKENDS = ("sqlite", "postgresql")
@@ -53,7 +54,7 @@ STATEMENT_ONLY = "STATEMENT"
 #: most 16) each hold at most one at a time, so together with the event loop's short reads they
 #: rarely wait for one.
 POOL_SIZE = 8
-MAX_OVERFLOW = 8
+MAX_OVERFLOW = POOL_CONNECTIONS - POOL_SIZE
 
 
 def database_url(url: str) -> URL:
