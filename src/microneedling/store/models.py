@@ -296,6 +296,8 @@ class Consent(Base):
     form_version: Mapped[str] = mapped_column(String(32))
     #: SHA-256 of the consent text the patient was shown.
     text_sha256: Mapped[str] = mapped_column(String(64))
+    #: The consent text itself, as shown and signed (``NULL`` for consents signed before 0005).
+    text: Mapped[str | None] = mapped_column(Text)
     signed_at: Mapped[datetime]
     #: Who signed, as written on the form (the patient, or a guardian).
     signed_by_name: Mapped[str]
@@ -350,6 +352,8 @@ class Appointment(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[int] = _staff_fk()
     status_changed_at: Mapped[datetime]
+    #: Why staff cancelled it (``NULL`` unless cancelled through a form that asks).
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
     #: The clinic's ``calendar_version`` when this row (or its booking) last changed (triggers).
     calendar_version: Mapped[int] = mapped_column(
         BigInteger, server_default="0", info={"derived": True}
