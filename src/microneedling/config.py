@@ -70,6 +70,14 @@ class Settings(BaseSettings):
         "16 connections); see api/app.py",
     )
 
+    hsts_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=2 * 365 * 24 * 3600,
+        description="Behind HTTPS only: tell browsers to use HTTPS for this long "
+        "(Strict-Transport-Security); 0 sends no such header",
+    )
+
     @model_validator(mode="after")
     def _threads_within_the_pool(self) -> Settings:
         lane = self.api_record_read_threads

@@ -36,6 +36,7 @@ from microneedling.api.routes import (
 from microneedling.api.schemas import ErrorOut
 from microneedling.config import Settings, settings
 from microneedling.knowledge import shipped_knowledge_base
+from microneedling.security_headers import SecurityHeaders
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.maintenance import open_database
 from microneedling.services.passwords import verify_nothing
@@ -89,8 +90,13 @@ def create_app(
     *,
     database: Database | None = None,
     clock: Clock = utc_now,
+    security_headers: bool = True,
 ) -> FastAPI:
-    """The API on the configured database (or ``database``), with ``clock`` as its time."""
+    """The API on the configured database (or ``database``), with ``clock`` as its time.
+
+    ``security_headers=False`` leaves the headers to whoever serves it inside a larger
+    application (``microneedling.application``), which adds them once for everything.
+    """
     config = config or settings()
     database = database or open_database(config)
     context = ApiContext(
@@ -160,6 +166,8 @@ def create_app(
         max_body_bytes=config.api_max_body_bytes,
         max_upload_bytes=config.photo_max_bytes,
     )
-    app.add_middleware(errors.ServerErrors)  # added last: the outermost of ours
+    app.add_middleware(errors.ServerErrors)  # the outermost of the API's own
+    if security_headers:
+        app.add_middleware(SecurityHeaders, hsts_seconds=config.hsts_seconds)
     verify_nothing("warm-up")  # the dummy hash is made now, not during someone's sign-in
     return app

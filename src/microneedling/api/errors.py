@@ -181,19 +181,10 @@ def _internal() -> JSONResponse:
     return JSONResponse(INTERNAL, status_code=500)
 
 
-#: On every answer: patient data must not sit in caches, nor be sniffed, framed or referred.
-SECURITY_HEADERS = (
-    (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-)
-
-
 class ServerErrors:
-    """ASGI middleware (outermost): any exception becomes the 500 error body, and every answer
-    gets :data:`SECURITY_HEADERS` (one wrapper of ``send`` for both: each layer costs time on
-    every request).
+    """ASGI middleware (the outermost of the API's own): any exception becomes the 500 error
+    body. (The security headers are added outside it, by
+    :class:`~microneedling.security_headers.SecurityHeaders`.)
 
     Starlette's own handler for unexpected exceptions re-raises them to the server, which logs
     the exception's text, and that may hold request data (a name, a birth date). Here the log
@@ -214,7 +205,6 @@ class ServerErrors:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
             await send(message)
 
         try:
@@ -236,7 +226,6 @@ class ServerErrors:
                         "headers": [
                             (b"content-type", b"application/json"),
                             (b"content-length", str(len(payload)).encode()),
-                            *SECURITY_HEADERS,
                         ],
                     }
                 )

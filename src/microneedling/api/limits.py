@@ -7,8 +7,9 @@ constants ``NaN``/``Infinity`` (or a number too large for a float), or holds a N
 a lone surrogate anywhere (neither can be stored as text). A NUL in the path, the query string or
 a form body is refused the same way. Multipart bodies (photos) get their own, larger limit.
 
-(The headers every answer carries are added by :class:`~microneedling.api.errors.ServerErrors`,
-the outermost middleware, refusals from here included.)
+(The headers every answer carries are added by
+:class:`~microneedling.security_headers.SecurityHeaders`, outside everything here, refusals from
+here included.)
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from rich.table import Table
 from microneedling.cli.common import fail
 from microneedling.cli.db import records_database
 from microneedling.config import settings
-from microneedling.services.clock import utc_now
+from microneedling.services.clock import running_from, utc_now
 from microneedling.services.demo_clinic import (
     DEFAULT_PASSWORD,
     TIME_ZONE,
@@ -35,6 +36,15 @@ def web_command(
             "--demo/--no-demo", help="Load the demo clinics first, unless they are already there."
         ),
     ] = True,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="Run as if it were this day (the clock starts at 08:00 in the demo clinic's time "
+            "zone and runs on): for demonstrations and tests. Default: the real date and time.",
+        ),
+    ] = None,
     access_log: Annotated[
         bool,
         typer.Option(
@@ -50,9 +60,9 @@ def web_command(
     """
     import uvicorn
 
-    from microneedling.api.app import create_app
-    from microneedling.web import create_web_app
+    from microneedling.application import create_clinic_app
 
+    clock = utc_now if today is None else running_from(_morning_of(today))
     console = Console()
     with records_database(bulk_load=True) as database:
         upgrade_database(database)
@@ -60,11 +70,10 @@ def web_command(
         summary = None
         if demo:
             console.print("Loading the demo clinics (the first time takes a few seconds)…")
-            day = utc_now().astimezone(ZoneInfo(TIME_ZONE)).date()
+            day = clock().astimezone(ZoneInfo(TIME_ZONE)).date()
             summary = build_demo_clinic(unit_of_work(database), today=day)
     # One server: the JSON API under /api/v1 (with /docs and /openapi.json), the pages at /.
-    app = create_app(settings())
-    app.mount("/", create_web_app(settings()))
+    app = create_clinic_app(settings(), clock=clock)
     address = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     console.print(f"\nThe clinic's records: {url}")
     if summary is not None:
@@ -81,6 +90,14 @@ def web_command(
         )
     except OSError as error:  # the port is taken, or the address is not this computer's
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+def _morning_of(text: str) -> datetime:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        fail(f"--today: expected a date as YYYY-MM-DD, got {text!r}")
+    return datetime.combine(day, time(8, 0), ZoneInfo(TIME_ZONE))
 
 
 def _print_sign_ins(console: Console, summary: DemoSummary) -> None:

@@ -6,6 +6,7 @@ simulated one. A clinic's "today" is the date on its own wall clock.
 
 from __future__ import annotations
 
+import time as time_module
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,18 @@ def fixed_clock(moment: datetime) -> Clock:
     if moment.tzinfo is None:
         raise ValueError("a clock's time needs a time zone")
     return lambda: moment
+
+
+def running_from(moment: datetime) -> Clock:
+    """A clock that says ``moment`` when made and then runs on at the real pace.
+
+    ``microneedling web --today`` runs on one: the product behaves as on that day (demo, Today,
+    check-in), while sessions still time out and audit entries still follow each other.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("a clock's time needs a time zone")
+    started = time_module.monotonic()
+    return lambda: moment + timedelta(seconds=time_module.monotonic() - started)
 
 
 def local_date(moment: datetime, time_zone: str) -> date:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from microneedling.config import Settings
 from microneedling.config import settings as configured_settings
 from microneedling.errors import Conflict, NotFound, PermissionDenied, UserError
+from microneedling.security_headers import SecurityHeaders
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.maintenance import open_database
 from microneedling.services.sign_in import SignInPolicy
@@ -39,7 +40,7 @@ from microneedling.web.context import (
     sign_in_url,
 )
 from microneedling.web.forms import field_id
-from microneedling.web.security import BodyTooLarge, SecurityMiddleware
+from microneedling.web.security import BodyTooLarge, SecurityMiddleware, refusal_page
 from microneedling.web.sessions import RevokedSessions, SessionCodec, SessionMiddleware
 from microneedling.web.settings import WebSettings
 
@@ -77,10 +78,13 @@ def create_web_app(
     web_settings: WebSettings | None = None,
     database: Database | None = None,
     clock: Clock | None = None,
+    security_headers: bool = True,
 ) -> FastAPI:
     """The staff web application on the configured database (or ``database``).
 
-    ``clock`` (tests) is what "now" is for sessions and every use case.
+    ``clock`` (tests, ``microneedling web --today``) is what "now" is for sessions and every use
+    case. ``security_headers=False`` leaves the headers to the application it is served in
+    (``microneedling.application``), which adds them once for everything.
     """
     config = settings or configured_settings()
     web = web_settings or WebSettings()
@@ -122,6 +126,8 @@ def create_web_app(
         max_form_bytes=web.max_form_bytes,
         max_upload_bytes=config.photo_max_bytes + 100_000,
     )
+    if security_headers:
+        app.add_middleware(SecurityHeaders, hsts_seconds=config.hsts_seconds)
     return app
 
 
@@ -179,7 +185,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, error: BodyTooLarge) -> Response:
-        return PlainTextResponse(str(error), status_code=413)
+        return HTMLResponse(refusal_page("Too large", str(error)), status_code=413)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> Response:
@@ -191,6 +197,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/static/"):  # a missing file: no page, no log
+            return PlainTextResponse("Not found", status_code=error.status_code)
         if error.status_code == 404:
             return _error_page(request, 404, "Not found", "There is no such page.")
         if error.status_code == 405:

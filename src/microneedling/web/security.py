@@ -1,27 +1,24 @@
-"""Request limits and response headers for every page.
+"""Request limits for every page.
 
 - Unsafe requests (POST…) whose ``Origin`` names another site are refused before any code runs
-  (the CSRF token is checked too, per form: ``web.forms``).
+  (the CSRF token is checked too, per form: ``web.forms``). ``Origin: null`` (a page that sent no
+  referrer, a sandboxed frame, a file) is another site.
 - Request bodies are limited: a photo upload to the photo limit, anything else to
   ``max_form_bytes``; a larger ``Content-Length`` is refused at once, and a body without one is
   counted as it arrives.
-- Every response says: no framing, no MIME sniffing, same-origin referrers, a Content-Security-
-  Policy that allows only this site's own scripts and styles (no inline script), and pages with
-  patient data are not cached.
+
+The response headers (CSP, framing, referrers, caching) are added in one place for the whole
+product: :mod:`microneedling.security_headers`.
 """
 
 from __future__ import annotations
 
 import re
+from html import escape
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: The pages' policy: this site's files only. SVG and photos may be data: or blob: for previews.
-PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
 _UPLOAD = re.compile(r"^/patients/\d+/photos$")
 
 
@@ -29,8 +26,18 @@ class BodyTooLarge(Exception):
     """A request body over its limit."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request is larger than {limit:,} bytes")
+        super().__init__(too_large_message(limit))
         self.limit = limit
+
+
+def too_large_message(limit: int) -> str:
+    """What a person is told when what they sent is over ``limit`` bytes."""
+    megabytes = limit / 1_000_000
+    size = f"{megabytes:,.0f} MB" if megabytes >= 1 else f"{limit / 1000:,.0f} KB"
+    return (
+        f"What you sent is larger than this form accepts ({size}). Nothing was saved: go back "
+        "and send something smaller (for a photo, a smaller or more compressed file)."
+    )
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -40,14 +47,26 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
-    body = text.encode("utf-8")
+def refusal_page(title: str, message: str) -> str:
+    """A page for a request refused before any page code runs (no session, no template)."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="/static/css/app.css">'
+        f'</head><body><main class="page"><h1>{escape(title)}</h1><p>{escape(message)}</p>'
+        '<p>Use your browser\'s Back button, or <a href="/">go to Today</a>.</p>'
+        "</main></body></html>"
+    )
+
+
+async def _refuse(send: Send, status: int, title: str, message: str) -> None:
+    body = refusal_page(title, message).encode("utf-8")
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", b"text/html; charset=utf-8"),
                 (b"content-length", str(len(body)).encode("ascii")),
             ],
         }
@@ -75,12 +94,18 @@ class SecurityMiddleware:
             return
         method = scope["method"]
         if method in UNSAFE and not self._origin_ok(scope):
-            await _plain(send, 403, "refused: this form was sent from another site")
+            await _refuse(
+                send,
+                403,
+                "This form came from another site",
+                "The form was not sent from this application's own page, so it was not "
+                "accepted. Open the page again here and send it from there.",
+            )
             return
         limit = self.max_upload_bytes if _UPLOAD.match(scope["path"]) else self.max_form_bytes
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await _plain(send, 413, f"refused: larger than {limit:,} bytes")
+            await _refuse(send, 413, "Too large", too_large_message(limit))
             return
         received = 0
 
@@ -93,22 +118,4 @@ class SecurityMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
-        static = scope["path"].startswith("/static/")
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {key.lower() for key, _ in headers}
-                extra = [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                ]
-                if b"content-security-policy" not in present:
-                    extra.append((b"content-security-policy", PAGE_POLICY.encode("ascii")))
-                if not static and b"cache-control" not in present:
-                    extra.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers + extra}
-            await send(message)
-
-        await self.app(scope, counted, with_headers)
+        await self.app(scope, counted, send)
