@@ -20,10 +20,24 @@ def test_the_docs_page_loads_nothing_from_elsewhere(client: TestClient) -> None:
         "/docs/static/swagger-ui.css",
         "/docs/static/favicon-32x32.png",
         "/docs/static/swagger-ui-bundle.js",
+        "/docs/static/swagger-init.js",
     ]
     assert "//" not in "".join(re.findall(r"(?:src|href)=\"([^\"]+)\"", page.text))
-    assert "url: '/openapi.json'" in page.text
-    assert "oauth2RedirectUrl: window.location.origin + '/docs/oauth2-redirect'" in page.text
+    assert 'data-openapi-url="/openapi.json"' in page.text
+    assert 'data-oauth2-redirect-url="/docs/oauth2-redirect"' in page.text
+
+
+def test_the_docs_page_runs_no_inline_script_and_says_so_in_its_policy(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert "<script>" not in page.text
+    policy = page.headers["content-security-policy"]
+    assert (
+        "script-src 'self'" in policy
+        and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    )
+    redirect = client.get("/docs/oauth2-redirect")
+    assert "script-src 'sha256-" in redirect.headers["content-security-policy"]
+    assert len(redirect.headers.get_list("content-security-policy")) == 1
 
 
 def test_the_vendored_files_are_served_as_shipped(client: TestClient) -> None:
