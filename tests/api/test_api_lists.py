@@ -142,3 +142,19 @@ def test_a_page_larger_than_the_limit_is_refused(clinic: Clinic) -> None:
     response = clinic.get("/patients", params={"limit": 201})
     assert response.status_code == 422
     assert response.json()["fields"][0]["path"] == "limit"
+
+
+def test_a_lot_whose_number_holds_a_slash_is_recalled_through_the_api(clinic: Clinic) -> None:
+    number = f"{tag()}/2026/07"
+    received = clinic.post(
+        "/lots",
+        role="clinician",
+        json={"manufacturer": "Acme", "product": "12-pin", "lot_number": number,
+              "expires_on": "2027-06-30", "received_on": "2026-11-02", "quantity_received": 10},
+    )  # fmt: skip
+    assert received.status_code == 201, received.text
+    for address in (number.replace("/", "%2F"), number):
+        recalled = clinic.post(f"/lots/{address}/recall", role="clinician", json={"reason": "r"})
+        assert recalled.status_code == 200, recalled.text
+    lots = clinic.get("/lots", params={"recalled": "true"}, role="clinician").json()
+    assert number in {lot["lot_number"] for lot in lots}

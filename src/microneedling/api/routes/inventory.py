@@ -53,9 +53,11 @@ def receive_lot(
 
 
 @router.post(
-    "/lots/{lot_number}/recall",
+    "/lots/{lot_number:path}/recall",
     response_model=RecallOut,
     summary="Recall a lot and list every patient who received it",
+    description="A lot number may contain `/` (manufacturers print them so): send it as is "
+    "or as `%2F`.",
 )
 def recall_lot(
     lot_number: Annotated[str, Path(min_length=1, max_length=64)],
