@@ -11,6 +11,7 @@ from tests.api.conftest import Clinic
 from tests.integration.conftest import NOW
 
 from microneedling.services import appointments, charts
+from microneedling.services.clock import fixed_clock
 
 
 def tag() -> str:
@@ -82,7 +83,8 @@ def test_appointments_are_listed_by_day_range_practitioner_and_status(clinic: Cl
         "/appointments", params={"practitioner_id": w.clinician2.staff_user_id}
     ).json()["items"]
     assert [item["id"] for item in mine] == [next_day]
-    appointments.set_appointment_status(w.uow, w.front_desk, late, "no_show", clock=w.clock)
+    after_it = fixed_clock(NOW + timedelta(days=3))  # a no-show is marked after the start
+    appointments.set_appointment_status(w.uow, w.front_desk, late, "no_show", clock=after_it)
     no_shows = clinic.get("/appointments", params={"status": "no_show"}).json()["items"]
     assert [item["id"] for item in no_shows] == [late]
     backwards = clinic.get("/appointments", params={"from": "2026-12-05", "to": "2026-12-01"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from microneedling.errors import NotFound, RuleViolation, UserError
 from microneedling.services.access import Actor, Role, Transaction
@@ -84,15 +85,47 @@ def book_appointment(
     return row.id
 
 
+def say_day(day: date) -> str:
+    """A day as a receptionist says it: ``Tue 8 Dec 2026``."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def say_moment(moment: datetime) -> str:
+    """A local moment as a receptionist says it: ``Tue 8 Dec 2026 09:00``."""
+    return f"{say_day(moment.date())} {moment:%H:%M}"
+
+
+def check_reason(reason: str | None, *, required: bool) -> str | None:
+    """A cancellation reason: stripped, 1 to 500 characters, no control characters."""
+    text = (reason or "").strip()
+    if not text:
+        if required:
+            raise UserError("say why the session is cancelled", field="reason")
+        return None
+    if len(text) > 500:
+        raise UserError("a reason has at most 500 characters", field="reason")
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise UserError("a reason cannot hold control characters", field="reason")
+    return text
+
+
 def set_appointment_status(
-    uow: UnitOfWork, actor: Actor, appointment_id: int, status: str, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    status: str,
+    *,
+    reason: str | None = None,
+    clock: Clock = utc_now,
 ) -> None:
-    """Check a patient in, cancel a session, or mark a no-show."""
+    """Check a patient in (on the session's day, in the clinic's time zone), cancel a session
+    (with the reason given), or mark a no-show (once its start time has passed)."""
     if status not in ("checked_in", "cancelled", "no_show"):
         raise UserError(
             "set checked_in, cancelled or no_show (completed comes from charting)",
             field="status",
         )
+    reason = check_reason(reason, required=False) if status == "cancelled" else None
     with Transaction(uow, actor, "appointment.update_status", clock) as tx:
         row = tx.records.get(Appointment, appointment_id, for_update=True)
         if row is None:
@@ -103,6 +136,22 @@ def set_appointment_status(
             raise RuleViolation(
                 f"a {row.status} appointment cannot become {status}", field="status"
             )
+        zone = ZoneInfo(tx.records.clinic().time_zone)
+        starts = row.starts_at.astimezone(zone)
+        if status == "checked_in" and starts.date() != tx.today:
+            raise RuleViolation(
+                f"Patients are checked in on the day of their session: this one is on "
+                f"{say_day(starts.date())}, today is {say_day(tx.today)}",
+                field="status",
+            )
+        if status == "no_show" and tx.now < row.starts_at:
+            raise RuleViolation(
+                f"A session can be marked no-show only once its start time has passed: this one "
+                f"starts {say_moment(starts)}",
+                field="status",
+            )
+        if status == "cancelled":
+            row.cancellation_reason = reason
         before, row.status, row.status_changed_at = row.status, status, tx.now
         tx.done(
             patient_id=row.patient_id,
@@ -166,5 +215,29 @@ def read_appointment(
                 f"no appointment {appointment_id} in this clinic", field="appointment_id"
             )
         view = appointment_view(row)
+        view["cancellation_reason"] = row.cancellation_reason
+        view["chart"] = _chart_summary(tx, row.id)
         tx.done(patient_id=row.patient_id, entity=("appointment", row.id))
     return view
+
+
+def _chart_summary(tx: Transaction, appointment_id: int) -> dict[str, Any] | None:
+    """Whether the session is charted and who signed it when (no clinical content, so every
+    role that reads appointments may see it); ``None`` when it is not charted."""
+    versions = tx.records.chart_versions(appointment_id)
+    if not versions:
+        return None
+    first, last = versions[0], versions[-1]
+    names = {
+        staff_id: (user.display_name if user is not None else "")
+        for staff_id in {first.signed_by, last.signed_by}
+        for user in [tx.records.get(StaffUser, staff_id)]
+    }
+    return {
+        "version": last.version,
+        "signed_by": first.signed_by,
+        "signed_by_name": names[first.signed_by],
+        "signed_at": first.signed_at,
+        "last_changed_by_name": names[last.signed_by],
+        "last_changed_at": last.signed_at,
+    }
