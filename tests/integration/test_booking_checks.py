@@ -4,14 +4,16 @@ each event of a practitioner's feed carries its own patient's pre-care only."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tests.integration.scheduling_support import SchedulingWorld, make_scheduling_world
+from icalendar import Calendar
+from tests.integration.scheduling_support import ACNE, SchedulingWorld, make_scheduling_world
 
-from microneedling.errors import RuleViolation
-from microneedling.services import appointments, scheduling
+from microneedling.errors import RuleViolation, SchedulingError
+from microneedling.services import appointments, intakes, patients, plans, scheduling
 from microneedling.services.clock import fixed_clock
 from microneedling.store import Database
 
@@ -85,3 +87,89 @@ def test_on_the_session_day_the_patient_is_checked_in_and_after_its_start_a_no_s
         clinic.uow, clinic.desk, ids[0], "no_show", clock=after_start
     )
     assert status_of(clinic, ids[0]) == "no_show"
+
+
+# The .ics files: each event its own patient's pre-care; nothing clinical for the patient ------
+
+
+def screened_patient_with_plan(
+    clinic: SchedulingWorld, family_name: str, **intake: Any
+) -> tuple[int, int]:
+    """A patient screened today (a caution acknowledged) with a plan for acne scars."""
+    patient_id = patients.register_patient(
+        clinic.uow,
+        clinic.desk,
+        {"given_name": "Pat", "family_name": family_name, "birth_date": "1985-03-04",
+         "sex": "female", "fitzpatrick": 2},
+        clock=clinic.clock,
+    )  # fmt: skip
+    intake_id = intakes.record_intake(
+        clinic.uow, clinic.desk, patient_id, {"zones": ["cheeks"], **intake}, clock=clinic.clock
+    )
+    if intake:
+        intakes.acknowledge_caution(
+            clinic.uow, clinic.clinician, intake_id, note="discussed", clock=clinic.clock
+        )
+    plan_id = plans.create_plan(
+        clinic.uow, clinic.clinician, patient_id, {"treatments": [ACNE]}, clock=clinic.clock
+    )
+    return patient_id, plan_id
+
+
+def events(data: bytes) -> list[Any]:
+    return list(Calendar.from_ical(data).walk("VEVENT"))
+
+
+def test_each_event_of_a_practitioners_feed_carries_its_own_patients_pre_care_only(
+    clinic: SchedulingWorld,
+) -> None:
+    cold_sores = {"conditions": [{"code": "herpes_labialis_history"}]}
+    _, antiviral_plan = screened_patient_with_plan(clinic, "Antiviral", **cold_sores)
+    _, plain_plan = screened_patient_with_plan(clinic, "Plain")
+    keys = {}
+    for plan_id in (antiviral_plan, plain_plan):
+        result = scheduling.book_plan(
+            clinic.uow, clinic.desk, plan_id, preferences={"practitioner": clinic.anna},
+            clock=clinic.clock,
+        )  # fmt: skip
+        keys[plan_id] = f"{clinic.slug}-series-{result['series'][0]['series_id']}-"
+    feed = events(
+        scheduling.practitioner_feed(clinic.uow, clinic.desk, clinic.anna, clock=clinic.clock)
+    )
+    mine = [e for e in feed if str(e["UID"]).startswith(keys[antiviral_plan])]
+    theirs = [e for e in feed if str(e["UID"]).startswith(keys[plain_plan])]
+    assert mine and theirs
+    assert all("antiviral" in str(e["DESCRIPTION"]) for e in mine)
+    assert all("antiviral" not in str(e["DESCRIPTION"]) for e in theirs)
+    assert all("Stop retinoids" in str(e["DESCRIPTION"]) for e in feed)
+
+
+def test_a_patients_ics_carries_nothing_clinical_unless_the_clinic_includes_pre_care(
+    clinic: SchedulingWorld,
+) -> None:
+    cold_sores = {"conditions": [{"code": "herpes_labialis_history"}]}
+    patient_id, plan_id = screened_patient_with_plan(clinic, "Private", **cold_sores)
+    scheduling.book_plan(clinic.uow, clinic.desk, plan_id, clock=clinic.clock)
+    found = events(
+        scheduling.patient_calendar(clinic.uow, clinic.desk, patient_id, clock=clinic.clock)
+    )
+    assert found
+    for event in found:
+        text = event.to_ical().decode()
+        assert "DESCRIPTION" not in text and "VALARM" not in text
+        assert "antiviral" not in text.lower() and "cheeks" not in text.lower()
+        assert "acne" not in text.lower() and "retinoid" not in text.lower()
+    clinic.configure(patient_ics_includes_precare=True)
+    with_precare = events(
+        scheduling.patient_calendar(clinic.uow, clinic.desk, patient_id, clock=clinic.clock)
+    )
+    for event in with_precare:
+        assert "Stop retinoids" in str(event["DESCRIPTION"])
+        assert "antiviral" in str(event["DESCRIPTION"])
+        assert timedelta(days=-7) in [a.decoded("TRIGGER") for a in event.walk("VALARM")]
+
+
+def test_a_clinic_choice_that_is_not_true_or_false_is_refused(clinic: SchedulingWorld) -> None:
+    with pytest.raises(SchedulingError) as refused:
+        clinic.configure(patient_ics_includes_precare="sometimes")
+    assert refused.value.field == "patient_ics_includes_precare"

@@ -34,6 +34,7 @@ def utc(text: str) -> datetime:
 def test_a_patients_series_exports_each_session_with_its_pre_care_reminders(
     clinic: SchedulingWorld,
 ) -> None:
+    clinic.configure(patient_ics_includes_precare=True)  # the clinic's choice (off by default)
     patient_id, plan_id = clinic.patient_with_plan()
     booked = scheduling.book_plan(clinic.uow, clinic.desk, plan_id, clock=clinic.clock)
     series = booked["series"][0]

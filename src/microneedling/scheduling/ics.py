@@ -132,6 +132,17 @@ def _event(
     return event
 
 
+def _own(
+    appointment: Appointment,
+    reminders: Sequence[Reminder],
+    by_series: Mapping[str, Sequence[Reminder]] | None,
+) -> Sequence[Reminder]:
+    """The reminders of the appointment's own series."""
+    if by_series is None:
+        return reminders
+    return by_series.get(appointment.series_id, reminders)
+
+
 def series_ics(
     appointments: Sequence[Appointment],
     calendar: ClinicCalendar,
@@ -140,9 +151,11 @@ def series_ics(
     reminders: Sequence[Reminder] = DEFAULT_REMINDERS,
     patient_name: str | None = None,
     uid_domain: str = DEFAULT_UID_DOMAIN,
+    reminders_by_series: Mapping[str, Sequence[Reminder]] | None = None,
 ) -> bytes:
     """A patient's series as an ``.ics`` file: one event per appointment, each with its pre-care
-    reminders as alarms."""
+    reminders as alarms (``reminders_by_series``: each series' own, by series id; ``reminders``
+    for a series not in it; ``()`` for none, e.g. when the clinic keeps them off the file)."""
     stamp = _check_stamp(dtstamp)
     result = _calendar("Microneedling sessions", calendar)
     for appointment in sorted(appointments, key=lambda a: (a.start, a.session)):
@@ -151,7 +164,7 @@ def series_ics(
                 appointment,
                 calendar,
                 dtstamp=stamp,
-                reminders=reminders,
+                reminders=_own(appointment, reminders, reminders_by_series),
                 uid_domain=uid_domain,
                 patient_name=patient_name,
                 alarms=True,
@@ -170,10 +183,13 @@ def practitioner_feed_ics(
     reminders: Sequence[Reminder] = DEFAULT_REMINDERS,
     patient_names: Mapping[str, str] | None = None,
     uid_domain: str = DEFAULT_UID_DOMAIN,
+    reminders_by_series: Mapping[str, Sequence[Reminder]] | None = None,
 ) -> bytes:
     """One practitioner's appointments (among ``appointments``) as a feed.
 
     ``patient_names`` maps a series id to the name to show; without it no name appears.
+    ``reminders_by_series``: each series' own pre-care steps (its patient's plan), so an event
+    never carries another patient's; ``reminders`` for a series not in it.
     """
     practitioner = calendar.practitioner(practitioner_id)
     stamp = _check_stamp(dtstamp)
@@ -186,7 +202,7 @@ def practitioner_feed_ics(
                 appointment,
                 calendar,
                 dtstamp=stamp,
-                reminders=reminders,
+                reminders=_own(appointment, reminders, reminders_by_series),
                 uid_domain=uid_domain,
                 patient_name=names.get(appointment.series_id),
                 alarms=False,

@@ -55,7 +55,11 @@ from microneedling.store.scheduling_records import SchedulingRecords
 
 #: Roles whose members may be practitioners in the calendar.
 PRACTITIONER_ROLES = ("clinician", "owner")
-SETTINGS_KEYS = ("opening_hours", "closures", "lengths", "slot_minutes", "name")
+#: The clinic's choices about what its calendar files say (not part of the calendar itself):
+#: ``patient_ics_includes_precare``: a patient's ``.ics`` carries the pre-care reminders of
+#: their own plan (off by default: nothing clinical in a file that ends up on a phone).
+CLINIC_CHOICES = ("patient_ics_includes_precare",)
+SETTINGS_KEYS = ("opening_hours", "closures", "lengths", "slot_minutes", "name", *CLINIC_CHOICES)
 KNOWN_KEYS = (*SETTINGS_KEYS, "time_zone", "practitioners", "rooms", "devices")
 
 
@@ -197,7 +201,25 @@ _PARSED_MAX = 64
 _PARSED_LOCK = threading.Lock()
 
 
+def _calendar_only(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings document without the clinic's choices (what ``parse_calendar`` reads)."""
+    return {key: value for key, value in data.items() if key not in CLINIC_CHOICES}
+
+
+def _check_choices(data: Mapping[str, Any]) -> None:
+    for key in CLINIC_CHOICES:
+        if key in data and not isinstance(data[key], bool):
+            raise SchedulingError("expected true or false", field=key)
+
+
+def patient_ics_includes_precare(records: SchedulingRecords) -> bool:
+    """Whether the clinic chose to put pre-care reminders in a patient's ``.ics`` file."""
+    settings = records.calendar_settings()
+    return settings is not None and settings.settings.get("patient_ics_includes_precare") is True
+
+
 def _parsed(data: Mapping[str, Any]) -> ClinicCalendar:
+    data = _calendar_only(data)
     key = json.dumps(data, sort_keys=True, default=str)
     with _PARSED_LOCK:
         found = _PARSED.get(key)
@@ -280,7 +302,8 @@ def configure_calendar(
             **{k: given[k] for k in ("practitioners", "rooms", "devices") if k in given},
             "time_zone": clinic.time_zone,
         }
-        calendar = parse_calendar(merged)  # everything checked together, fields named
+        _check_choices(merged)
+        calendar = parse_calendar(_calendar_only(merged))  # checked together, fields named
         staff = {
             index: _practitioner(tx, p.id, f"practitioners[{index}].id")
             for index, p in enumerate(calendar.practitioners)

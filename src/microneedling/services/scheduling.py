@@ -66,6 +66,7 @@ from microneedling.services.calendar_index import CALENDAR_INDEX, SpanMaker
 from microneedling.services.calendar_settings import (
     LoadedCalendar,
     load_calendar,
+    patient_ics_includes_precare,
     scheduling_records,
 )
 from microneedling.services.clock import Clock, utc_now
@@ -1239,11 +1240,27 @@ def _reminders(plans: Iterable[TreatmentPlan]) -> tuple[Reminder, ...]:
     return tuple(ordered) or DEFAULT_REMINDERS
 
 
+def _reminders_by_series(
+    tx: Transaction, loaded: LoadedCalendar, series_rows: Iterable[BookedSeries]
+) -> dict[str, tuple[Reminder, ...]]:
+    """Each series' own pre-care steps: those of its plan (the patient's own), by series key."""
+    result: dict[str, tuple[Reminder, ...]] = {}
+    plans: dict[int, TreatmentPlan | None] = {}
+    for row in series_rows:
+        if row.plan_id not in plans:
+            plans[row.plan_id] = tx.records.get(TreatmentPlan, row.plan_id)
+        plan = plans[row.plan_id]
+        result[loaded.series_key(row.id)] = _reminders([plan] if plan is not None else [])
+    return result
+
+
 def patient_calendar(
     uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
 ) -> bytes:
-    """The patient's booked series as an ``.ics`` file (RFC 5545): one event per session, each
-    with the plan's pre-care reminders (description and alarms). No name, nothing clinical."""
+    """The patient's booked series as an ``.ics`` file (RFC 5545): one event per session. No
+    name and nothing clinical: the pre-care reminders of the patient's own plan (description and
+    alarms) only when the clinic chose to include them (``patient_ics_includes_precare`` in the
+    calendar settings; off by default)."""
     with Transaction(uow, actor, "calendar.export", clock) as tx:
         patient = require_patient(tx, patient_id)
         records = scheduling_records(tx)
@@ -1265,14 +1282,13 @@ def patient_calendar(
             )
             for (series_id, _), (booking, appointment) in sorted(latest.items())
         ]
-        plans = [
-            tx.records.get(TreatmentPlan, plan_id) for plan_id in {r.plan_id for r in series_rows}
-        ]
+        precare = patient_ics_includes_precare(records)
         data = series_ics(
             appointments,
             loaded.calendar,
             dtstamp=tx.now,
-            reminders=_reminders(plan for plan in plans if plan is not None),
+            reminders=(),
+            reminders_by_series=_reminders_by_series(tx, loaded, series_rows) if precare else {},
         )
         tx.done(
             patient_id=patient.id,
@@ -1324,16 +1340,13 @@ def practitioner_feed(
                 person = people.get(row.patient_id)
                 if person is not None:
                     names[loaded.series_key(row.id)] = f"{person.given_name} {person.family_name}"
-        plans = [
-            tx.records.get(TreatmentPlan, plan_id)
-            for plan_id in {row.plan_id for row in series_rows.values()}
-        ]
         data = practitioner_feed_ics(
             appointments,
             loaded.calendar,
             practitioner_id=code,
             dtstamp=tx.now,
-            reminders=_reminders(plan for plan in plans if plan is not None),
+            reminders=DEFAULT_REMINDERS,
+            reminders_by_series=_reminders_by_series(tx, loaded, series_rows.values()),
             patient_names=names,
         )
         tx.done(
