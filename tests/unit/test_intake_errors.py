@@ -31,8 +31,8 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("unknown zone on an item", intake_data(conditions=[{"code": "acne_active", "zones": ["ear"]}]),
      "conditions[0].zones[0]", "unknown zone 'ear'"),
     ("no zones", intake_data(zones=[]), "zones", "at least one zone"),
-    ("fitzpatrick 0", intake_data(fitzpatrick=0), "patient.fitzpatrick", "greater than or equal to 1"),
-    ("fitzpatrick 7", intake_data(fitzpatrick=7), "patient.fitzpatrick", "less than or equal to 6"),
+    ("fitzpatrick 0", intake_data(fitzpatrick=0), "patient.fitzpatrick", "between 1 and 6"),
+    ("fitzpatrick 7", intake_data(fitzpatrick=7), "patient.fitzpatrick", "between 1 and 6"),
     ("birth after assessment", intake_data(birth_date="2026-12-02"),
      "patient.birth_date", "after the assessment date"),
     ("event after assessment", intake_data(procedures=[{"code": "chemical_peel", "on": "2026-12-02"}]),
@@ -45,11 +45,11 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("impossible date", intake_data(on="2026-02-30"), "on", "not a real date"),
     ("fitzpatrick as text", {**intake_data(), "patient": {"birth_date": "1990-01-01",
                                                           "fitzpatrick": "3"}},
-     "patient.fitzpatrick", "valid integer"),
+     "patient.fitzpatrick", "between 1 and 6"),
     ("unknown field", {**intake_data(), "medication": []}, "medication", "not a known field"),
     ("missing patient", {k: v for k, v in intake_data().items() if k != "patient"},
      "patient", "is required"),
-    ("zones not a list", {**intake_data(), "zones": "cheeks"}, "zones", "valid list"),
+    ("zones not a list", {**intake_data(), "zones": "cheeks"}, "zones", "Enter a list"),
 ]  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from microneedling.errors import (
     PermissionDenied,
     RuleViolation,
     UserError,
+    plain_message,
 )
 from microneedling.services.sign_in import NotSignedIn, TooManySignIns
 
@@ -101,14 +102,8 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 
 def _message(item: dict[str, Any]) -> str:
-    kind = item.get("type")
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "is not a known field"
-    if kind == "json_invalid":
-        return "is not valid JSON"
-    return str(item.get("msg", "invalid")).removeprefix("Value error, ")
+    """The problem in plain words (the one translation, shared with the web and the CLI)."""
+    return plain_message(item)
 
 
 def install(app: FastAPI) -> None:

@@ -8,44 +8,27 @@ naming the field, e.g. ``medications[0].stopped_on``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
 )
 
-from microneedling.errors import IntakeError
+from microneedling.clinical.dates import IsoDate as IsoDate  # the one date type, re-exported
+from microneedling.errors import IntakeError, plain_message
 from microneedling.knowledge import KnowledgeBase
 from microneedling.knowledge.yamlsource import format_path
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 #: Upper bounds that keep a hostile intake from costing much (no real intake comes close).
 MAX_ZONES = 40
 MAX_ITEMS = 100
 
 
-def _iso_date(value: Any) -> Any:
-    """Accept a date (not a datetime) or a ``YYYY-MM-DD`` string; nothing else."""
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real date") from None
-    raise ValueError("expected a date as YYYY-MM-DD")
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Word = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 
 
@@ -126,15 +109,11 @@ def _intake_error(error: ValidationError) -> IntakeError:
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         kind = item["type"]
-        if kind == "missing":
-            message = "is required"
-        elif kind == "extra_forbidden":
-            message = "is not a known field"
-        elif kind == "too_short" and loc == ("zones",):
+        if kind == "too_short" and loc == ("zones",):
             message = "give at least one zone"
         else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            if kind.endswith("_type") or kind in ("date_from_datetime_inexact",):
+            message = plain_message(item)
+            if kind.endswith("_type") and kind != "missing":
                 message = f"{message} (got {_short(item.get('input'))})"
         fields.append((format_path(loc) or "intake", message))
     field, message = fields[0]

@@ -20,7 +20,11 @@ from pydantic import (
     ValidationError,
 )
 
-from microneedling.errors import UserError
+# Days and moments outside FIRST_YEAR to LAST_YEAR are typing mistakes (re-exported).
+from microneedling.clinical.dates import FIRST_YEAR as FIRST_YEAR
+from microneedling.clinical.dates import LAST_YEAR as LAST_YEAR
+from microneedling.clinical.dates import YEAR_RANGE, IsoDate, IsoMoment
+from microneedling.errors import UserError, plain_message, plain_number
 from microneedling.knowledge.yamlsource import format_path
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -57,8 +61,6 @@ Phone = Annotated[
 MAX_ID = 2**31 - 1
 #: A record's id as given by a person or another system: positive, and fits the database.
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
-#: Days and moments outside these years are typing mistakes (and out of range for date sums).
-FIRST_YEAR, LAST_YEAR = 1900, 2999
 #: Largest page of a list.
 MAX_PAGE = 200
 #: Furthest a list can be paged.
@@ -67,7 +69,7 @@ MAX_OFFSET = 1_000_000
 
 def check_day(day: date, field: str) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise UserError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}", field=field)
+        raise UserError(YEAR_RANGE, field=field)
     return day
 
 
@@ -76,27 +78,27 @@ def check_moment(moment: datetime, field: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise UserError("give the time with its time zone", field=field)
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise UserError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}", field=field)
+        raise UserError(YEAR_RANGE, field=field)
     return moment
 
 
 def check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
-        raise UserError(f"expected 1 to {MAX_PAGE}", field="limit")
+        raise UserError(f"Enter a number from 1 to {MAX_PAGE}", field="limit")
     if not 0 <= offset <= MAX_OFFSET:
-        raise UserError(f"expected 0 to {MAX_OFFSET:,}", field="offset")
+        raise UserError(f"Enter a number from 0 to {plain_number(MAX_OFFSET)}", field="offset")
 
 
 def check_id(value: int, field: str) -> int:
     if not 1 <= value <= MAX_ID:
-        raise UserError(f"expected an id from 1 to {MAX_ID}", field=field)
+        raise UserError(f"Enter an id from 1 to {plain_number(MAX_ID)}", field=field)
     return value
 
 
 def plausible_day(value: date) -> date:
     """A validator: the day's year is plausible."""
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise ValueError(YEAR_RANGE)
     return value
 
 
@@ -105,18 +107,33 @@ def plausible_moment(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("give the time with its time zone")
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise ValueError(YEAR_RANGE)
     return value
 
 
-#: A day in a plausible year.
-Day = Annotated[date, AfterValidator(plausible_day)]
-#: A moment with its time zone, in a plausible year.
-Moment = Annotated[datetime, AfterValidator(plausible_moment)]
+#: A day in a plausible year, given as ``YYYY-MM-DD`` (a number is refused, not read as 1970).
+Day = IsoDate
+#: A moment with its time zone, in a plausible year, given as ISO text (never a number).
+Moment = Annotated[IsoMoment, AfterValidator(plausible_moment)]
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def problems(error: ValidationError, what: str) -> list[tuple[str, str]]:
+    """Every problem of a validation error as ``(field path, message in plain words)``."""
+    return [
+        (format_path(tuple(item["loc"])) or what, plain_message(item))
+        for item in error.errors(include_url=False)
+    ]
+
+
+def user_error(fields: list[tuple[str, str]]) -> UserError:
+    """One UserError for several problems: the first one's message, with how many more."""
+    field, message = fields[0]
+    more = f" (and {len(fields) - 1} more problems)" if len(fields) > 1 else ""
+    return UserError(message + more, field=field, fields=fields)
 
 
 def parse(model: type[ModelT], data: Mapping[str, Any] | ModelT, *, what: str) -> ModelT:
@@ -128,14 +145,4 @@ def parse(model: type[ModelT], data: Mapping[str, Any] | ModelT, *, what: str) -
     try:
         return model.model_validate(dict(data))
     except ValidationError as error:
-        fields: list[tuple[str, str]] = []
-        for item in error.errors(include_url=False):
-            message = str(item["msg"]).removeprefix("Value error, ")
-            if item["type"] == "missing":
-                message = "is required"
-            elif item["type"] == "extra_forbidden":
-                message = "is not a known field"
-            fields.append((format_path(tuple(item["loc"])) or what, message))
-        field, message = fields[0]
-        more = f" (and {len(fields) - 1} more problems)" if len(fields) > 1 else ""
-        raise UserError(message + more, field=field, fields=fields) from None
+        raise user_error(problems(error, what)) from None

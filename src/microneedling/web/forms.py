@@ -5,6 +5,12 @@ typed), an error per field (shown beside the field and in a summary at the top, 
 field), and the labels the messages use. Values are read with helpers that record an error instead
 of raising, so every problem in a form is reported at once; a :class:`UserError` from a use case is
 attached to the fields it names.
+
+One pass finds every problem: the helpers check what was typed, and :meth:`Form.check` checks the
+values read so far against the use case's own input model (its lengths, ranges and formats) in
+the same pass, before the use case is called. Messages are the receptionist's words, written by
+the one translation in :mod:`microneedling.errors` (``at most 100,000 characters``, "Enter a date
+like 14/03/1988").
 """
 
 from __future__ import annotations
@@ -16,12 +22,22 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from microneedling.errors import UserError
+from pydantic import BaseModel, ValidationError
+
+from microneedling.clinical.dates import FIRST_YEAR, LAST_YEAR, YEAR_RANGE
+from microneedling.errors import UserError, field_message, plain_message, plain_number
+from microneedling.knowledge.yamlsource import format_path
 
 #: Characters that cannot be stored or shown sensibly (controls other than tab and newline).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^\d{2}:\d{2}$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+#: A date as people type it in the clinic: day first (14/03/1988, 14.03.1988, 14-03-1988).
+_TYPED_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_TIME = re.compile(r"^\d{1,2}[:.]\d{2}$")
+
+#: What a date field asks for.
+ENTER_A_DATE = "Enter a date like 14/03/1988"
+ENTER_A_TIME = "Enter a time like 14:30 (24-hour clock)"
 
 
 def field_id(name: str) -> str:
@@ -103,6 +119,47 @@ class Form:
         items.extend((None, message) for message in self.general)
         return items
 
+    def check(
+        self,
+        model: type[BaseModel],
+        values: Mapping[str, Any],
+        where: Mapping[str, str] | Callable[[str], str | None] | None = None,
+    ) -> None:
+        """Check the values read so far against the use case's input ``model`` in this same
+        pass, so its problems (lengths, ranges, formats it checks) come with the form's own
+        rather than on the next submit. A field the form already found wrong keeps its message;
+        values left out because they were wrong are not reported again."""
+        present = {key: value for key, value in values.items() if value is not None}
+        try:
+            model.model_validate(present)
+        except ValidationError as error:
+            for item in error.errors(include_url=False):
+                path = format_path(tuple(item["loc"]))
+                name = path.split(".")[0].split("[")[0]
+                if item["type"] == "missing" and (name in self.errors or name not in values):
+                    continue  # already reported, or not the form's to give
+                self._attach(path, plain_message(item), where)
+
+    def _attach(
+        self,
+        path: str,
+        message: str,
+        where: Mapping[str, str] | Callable[[str], str | None] | None,
+    ) -> None:
+        name: str | None
+        if where is None:
+            name = None
+        elif callable(where):
+            name = where(path)
+        else:
+            name = where.get(path)
+        if name is None and path in self.labels:
+            name = path
+        if name is None:
+            self.add(None, f"{path}: {message}" if path else message)
+        else:
+            self.add(name, message)
+
     def add_user_error(
         self,
         error: UserError,
@@ -113,19 +170,7 @@ class Form:
         are used as they are; anything else goes to the summary)."""
         problems = error.fields or [(error.field or "", error.message)]
         for path, message in problems:
-            name: str | None
-            if where is None:
-                name = None
-            elif callable(where):
-                name = where(path)
-            else:
-                name = where.get(path)
-            if name is None and path in self.labels:
-                name = path
-            if name is None:
-                self.add(None, f"{path}: {message}" if path else message)
-            else:
-                self.add(name, message)
+            self._attach(path, message, where)
 
     # Reading typed values --------------------------------------------------------------------
 
@@ -153,12 +198,12 @@ class Form:
             if required:
                 self.add(name, "is required")
             return None
-        if not re.fullmatch(r"[+-]?\d{1,9}", raw):
-            self.add(name, "expected a whole number")
+        if not re.fullmatch(r"[+-]?\d{1,9}", raw.replace(",", "")):
+            self.add(name, field_message(name) or "Enter a whole number, like 12")
             return None
-        value = int(raw)
+        value = int(raw.replace(",", ""))
         if (low is not None and value < low) or (high is not None and value > high):
-            self.add(name, f"expected a whole number from {low} to {high}")
+            self.add(name, field_message(name) or f"Enter a whole number {_bounds(low, high)}")
             return None
         return value
 
@@ -182,30 +227,47 @@ class Form:
             if not number.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            self.add(name, "expected a number such as 1.25")
+            self.add(name, field_message(name) or "Enter a number such as 1.25")
             return None
         value = float(number)
         if (low is not None and value < low) or (high is not None and value > high):
-            self.add(name, f"expected a number from {low:g} to {high:g}")
+            self.add(name, field_message(name) or f"Enter a number {_bounds(low, high)}")
             return None
         return value
 
-    def day(self, name: str, *, required: bool = False) -> date | None:
+    def day(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        not_after: date | None = None,
+        after_message: str = "cannot be in the future",
+    ) -> date | None:
+        """A date as the date picker sends it (``1988-03-14``) or as typed (``14/03/1988``), in
+        a plausible year, and not after ``not_after`` when given (a birth date: today)."""
         raw = self.get(name).strip()
         if not raw:
             if required:
                 self.add(name, "is required")
             return None
-        if not _ISO_DATE.match(raw):
-            self.add(name, "expected a date as YYYY-MM-DD")
+        iso, typed = _ISO_DATE.match(raw), _TYPED_DATE.match(raw)
+        if iso:
+            year, month, day_ = (int(part) for part in iso.groups())
+        elif typed:
+            day_, month, year = (int(part) for part in typed.groups())
+        else:
+            self.add(name, ENTER_A_DATE)
             return None
         try:
-            value = date.fromisoformat(raw)
+            value = date(year, month, day_)
         except ValueError:
             self.add(name, f"{raw} is not a real date")
             return None
-        if not 1900 <= value.year <= 2999:
-            self.add(name, "expected a year from 1900 to 2999")
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            self.add(name, YEAR_RANGE)
+            return None
+        if not_after is not None and value > not_after:
+            self.add(name, after_message)
             return None
         return value
 
@@ -218,9 +280,9 @@ class Form:
         try:
             if not _TIME.match(raw):
                 raise ValueError
-            return datetime.strptime(raw, "%H:%M").time()
+            return datetime.strptime(raw.replace(".", ":"), "%H:%M").time()
         except ValueError:
-            self.add(name, "expected a time as HH:MM (24-hour clock)")
+            self.add(name, ENTER_A_TIME)
             return None
 
     def choice(
@@ -229,9 +291,18 @@ class Form:
         value = self.get(name).strip()
         if not value:
             if required:
-                self.add(name, "choose one")
+                self.add(name, field_message(name) or "choose one")
             return None
         if value not in options:
-            self.add(name, "choose one of the options given")
+            self.add(name, field_message(name) or "choose one of the options given")
             return None
         return value
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    """``from 1 to 6``, ``of at least 1``, ``of at most 1,000,000`` (numbers written plainly)."""
+    if low is not None and high is not None:
+        return f"from {plain_number(low)} to {plain_number(high)}"
+    if low is not None:
+        return f"of at least {plain_number(low)}"
+    return f"of at most {plain_number(high)}"

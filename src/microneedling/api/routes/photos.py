@@ -3,7 +3,6 @@ and choosing one for marketing."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import File, Form, Response, UploadFile
@@ -14,7 +13,7 @@ from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import PhotoOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import photos
-from microneedling.services.inputs import MAX_ID
+from microneedling.services.inputs import MAX_ID, Moment
 
 router = ApiRouter(tags=["photos"])
 
@@ -39,7 +38,7 @@ def add_photo(
     context: Context,
     response: Response,
     zone: Annotated[str | None, Form(min_length=1, max_length=40, pattern=r"^[a-z_]+$")] = None,
-    taken_at: Annotated[datetime | None, Form(description="With its time zone")] = None,
+    taken_at: Annotated[Moment | None, Form(description="With its time zone")] = None,
     appointment_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     limit = context.photos.max_bytes
