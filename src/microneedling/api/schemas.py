@@ -21,7 +21,7 @@ from microneedling.clinical.intake import (
     Word,
 )
 from microneedling.clinical.planning import MAX_TREATMENTS, Treatment
-from microneedling.services.inputs import MAX_ID, Moment
+from microneedling.services.inputs import MAX_ID, Day, Moment
 
 ItemT = TypeVar("ItemT")
 
@@ -385,14 +385,14 @@ class AdverseEventOut(Out):
 
 
 class ResolutionIn(In):
-    resolved_on: date
+    resolved_on: Day
     resolution: str = Field(min_length=1, max_length=10_000)
 
 
 class OutcomeIn(In):
     scale: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     inputs: dict[str, Any] = Field(max_length=100, description="The scale's inputs, by item")
-    assessed_on: date | None = None
+    assessed_on: Day | None = None
     plan_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
