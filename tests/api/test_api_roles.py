@@ -245,8 +245,7 @@ def unique(prefix: str) -> str:
 
 
 INTAKE = {"zones": ["cheeks"]}
-CONSENT = {"kind": "treatment", "form_version": "3", "text": "consent text",
-           "signed_by_name": "the patient"}  # fmt: skip
+CONSENT = {"kind": "treatment", "signed_by_name": "the patient"}
 SCREEN = {"on": "2026-12-01", "patient": {"birth_date": "1990-05-17", "fitzpatrick": 3},
           "zones": ["cheeks"]}  # fmt: skip
 CALENDAR: dict[str, Any] = {
@@ -475,7 +474,7 @@ TABLE: dict[tuple[str, str], Case] = {
         ALL, 200,
         lambda s, r: Call("/scheduling/appointments/"
                           f"{s.booked_series()['series'][0]['sessions'][-1]['appointment_id']}"
-                          "/cancel"),
+                          "/cancel", json={"reason": "Patient is ill"}),
     ),
     ("GET", "/scheduling/patients/{patient_id}/series"): Case(
         ALL, 200,

@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import func, select
 from tests.integration.scheduling_support import ACNE, SchedulingWorld, make_scheduling_world
 
-from microneedling.errors import RuleViolation, SchedulingError
+from microneedling.errors import RuleViolation, SchedulingError, UserError
 from microneedling.services import appointments, intakes, patients, plans, scheduling
 from microneedling.services.clock import fixed_clock
 from microneedling.store import Database
+from microneedling.store.models import Appointment as AppointmentRow
+from microneedling.store.scheduling_models import AppointmentBooking, ResourceSlot
 
 TUESDAYS = ["2026-12-08T10:00", "2027-01-05T10:00", "2027-02-02T10:00"]
 
@@ -173,3 +176,42 @@ def test_a_clinic_choice_that_is_not_true_or_false_is_refused(clinic: Scheduling
     with pytest.raises(SchedulingError) as refused:
         clinic.configure(patient_ics_includes_precare="sometimes")
     assert refused.value.field == "patient_ics_includes_precare"
+
+
+# Cancelling: a reason, the slot left free; stopping a whole series --------------------------
+
+
+def test_cancelling_a_session_needs_a_reason(clinic: SchedulingWorld) -> None:
+    ids = booked(clinic)
+    with pytest.raises(UserError) as refused:
+        scheduling.cancel_session(clinic.uow, clinic.desk, ids[1], reason="  ", clock=clinic.clock)
+    assert refused.value.field == "reason"
+    assert status_of(clinic, ids[1]) == "scheduled"
+
+
+def test_stopping_a_series_cancels_every_session_to_come_with_one_reason(
+    clinic: SchedulingWorld,
+) -> None:
+    ids = booked(clinic)
+    result = scheduling.stop_series(
+        clinic.uow, clinic.desk, series_of(clinic, ids[0]), reason="Moving abroad",
+        clock=clinic.clock,
+    )  # fmt: skip
+    assert result["cancelled_appointments"] == sorted(ids) and result["created"] == []
+    assert [status_of(clinic, i) for i in ids] == ["cancelled"] * 3
+    with clinic.uow:
+        rows = [clinic.uow.session.get(AppointmentRow, i) for i in ids]
+        assert {row.cancellation_reason for row in rows if row} == {"Moving abroad"}
+        assert (
+            clinic.uow.session.execute(
+                select(func.count()).where(ResourceSlot.appointment_id.in_(ids))
+            ).scalar_one()
+            == 0
+        )
+
+
+def series_of(clinic: SchedulingWorld, appointment_id: int) -> int:
+    with clinic.uow:
+        booking = clinic.uow.session.get(AppointmentBooking, appointment_id)
+        assert booking is not None
+        return booking.series_id

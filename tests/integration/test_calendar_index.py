@@ -150,7 +150,7 @@ def test_the_index_follows_bookings_moves_cancellations_and_other_paths(
         elif action == "cancel":
             session = booked[0]["series"][0]["sessions"][1]
             scheduling.cancel_session(
-                clinic.uow, clinic.desk, session["appointment_id"], clock=clinic.clock
+                clinic.uow, clinic.desk, session["appointment_id"], reason="ill", clock=clinic.clock
             )
         elif action == "plain":
             patient_id, _ = clinic.patient_with_plan()

@@ -84,12 +84,13 @@ def test_a_plan_is_booked_moved_and_downloaded_through_the_api(
     assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.content
 
     cancelled = call(
-        client, desk, "POST", f"/appointments/{series['sessions'][1]['appointment_id']}/cancel"
+        client, desk, "POST", f"/appointments/{series['sessions'][1]['appointment_id']}/cancel",
+        json={"reason": "Patient is ill"},
     )
     assert cancelled.status_code == 200, cancelled.text
-    assert len(cancelled.json()["created"]) == 1
+    assert cancelled.json()["created"] == [] and cancelled.json()["reason"] == "Patient is ill"
     listed = call(client, desk, "GET", f"/patients/{patient_id}/series")
-    assert listed.status_code == 200 and len(listed.json()[0]["sessions"]) == 3
+    assert listed.status_code == 200 and len(listed.json()[0]["sessions"]) == 2
     assert call(client, desk, "GET", "/maintenance-due").json() == []
 
     assert call(client, desk, "POST", "/optimise", json={}).status_code == 403

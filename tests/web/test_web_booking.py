@@ -300,19 +300,46 @@ def test_a_move_under_the_minimum_interval_is_refused_with_the_typed_time_kept(
     assert _series(clinic, patient_id)[0]["sessions"][1]["start"] == second["start"]
 
 
-def test_cancelling_a_session_books_it_again_in_its_window(clinic: Clinic) -> None:
+def test_cancelling_a_session_asks_for_a_reason_and_leaves_the_slot_free(
+    clinic: Clinic,
+) -> None:
     patient_id, sessions = _booked(clinic)
     second = sessions[1]
     client = clinic.signed_in("front_desk")
+    confirm = client.get(f"/appointments/{second['appointment_id']}/cancel")
+    assert confirm.status_code == 200 and "Why is it cancelled?" in confirm.text
+    without = client.post(
+        f"/appointments/{second['appointment_id']}/cancel", data={"csrf_token": token(client)}
+    )
+    assert without.status_code == 422
+    assert error_summary(without.text) == [
+        "Why is it cancelled?: is required: say why the session is cancelled"
+    ]
+    assert len(_series(clinic, patient_id)[0]["sessions"]) == len(sessions)
     response = client.post(
-        f"/appointments/{second['appointment_id']}/cancel-session",
-        data={"csrf_token": token(client)},
+        f"/appointments/{second['appointment_id']}/cancel",
+        data={"csrf_token": token(client), "reason": "Patient is ill"},
     )
     assert response.status_code == 200
-    assert "The appointment of session 2 is cancelled." in response.text
+    assert "is cancelled; its time is free again." in response.text
     now = _series(clinic, patient_id)[0]["sessions"]
-    assert len(now) == len(sessions)
-    assert now[1]["appointment_id"] != second["appointment_id"]
+    assert [s["appointment_id"] for s in now] == [
+        s["appointment_id"] for s in sessions if s is not second
+    ]
+
+
+def test_a_whole_series_is_stopped_with_one_reason_from_the_record(clinic: Clinic) -> None:
+    patient_id, sessions = _booked(clinic)
+    client = clinic.signed_in("front_desk")
+    record = client.get(f"/patients/{patient_id}").text
+    series_id = _series(clinic, patient_id)[0]["series_id"]
+    stop = f"/patients/{patient_id}/series/{series_id}/stop"
+    assert f'href="{stop}"' in record
+    assert "Why is it cancelled?" in client.get(stop).text
+    response = client.post(stop, data={"csrf_token": token(client), "reason": "Moving abroad"})
+    assert response.status_code == 200
+    assert f"The series is stopped: {len(sessions)} session(s) cancelled" in response.text
+    assert _series(clinic, patient_id)[0]["sessions"] == []
 
 
 def test_the_booking_pages_label_every_field_and_have_one_heading(clinic: Clinic) -> None:

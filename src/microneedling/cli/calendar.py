@@ -249,12 +249,19 @@ def move_command(
 
 @calendar_app.command("cancel")
 def cancel_command(
-    appointment: AppointmentId, acting_as: ActingAs, as_json: AsJson = False
+    appointment: AppointmentId,
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the session is cancelled.")
+    ],
+    acting_as: ActingAs,
+    as_json: AsJson = False,
 ) -> None:
-    """Cancel one session: it is re-proposed in its window and the later ones follow."""
+    """Cancel one session, with the reason: its slot is left free (not booked again)."""
     with records_database(migrated=True) as database:
         uow = unit_of_work(database)
-        result = scheduling.cancel_session(uow, local_operator(uow, acting_as), appointment)
+        result = scheduling.cancel_session(
+            uow, local_operator(uow, acting_as), appointment, reason=reason
+        )
     if as_json:
         print_json(result)
     else:

@@ -62,6 +62,7 @@ from microneedling.scheduling.series import (
 )
 from microneedling.scheduling.slots import Occupancy, Slot, SlotRequest
 from microneedling.services.access import Actor, Transaction
+from microneedling.services.appointments import check_reason
 from microneedling.services.calendar_index import CALENDAR_INDEX, SpanMaker
 from microneedling.services.calendar_settings import (
     LoadedCalendar,
@@ -100,6 +101,7 @@ __all__ = [
     "patient_calendar",
     "practitioner_feed",
     "propose_plan",
+    "stop_series",
 ]
 
 #: Said when a reservation collides with one made at the same moment.
@@ -1177,53 +1179,118 @@ def move_session(
     return result
 
 
-def cancel_session(
-    uow: UnitOfWork, actor: Actor, appointment_id: int, *, clock: Clock = utc_now
+def _series_view(
+    tx: Transaction,
+    series: BookedSeries,
+    cancelled: Mapping[int, int],
+    reason: str,
 ) -> dict[str, Any]:
-    """Cancel one session of a booked series (or take a missed one, ``no_show``): its time is
-    released and, since the session still has to take place, it is re-proposed in its window
-    from tomorrow and booked as a new appointment; the later sessions follow as for a move.
-    A session that cannot be kept in its window is flagged with the reason (dropping a session
-    is a change of plan)."""
+    """The series as it stands after sessions were cancelled: every session still holding time,
+    and the cancelled ones (``cancelled``: session → appointment) left without one."""
+    records = scheduling_records(tx)
+    loaded = load_calendar(tx, records)
+    key = loaded.series_key(series.id)
+    current = {b.session: (b, a) for b, a in records.booked_sessions([series.id])}
+    sessions = []
+    for number in range(1, series.sessions + 1):
+        found = current.get(number)
+        if found is not None:
+            booking, appointment = found
+            pure = _pure_appointment(loaded, key, series.sessions, appointment, booking)
+            item = SessionProposal(number, "kept", pure, None, None, None)
+            sessions.append(_view(item, loaded, appointment.id))
+        else:
+            why = (
+                f"cancelled ({reason}); the slot is free and the session is not booked again"
+                if number in cancelled
+                else "not booked"
+            )
+            item = SessionProposal(number, "unplaced", None, None, None, None, reasons=(why,))
+            sessions.append(_view(item, loaded))
+    return {
+        "series_id": series.id,
+        "patient_id": series.patient_id,
+        "time_zone": loaded.calendar.time_zone,
+        "complete": len(current) == series.sessions,
+        "sessions": sessions,
+        "moved": [],
+        "created": [],
+        "flagged": [],
+        "cancelled": next(iter(cancelled.values()), None) if len(cancelled) == 1 else None,
+        "cancelled_appointments": sorted(cancelled.values()),
+        "reason": reason,
+    }
+
+
+def cancel_session(
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    *,
+    reason: str,
+    clock: Clock = utc_now,
+) -> dict[str, Any]:
+    """Cancel one session of a booked series, for the ``reason`` staff give: the appointment is
+    marked cancelled with the reason and its time released. The slot stays free: nothing is
+    booked again on its own (staff book the session again, or change the plan); the later
+    sessions stay where they are."""
+    text = check_reason(reason, required=True)
+    assert text is not None
     with Transaction(uow, actor, "series.cancel", clock) as tx:
         row, booking, series = _session_of(
-            tx, appointment_id, ("scheduled", "checked_in", "no_show"), "cancelled"
+            tx, appointment_id, ("scheduled", "checked_in"), "cancelled"
         )
-        context, state = _reschedule_context(tx, series, None)
-        if row.status == "no_show":
-            # A missed session is not among the holding ones: put it back to be re-proposed,
-            # unless it has been re-booked since.
-            if booking.session in state.rows:
-                raise RuleViolation(
-                    f"session {booking.session} has been booked again since it was missed",
-                    field="appointment_id",
-                )
-            state.rows[booking.session] = (row, booking)
-            state.appointments = [
-                *(a for a in state.appointments if a.session != booking.session),
-                _pure_appointment(context.loaded, state.key, series.sessions, row, booking),
-            ]
-        proposal = _re_propose(tx, context, state, series, row, booking, None)
         before = row.status
-        if row.status != "no_show":
-            row.status, row.status_changed_at = "cancelled", tx.now
-        context.records.release([row.id])
+        row.status, row.status_changed_at, row.cancellation_reason = "cancelled", tx.now, text
+        scheduling_records(tx).release([row.id])
         tx.flush()
-        result = _apply(context, state, proposal, replaced=row.id)
-        result["cancelled"] = row.id
+        result = _series_view(tx, series, {booking.session: row.id}, text)
         tx.done(
             patient_id=series.patient_id,
             entity=("appointment", row.id),
-            details={
-                "series": series.id,
-                "session": booking.session,
-                "from": before,
-                "moved": result["moved"],
-                "created": result["created"],
-                "flagged": result["flagged"],
-            },
-            conflict=SLOT_TAKEN,
-        )
+            details={"series": series.id, "session": booking.session, "from": before,
+                     "reason_given": True},
+        )  # fmt: skip
+    return result
+
+
+def stop_series(
+    uow: UnitOfWork,
+    actor: Actor,
+    series_id: int,
+    *,
+    reason: str,
+    clock: Clock = utc_now,
+) -> dict[str, Any]:
+    """Stop a booked series: every future session still scheduled is cancelled, for one
+    ``reason``, in one transaction with one audit entry; their slots are left free."""
+    text = check_reason(reason, required=True)
+    assert text is not None
+    with Transaction(uow, actor, "series.cancel", clock) as tx:
+        records = scheduling_records(tx)
+        series = records.series(series_id, for_update=True)
+        if series is None:
+            raise NotFound(f"no booked series {series_id} in this clinic", field="series_id")
+        cancelled: dict[int, int] = {}
+        for booking, row in records.booked_sessions([series.id], statuses=("scheduled",)):
+            if row.starts_at > tx.now:
+                row.status, row.status_changed_at, row.cancellation_reason = (
+                    "cancelled", tx.now, text,
+                )  # fmt: skip
+                cancelled[booking.session] = row.id
+        if not cancelled:
+            raise RuleViolation(
+                "this series has no sessions still to come: nothing to cancel", field="series_id"
+            )
+        records.release(cancelled.values())
+        tx.flush()
+        result = _series_view(tx, series, cancelled, text)
+        tx.done(
+            patient_id=series.patient_id,
+            entity=("booked_series", series.id),
+            details={"cancelled": sorted(cancelled.values()), "sessions": sorted(cancelled),
+                     "reason_given": True},
+        )  # fmt: skip
     return result
 
 

@@ -98,5 +98,9 @@ def read_appointment(
 def set_status(
     appointment_id: IdInPath, body: AppointmentStatusIn, actor: CurrentActor, uow: Uow, clock: Now
 ) -> Response:
-    appointments.set_appointment_status(uow, actor, appointment_id, body.status, clock=clock)
+    if body.status == "cancelled":
+        appointments.check_reason(body.reason, required=True)
+    appointments.set_appointment_status(
+        uow, actor, appointment_id, body.status, reason=body.reason, clock=clock
+    )
     return Response(status_code=204)

@@ -142,6 +142,8 @@ class RescheduleOut(Out):
     created: list[int]
     flagged: list[int]
     cancelled: int | None = None
+    cancelled_appointments: list[int] = Field(default_factory=list)
+    reason: str | None = None
 
 
 class BookedSessionOut(Out):
@@ -252,13 +254,32 @@ def move(
     return scheduling.move_session(uow, actor, appointment_id, body.to, clock=clock)
 
 
+class CancelIn(In):
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why, in staff's words (kept with the session)"
+    )
+
+
 @router.post(
     "/appointments/{appointment_id}/cancel",
     response_model=RescheduleOut,
-    summary="Cancel a session: it is re-proposed in its window and the later ones follow",
+    summary="Cancel a session, with the reason: its slot is left free (not booked again)",
 )
-def cancel(appointment_id: IdInPath, actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
-    return scheduling.cancel_session(uow, actor, appointment_id, clock=clock)
+def cancel(
+    appointment_id: IdInPath, body: CancelIn, actor: CurrentActor, uow: Uow, clock: Now
+) -> dict[str, Any]:
+    return scheduling.cancel_session(uow, actor, appointment_id, reason=body.reason, clock=clock)
+
+
+@router.post(
+    "/series/{series_id}/stop",
+    response_model=RescheduleOut,
+    summary="Stop a series: every session still to come is cancelled, with one reason",
+)
+def stop_series(
+    series_id: IdInPath, body: CancelIn, actor: CurrentActor, uow: Uow, clock: Now
+) -> dict[str, Any]:
+    return scheduling.stop_series(uow, actor, series_id, reason=body.reason, clock=clock)
 
 
 @router.get(

@@ -9,8 +9,9 @@ with one session (taken meanwhile, outside the opening hours, under the minimum 
 shown at that session, with everything as it was typed.
 
 A booked session is moved (``scheduling.move_session``; the later sessions are re-proposed where
-they no longer fit their windows) or cancelled (``scheduling.cancel_session``; it is booked again
-at a free time in its window) from the patient's record; the patient's ``.ics`` file has one
+they no longer fit their windows) or cancelled after a confirmation with the reason (``scheduling.cancel_session``; its slot is
+left free, nothing is booked again; a whole series is stopped with ``scheduling.stop_series``)
+from the patient's record; the patient's ``.ics`` file has one
 event per session.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -431,15 +433,136 @@ def move(
     return page.redirect(f"/patients/{result['patient_id']}#booked-series")
 
 
+CANCEL_LABELS = {"reason": "Why is it cancelled?"}
+
+
+def _cancel_page(
+    page: Page,
+    appointment_id: int,
+    form: Form,
+    status: int = 200,
+) -> Response:
+    appointment = page.run(appointments.read_appointment, appointment_id)
+    patient = page.run(patients.read_patient, appointment["patient_id"])
+    session = None
+    try:
+        _, _, session = _session_of(page, appointment_id)
+    except NotFound:
+        session = None
+    return page.render(
+        "cancel_confirm.html.j2",
+        status,
+        title=f"Cancel a session: {full_name(patient)}",
+        section="patients",
+        patient=patient,
+        name=full_name(patient),
+        what=(
+            f"session {session['session']} of the booked series" if session else "this appointment"
+        ),
+        when=local(appointment["starts_at"], page.time_zone),
+        action=f"/appointments/{appointment_id}/cancel",
+        button="Cancel the session",
+        keep="Keep the session",
+        series=False,
+        form=form,
+    )
+
+
+@router.get("/appointments/{appointment_id}/cancel")
+def cancel_page(appointment_id: RecordId, page: Page = Depends(staff_page)) -> Response:
+    """Confirm cancelling a session, with the reason (nothing is cancelled by this page)."""
+    return _cancel_page(page, appointment_id, Form.blank(CANCEL_LABELS, reason=""))
+
+
+@router.post("/appointments/{appointment_id}/cancel")
 @router.post("/appointments/{appointment_id}/cancel-session")
 def cancel(
     appointment_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
 ) -> Response:
-    _, _, session = _session_of(page, appointment_id)
-    result = page.run(scheduling.cancel_session, appointment_id)
-    page.flash(f"The appointment of session {session['session']} is cancelled.")
-    for message in move_summary(result, session["session"], page.time_zone):
-        page.flash(message)
+    """Cancel a session for the reason given: a series session through ``cancel_session``, a
+    one-off appointment through its status; the slot is left free (nothing booked again)."""
+    form.labels = CANCEL_LABELS
+    reason = form.get("reason").strip()
+    if not reason:
+        form.add("reason", "is required: say why the session is cancelled")
+        return _cancel_page(page, appointment_id, form, 422)
+    appointment = page.run(appointments.read_appointment, appointment_id)
+    when = local(appointment["starts_at"], page.time_zone)
+    try:
+        try:
+            _session_of(page, appointment_id)
+        except NotFound:
+            page.run(
+                appointments.set_appointment_status, appointment_id, "cancelled", reason=reason
+            )
+        else:
+            page.run(scheduling.cancel_session, appointment_id, reason=reason)
+    except UserError as error:
+        if _passes(error):
+            raise
+        form.add("reason", error.message)
+        return _cancel_page(page, appointment_id, form, 422)
+    page.flash(f"The session on {when} is cancelled; its time is free again.")
+    return page.redirect(f"/patients/{appointment['patient_id']}")
+
+
+def _stop_page(
+    page: Page, patient_id: int, series_id: int, form: Form, status: int = 200
+) -> Response:
+    patient = page.run(patients.read_patient, patient_id)
+    found = [s for s in booked_series(page, patient_id) if s["series_id"] == series_id]
+    if not found:
+        raise NotFound(f"no booked series {series_id} for this patient", field="series_id")
+    coming = [
+        x
+        for x in found[0]["sessions"]
+        if x["status"] == "scheduled" and datetime.fromisoformat(x["start"]) > page.now()
+    ]
+    return page.render(
+        "cancel_confirm.html.j2",
+        status,
+        title=f"Stop the series: {full_name(patient)}",
+        section="patients",
+        patient=patient,
+        name=full_name(patient),
+        what=f"every session still to come of plan {found[0]['plan_id']}'s series",
+        when=", ".join(local(x["start"], page.time_zone) for x in coming) or "none",
+        action=f"/patients/{patient_id}/series/{series_id}/stop",
+        button="Stop the series",
+        keep="Keep the series",
+        series=True,
+        form=form,
+    )
+
+
+@router.get("/patients/{patient_id}/series/{series_id}/stop")
+def stop_series_page(
+    patient_id: RecordId, series_id: RecordId, page: Page = Depends(staff_page)
+) -> Response:
+    return _stop_page(page, patient_id, series_id, Form.blank(CANCEL_LABELS, reason=""))
+
+
+@router.post("/patients/{patient_id}/series/{series_id}/stop")
+def stop_series(
+    patient_id: RecordId,
+    series_id: RecordId,
+    page: Page = Depends(staff_page),
+    form: Form = Depends(posted_form),
+) -> Response:
+    form.labels = CANCEL_LABELS
+    reason = form.get("reason").strip()
+    if not reason:
+        form.add("reason", "is required: say why the series is stopped")
+        return _stop_page(page, patient_id, series_id, form, 422)
+    try:
+        result = page.run(scheduling.stop_series, series_id, reason=reason)
+    except UserError as error:
+        if _passes(error):
+            raise
+        form.add("reason", error.message)
+        return _stop_page(page, patient_id, series_id, form, 422)
+    count = len(result["cancelled_appointments"])
+    page.flash(f"The series is stopped: {count} session(s) cancelled; their times are free again.")
     return page.redirect(f"/patients/{result['patient_id']}#booked-series")
 
 
