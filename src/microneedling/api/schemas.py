@@ -258,6 +258,9 @@ class AppointmentStatusIn(In):
     status: Literal["checked_in", "cancelled", "no_show"] = Field(
         description="`completed` comes from charting the session"
     )
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why it is cancelled (required to cancel)"
+    )
 
 
 # Charts -------------------------------------------------------------------------------------
