@@ -7,6 +7,7 @@ from microneedling.web.routes import (
     auth,
     booking,
     calendar_admin,
+    calendar_view,
     charting,
     intakes,
     outcomes,
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     outcomes.router,
     admin.router,
     calendar_admin.router,
+    calendar_view.router,
 ]
