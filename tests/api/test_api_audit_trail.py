@@ -76,7 +76,7 @@ READS_AND_CHANGES = [
     ("clinician", "GET", "/patients/{patient}/photos", None, "photo.list"),
     ("clinician", "GET", "/photos/{photo}", None, "photo.read"),
     ("clinician", "GET", "/photos/{photo}/file", None, "photo.read"),
-    ("front_desk", "POST", "/patients/{patient}/consents", {"kind": "marketing_photos", "form_version": "1", "text": "t", "signed_by_name": "p"}, "consent.sign"),
+    ("front_desk", "POST", "/patients/{patient}/consents", {"kind": "marketing_photos", "signed_by_name": "p"}, "consent.sign"),
     ("clinician", "POST", "/patients/{patient}/outcomes", {"scale": "gais", "inputs": {"grade": 1}}, "outcome.record"),
 ]  # fmt: skip
 

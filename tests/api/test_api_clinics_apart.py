@@ -59,7 +59,7 @@ ADDRESSED = [
     ("GET", "/patients/{patient}/plans", None),
     ("GET", "/plans/{plan}", None),
     ("POST", "/plans/{plan}/status", {"status": "accepted"}),
-    ("POST", "/patients/{patient}/consents", {"kind": "treatment", "form_version": "1", "text": "t", "signed_by_name": "p"}),
+    ("POST", "/patients/{patient}/consents", {"kind": "treatment", "signed_by_name": "p"}),
     ("GET", "/patients/{patient}/consents", None),
     ("POST", "/consents/{consent}/withdraw", None),
     ("POST", "/appointments", {"patient_id": "{patient}", "starts_at": "2026-12-09T10:00:00Z"}),

@@ -213,10 +213,9 @@ class World:
             self.uow,
             self.front_desk,
             patient_id,
-            {"kind": kind, "form_version": "3", "text": f"{kind} consent text",
-             "signed_by_name": "the patient"},
+            {"kind": kind, "signed_by_name": "the patient"},
             clock=self.clock,
-        )  # fmt: skip
+        )
 
     def device(self) -> int:
         return inventory.register_device(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -105,14 +106,49 @@ def test_a_withdrawn_consent_no_longer_counts(world: World) -> None:
         consents.withdraw_consent(world.uow, world.front_desk, consent_id, clock=world.clock)
 
 
-def test_a_consent_stores_the_hash_of_its_text_not_the_text(world: World) -> None:
+def test_a_marketing_photo_consent_keeps_the_marketing_text_with_its_hash_and_version(
+    world: World,
+) -> None:
     patient_id = world.patient()
+    world.consent(patient_id, "treatment")
     world.consent(patient_id, "marketing_photos")
     record = patients.open_patient_record(world.uow, world.clinician, patient_id, clock=world.clock)
-    (consent,) = record["consents"]
-    assert consent["kind"] == "marketing_photos"
-    assert len(consent["text_sha256"]) == 64
-    assert "text" not in consent
+    treatment, marketing = record["consents"]
+    photos_form = consents.consent_form("marketing_photos")
+    assert marketing["kind"] == "marketing_photos"
+    assert marketing["text"] == photos_form.text and "marketing" in marketing["text"]
+    assert marketing["text"] != treatment["text"]
+    assert marketing["form_version"] == photos_form.version
+    assert marketing["text_sha256"] == hashlib.sha256(photos_form.text.encode()).hexdigest()
+    listed = consents.list_consents(world.uow, world.front_desk, patient_id, clock=world.clock)
+    assert [c["text"] for c in listed] == [treatment["text"], marketing["text"]]
+
+
+def test_a_consent_sent_with_another_text_than_its_forms_is_refused_and_not_recorded(
+    world: World,
+) -> None:
+    patient_id = world.patient()
+    treatment_text = consents.consent_form("treatment").text
+    with pytest.raises(UserError) as caught:
+        consents.sign_consent(
+            world.uow,
+            world.front_desk,
+            patient_id,
+            {"kind": "marketing_photos", "form_version": "1", "text": treatment_text,
+             "signed_by_name": "the patient"},
+            clock=world.clock,
+        )  # fmt: skip
+    assert caught.value.field == "text"
+    with pytest.raises(UserError) as caught:
+        consents.sign_consent(
+            world.uow,
+            world.front_desk,
+            patient_id,
+            {"kind": "treatment", "form_version": "99", "signed_by_name": "the patient"},
+            clock=world.clock,
+        )
+    assert caught.value.field == "form_version"
+    assert consents.list_consents(world.uow, world.front_desk, patient_id, clock=world.clock) == []
 
 
 def test_a_consent_signed_in_the_future_is_refused(world: World) -> None:
@@ -122,7 +158,7 @@ def test_a_consent_signed_in_the_future_is_refused(world: World) -> None:
             world.uow,
             world.front_desk,
             patient_id,
-            {"kind": "treatment", "form_version": "1", "text": "t", "signed_by_name": "p",
+            {"kind": "treatment", "signed_by_name": "p",
              "signed_at": (NOW + timedelta(hours=1)).isoformat()},
             clock=world.clock,
         )  # fmt: skip

@@ -112,7 +112,7 @@ def new_patient(
             clinic.uow(),
             clinic.front_desk,
             patient_id,
-            {"kind": "treatment", "form_version": "1", "text": "consent", "signed_by_name": "Ada"},
+            {"kind": "treatment", "signed_by_name": "Ada"},
             clock=clinic.clock,
         )
     return patient_id

@@ -215,6 +215,9 @@ class ConsentOut(Out):
     kind: Literal["treatment", "marketing_photos"]
     form_version: str
     text_sha256: str
+    text: str | None = Field(
+        description="The text signed (null for consents recorded before the text was kept)"
+    )
     signed_at: datetime
     signed_by_name: str
     witnessed_by: int

@@ -149,10 +149,6 @@ FAMILY_NAMES = (
     "Ahmed",
     "Kaya",
 )
-CONSENT_TEXT = {
-    "treatment": "Demo clinic — consent to microneedling treatment, version 3.",
-    "marketing_photos": "Demo clinic — consent to the use of my photos in marketing, version 1.",
-}
 #: Patients' scheduling wishes (most have none).
 PREFERENCES: tuple[dict[str, Any], ...] = (
     {},
@@ -708,12 +704,7 @@ class _Builder:
             self.uow,
             self.front_desk,
             patient.id,
-            {
-                "kind": kind,
-                "form_version": "3" if kind == "treatment" else "1",
-                "text": CONSENT_TEXT[kind],
-                "signed_by_name": "the patient",
-            },
+            {"kind": kind, "signed_by_name": "the patient"},
             clock=self.clock(now),
         )
         self.counts[f"consents {kind}"] += 1

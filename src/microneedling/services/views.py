@@ -107,6 +107,7 @@ def consent_view(consent: Consent | Row[Any]) -> dict[str, Any]:
         "kind": consent.kind,
         "form_version": consent.form_version,
         "text_sha256": consent.text_sha256,
+        "text": consent.text,
         "signed_at": _moment(consent.signed_at),
         "signed_by_name": consent.signed_by_name,
         "witnessed_by": consent.witnessed_by,

@@ -30,7 +30,9 @@ def sign_consent(
     clock: Now,
     response: Response,
 ) -> dict[str, Any]:
-    """The text shown is hashed (SHA-256), not stored."""
+    """The server records the text of the kind's form (``form_version``, default the current
+    one), with its SHA-256. A ``text`` or ``text_sha256`` sent must be that form's (else 422): a
+    client cannot record a different text under a form's version."""
     consent_id = consents.sign_consent(uow, actor, patient_id, body, clock=clock)
     response.headers["Location"] = f"/api/v1/patients/{patient_id}/consents"
     return {"id": consent_id}

@@ -212,28 +212,17 @@ CONSENT_LABELS = {
     "kind": "Consent",
     "form_version": "Form version",
     "signed_by_name": "Signed by",
-    "text": "Text the patient read and signed",
 }
-CONSENT_KINDS = [
-    ("treatment", "Treatment (needed before any session is charted)"),
-    ("marketing_photos", "Use of photos in marketing"),
-]
-CONSENT_TEXT = {
-    "treatment": (
-        "I consent to microneedling (collagen induction therapy) as explained to me, including "
-        "its expected effects (redness, swelling, flaking for a few days), its risks (infection, "
-        "cold-sore reactivation, changes in pigmentation, and rarely scarring), the aftercare I "
-        "must follow, and that I may withdraw this consent at any time."
-    ),
-    "marketing_photos": (
-        "I agree that my clinical photos, without my name, may be used in the clinic's "
-        "marketing. I may withdraw this agreement at any time; photos will not be used after I "
-        "do."
-    ),
+#: What each kind of consent is for, as the choice reads.
+CONSENT_KINDS = {
+    "treatment": "Treatment (needed before any session is charted)",
+    "marketing_photos": "Use of photos in marketing",
 }
 
 
-def _consent_page(page: Page, patient: dict[str, Any], form: Form, status: int = 200) -> Response:
+def _consent_page(
+    page: Page, patient: dict[str, Any], form: Form, kind: str, status: int = 200
+) -> Response:
     return page.render(
         "consent_new.html.j2",
         status,
@@ -242,8 +231,9 @@ def _consent_page(page: Page, patient: dict[str, Any], form: Form, status: int =
         patient=patient,
         name=full_name(patient),
         form=form,
-        kinds=CONSENT_KINDS,
-        texts=CONSENT_TEXT,
+        kinds=list(CONSENT_KINDS.items()),
+        kind=kind,
+        consent_form=consents.consent_form(kind, form.get("form_version") or None),
     )
 
 
@@ -252,40 +242,43 @@ def consent_page(
     patient_id: RecordId, kind: str = "treatment", page: Page = Depends(staff_page)
 ) -> Response:
     patient = page.run(patients.read_patient, patient_id)
-    kind = kind if kind in CONSENT_TEXT else "treatment"
-    form = Form.blank(
-        CONSENT_LABELS,
-        kind=kind,
-        form_version="1",
-        signed_by_name=full_name(patient),
-        text=CONSENT_TEXT[kind],
-    )
-    return _consent_page(page, patient, form)
+    kind = kind if kind in CONSENT_KINDS else "treatment"
+    form = Form.blank(CONSENT_LABELS, kind=kind, signed_by_name=full_name(patient))
+    return _consent_page(page, patient, form, kind)
 
 
 @router.post("/patients/{patient_id}/consents/new")
 def sign_consent(
     patient_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
 ) -> Response:
+    """The text signed is the one the page showed for its kind: the page sends the form's
+    version and the SHA-256 of the text shown, and the use case records that form's text."""
     form.labels = CONSENT_LABELS
+    kind = form.choice("kind", CONSENT_KINDS, required=True) or "treatment"
     consent = {
-        "kind": form.choice("kind", dict(CONSENT_KINDS), required=True),
+        "kind": kind,
         "form_version": form.text("form_version", required=True, max_length=32),
+        "text_sha256": form.text("text_sha256", required=True, max_length=64),
         "signed_by_name": form.text("signed_by_name", required=True, max_length=200),
-        "text": form.text("text", required=True, max_length=200_000, multiline=True),
     }
     if not form.checked("confirm"):
         form.add("confirm", "tick to confirm the patient signed this text in front of you")
+    form.check(consents.SignedConsent, consent)  # the use case's own checks, in this same pass
     if form.ok:
         try:
             page.run(consents.sign_consent, patient_id, consent)
         except UserError as error:
             form.add_user_error(error)
         else:
-            page.flash(f"{words(consent['kind'])} consent recorded.")
+            page.flash(f"{words(kind)} consent recorded, with the text signed.")
             return page.redirect(f"/patients/{patient_id}")
     patient = page.run(patients.read_patient, patient_id)
-    return _consent_page(page, patient, form, 422)
+    try:
+        return _consent_page(page, patient, form, kind, 422)
+    except UserError:
+        # A version no longer offered: show the current form again.
+        form.data.pop("form_version", None)
+        return _consent_page(page, patient, form, kind, 422)
 
 
 @router.post("/consents/{consent_id}/withdraw")
