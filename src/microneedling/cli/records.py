@@ -29,25 +29,38 @@ patient_app = typer.Typer(help="Patients' records.", no_args_is_help=True)
 
 @patient_app.command("find")
 def find_command(
-    text: Annotated[str, typer.Argument(help="The start of a given or family name.")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            help=(
+                'Part of a name ("Sara Smit", "Boer"), a phone number, an e-mail address or a '
+                'date of birth ("14/03/1988", "1988-03-14", "14 March 1988").'
+            )
+        ),
+    ],
     acting_as: ActingAs,
     as_json: AsJson = False,
 ) -> None:
-    """Patients whose given or family name starts with TEXT."""
+    """Patients found by TEXT: words of the name in any order, phone, e-mail or date of birth."""
     with records_database(migrated=True) as database:
         uow = unit_of_work(database)
         found = find_patients(uow, local_operator(uow, acting_as), text)
     if as_json:
         print_json(found)
         return
-    table = Table("id", "name", "birth date", "Fitzpatrick")
+    table = Table("id", "name", "birth date", "phone", "e-mail", "Fitzpatrick")
     for item in found:
         table.add_row(
             str(item["id"]),
             f"{item['given_name']} {item['family_name']}",
             item["birth_date"],
+            item["phone"] or "",
+            item["email"] or "",
             str(item["fitzpatrick"]),
         )
+    if not found:
+        typer.echo(f"No patient found by {text!r}.")
+        return
     Console().print(table)
 
 

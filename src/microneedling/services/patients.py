@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
 from microneedling.clinical.intake import IsoDate
-from microneedling.errors import NotFound, UserError
+from microneedling.errors import Conflict, NotFound, UserError
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, local_days, utc_now
 from microneedling.services.inputs import (
@@ -23,6 +25,7 @@ from microneedling.services.inputs import (
 from microneedling.services.views import full_record_view, page, patient_view
 from microneedling.store import UnitOfWork
 from microneedling.store.models import Patient
+from microneedling.store.patient_search import digits, fold
 
 Name = Field(min_length=1, max_length=100)
 
@@ -35,6 +38,30 @@ class NewPatient(Input):
     fitzpatrick: int = Field(ge=1, le=6, strict=True)
     email: Email | None = None
     phone: Phone | None = None
+    confirm_duplicate: bool = Field(
+        default=False,
+        description=(
+            "Register even though a patient with the same name and date of birth is already "
+            "registered (without it, that is refused with 409 and the existing record named)."
+        ),
+    )
+
+
+class DuplicatePatient(Conflict):
+    """A patient with the same name and date of birth is already registered; ``existing`` holds
+    them (as :func:`patient_view`). Registering again with ``confirm_duplicate`` goes ahead."""
+
+    def __init__(self, existing: list[dict[str, Any]]) -> None:
+        first = existing[0]
+        who = f"{first['given_name']} {first['family_name']}"
+        born = date.fromisoformat(first["birth_date"]).strftime("%-d %b %Y")
+        others = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        super().__init__(
+            f"{who}, born {born}, is already registered (patient {first['id']}){others}: "
+            "open that record, or confirm that this is someone else to register them anyway",
+            field="confirm_duplicate",
+        )
+        self.existing = existing
 
 
 def register_patient(
@@ -42,13 +69,25 @@ def register_patient(
     actor: Actor,
     details: NewPatient | dict[str, Any],
     *,
+    warn_of_duplicates: bool = False,
     clock: Clock = utc_now,
 ) -> int:
-    """Add a patient to the actor's clinic; returns the patient's id."""
+    """Add a patient to the actor's clinic; returns the patient's id.
+
+    With ``warn_of_duplicates`` (where a person registers someone: the web form, the API),
+    refused with :class:`DuplicatePatient` when someone with the same name (case and accents
+    aside) and date of birth is registered already, unless the details ``confirm_duplicate``.
+    Without it (demo data, imports), every patient given is registered."""
     new = parse(NewPatient, details, what="patient")
     with Transaction(uow, actor, "patient.register", clock) as tx:
         if new.birth_date > tx.today:
             raise UserError("is after today", field="birth_date")
+        if warn_of_duplicates and not new.confirm_duplicate:
+            same = tx.records.same_name_and_birth_date(
+                new.given_name, new.family_name, new.birth_date
+            )
+            if same:
+                raise DuplicatePatient([patient_view(p) for p in same])
         patient = Patient(
             given_name=new.given_name,
             family_name=new.family_name,
@@ -66,14 +105,122 @@ def register_patient(
     return patient.id
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan", "januari", "janv", "janvier", "januar", "jän"),
+            ("february", "feb", "februari", "fevrier", "févr", "février", "februar"),
+            ("march", "mar", "maart", "mrt", "mars", "märz", "maerz"),
+            ("april", "apr", "avril", "avr"),
+            ("may", "mei", "mai"),
+            ("june", "jun", "juni", "juin"),
+            ("july", "jul", "juli", "juillet", "juil"),
+            ("august", "aug", "augustus", "aout", "août"),
+            ("september", "sep", "sept", "septembre"),
+            ("october", "oct", "okt", "oktober", "octobre"),
+            ("november", "nov", "novembre"),
+            ("december", "dec", "dez", "dezember", "décembre", "decembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_NUMERIC_DATE = re.compile(r"(\d{1,4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,4})")
+_WORDY_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})")
+_WORDY_DATE_US = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+_PHONE_TEXT = re.compile(r"[\d\s()+\-./]+")
+
+
+def typed_date(text: str) -> date | None:
+    """A date as a person types it, or None: ``1988-03-14``, ``14/03/1988`` (day first, unless
+    only month first makes sense), ``14-03-1988``, ``14.03.1988``, ``14 March 1988``,
+    ``14 Mar 1988``, ``March 14, 1988`` (month names in English, Dutch, French or German)."""
+    text = text.strip().lower()
+    year = month = day = 0
+    if match := _NUMERIC_DATE.fullmatch(text):
+        first, second, third = match.groups()
+        if len(first) == 4:
+            year, month, day = int(first), int(second), int(third)
+        elif len(third) == 4:
+            day, month, year = int(first), int(second), int(third)
+            if month > 12 >= day:
+                day, month = month, day
+        else:
+            return None
+    elif match := _WORDY_DATE.fullmatch(text):
+        day, year = int(match.group(1)), int(match.group(3))
+        month = _MONTHS.get(match.group(2), 0)
+    elif match := _WORDY_DATE_US.fullmatch(text):
+        day, year = int(match.group(2)), int(match.group(3))
+        month = _MONTHS.get(match.group(1), 0)
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class PatientQuery:
+    """What a search box's text asks for: a date of birth, a phone number, an e-mail address,
+    or words of a name (one of them)."""
+
+    birth_date: date | None = None
+    phone_digits: str | None = None
+    email: str | None = None
+    name_words: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, text: str) -> PatientQuery:
+        text = text.strip()
+        born = typed_date(text)
+        if born is not None:
+            return cls(birth_date=born)
+        if "@" in text:
+            return cls(email=text.lower())
+        number = digits(text)
+        if number is not None and _PHONE_TEXT.fullmatch(text) and len(number) >= 3:
+            # "06 1234 5678" finds "+31 6 1234 5678": a trunk 0 is left off.
+            return cls(phone_digits=number.lstrip("0") or number)
+        return cls(name_words=tuple(fold(text).split()))
+
+    @property
+    def searchable(self) -> bool:
+        """Whether it asks for anything (``"%"`` or ``"-"`` alone has no letter or digit)."""
+        return any((self.birth_date, self.phone_digits, self.email, self.name_words))
+
+    def repository_filters(self) -> dict[str, Any]:
+        return {
+            "birth_date": self.birth_date,
+            "phone_digits": self.phone_digits,
+            "email": self.email,
+            "name_words": self.name_words,
+        }
+
+
+SEARCH_HINT = (
+    "give part of a name, a phone number, an e-mail address or a date of birth "
+    "(1 to 100 characters)"
+)
+
+
 def find_patients(
     uow: UnitOfWork, actor: Actor, text: str, *, limit: int = 50, clock: Clock = utc_now
 ) -> list[dict[str, Any]]:
-    """Patients whose given or family name starts with ``text``."""
-    if not text.strip():
-        raise UserError("give the start of a name", field="text")
+    """Patients found by ``text``: words of their name in any order ("Sara Smit", "Boer"),
+    their phone number (digits), e-mail address or date of birth as people type it."""
+    if not 1 <= len(text.strip()) <= 100:
+        raise UserError(SEARCH_HINT, field="text")
+    query = PatientQuery.of(text)
     with Transaction(uow, actor, "patient.search", clock, reading=True) as tx:
-        found = [patient_view(p) for p in tx.records.find_patients(text, limit=min(limit, 200))]
+        rows = (
+            tx.records.list_patients(**query.repository_filters(), limit=min(limit, 200))
+            if query.searchable
+            else []
+        )
+        found = [patient_view(p) for p in rows]
         tx.done(details={"results": len(found)})
     return found
 
@@ -129,25 +276,36 @@ def list_patients(
     offset: int = 0,
     clock: Clock = utc_now,
 ) -> dict[str, Any]:
-    """A page of the clinic's patients, by name: filtered by the start of a name, the birth
-    date, whether a session is booked from now on, or a session booked on a day."""
+    """A page of the clinic's patients, by name: found by ``text`` (see :func:`find_patients`),
+    the birth date, whether a session is booked from now on, or a session booked on a day."""
     check_page(limit, offset)
     if text is not None and not 1 <= len(text.strip()) <= 100:
-        raise UserError("give 1 to 100 characters of a name", field="q")
+        raise UserError(SEARCH_HINT, field="q")
+    query = PatientQuery.of(text) if text is not None else PatientQuery()
+    # Text with nothing to find by, or two different dates of birth (typed, and as a filter).
+    nobody = (text is not None and not query.searchable) or (
+        birth_date is not None and query.birth_date not in (None, birth_date)
+    )
+    filters_found = query.repository_filters()
+    if birth_date is not None:
+        filters_found["birth_date"] = birth_date
     if birth_date is not None:
         check_day(birth_date, "birth_date")
     if session_on is not None:
         check_day(session_on, "session_on")
     with Transaction(uow, actor, "patient.search", clock, reading=True) as tx:
         zone = tx.records.clinic().time_zone
-        rows = tx.records.list_patients(
-            text=text,
-            birth_date=birth_date,
-            has_upcoming=has_upcoming_session,
-            upcoming_from=tx.now,
-            session_between=local_days(session_on, session_on, zone) if session_on else None,
-            limit=limit + 1,
-            offset=offset,
+        rows = (
+            []
+            if nobody
+            else tx.records.list_patients(
+                **filters_found,
+                has_upcoming=has_upcoming_session,
+                upcoming_from=tx.now,
+                session_between=local_days(session_on, session_on, zone) if session_on else None,
+                limit=limit + 1,
+                offset=offset,
+            )
         )
         result = page(rows, patient_view, limit=limit, offset=offset)
         filters = {

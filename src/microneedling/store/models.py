@@ -209,6 +209,10 @@ class Patient(Base):
         CheckConstraint("fitzpatrick BETWEEN 1 AND 6", name="fitzpatrick"),
         CheckConstraint(_one_of("sex", SEXES), name="sex"),
         Index(None, "clinic_id", "family_name", "given_name"),
+        Index(None, "clinic_id", "birth_date"),
+        Index(None, "clinic_id", "phone_digits"),
+        Index(None, "clinic_id", "search_name"),
+        Index(None, "clinic_id", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +226,9 @@ class Patient(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
     created_by: Mapped[int] = _staff_fk()
+    #: The name and phone as searched (store/patient_search.py keeps them; migration 0006).
+    search_name: Mapped[str | None] = mapped_column(String(210))
+    phone_digits: Mapped[str | None] = mapped_column(String(40))
 
     intakes: Mapped[list[Intake]] = relationship(
         order_by="Intake.id", viewonly=True, lazy="raise_on_sql"

@@ -20,7 +20,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
@@ -45,6 +44,7 @@ from microneedling.store.models import (
     StaffUser,
     TreatmentPlan,
 )
+from microneedling.store.patient_search import fold, like_literal, search_name
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -366,26 +366,32 @@ class ClinicRecords:
     # Patients --------------------------------------------------------------------------------
 
     def find_patients(self, text: str, *, limit: int = 50) -> list[Patient]:
-        """Patients whose family or given name starts with ``text`` (case-insensitive)."""
-        pattern = _prefix(text)
+        """Patients with a word of their name starting with each word of ``text`` (folded:
+        case and accents ignored), by name."""
+        return self.list_patients(name_words=fold(text).split(), limit=limit)
+
+    def same_name_and_birth_date(
+        self, given_name: str, family_name: str, birth_date: date
+    ) -> list[Patient]:
+        """Patients already registered with this name (folded) and date of birth."""
         query = (
             select(Patient)
             .where(
                 Patient.clinic_id == self.clinic_id,
-                or_(
-                    func.lower(Patient.family_name).like(pattern, escape="\\"),
-                    func.lower(Patient.given_name).like(pattern, escape="\\"),
-                ),
+                Patient.birth_date == birth_date,
+                Patient.search_name == search_name(given_name, family_name),
             )
-            .order_by(Patient.family_name, Patient.given_name, Patient.id)
-            .limit(limit)
+            .order_by(Patient.id)
+            .limit(10)
         )
         return list(self._session.execute(query).scalars())
 
     def list_patients(
         self,
         *,
-        text: str | None = None,
+        name_words: Sequence[str] = (),
+        phone_digits: str | None = None,
+        email: str | None = None,
         birth_date: date | None = None,
         upcoming_from: datetime | None = None,
         has_upcoming: bool | None = None,
@@ -393,17 +399,30 @@ class ClinicRecords:
         limit: int = 50,
         offset: int = 0,
     ) -> list[Patient]:
-        """Patients by name (start of the given or family name), birth date, and sessions to
-        come: ``has_upcoming`` (a scheduled or checked-in session from ``upcoming_from`` on) or
-        ``session_between`` (one starting in that interval). Ordered by name."""
+        """Patients found by their name (every one of ``name_words``, folded, starts a word of
+        the given or family name, in any order), part of their phone number's digits, part of
+        their e-mail address, their birth date, and sessions to come: ``has_upcoming`` (a
+        scheduled or checked-in session from ``upcoming_from`` on) or ``session_between`` (one
+        starting in that interval). Ordered by name."""
         conditions: list[ColumnElement[bool]] = [Patient.clinic_id == self.clinic_id]
-        if text:
-            pattern = _prefix(text)
+        # Each "> ''" is true of every match anyway: it has the database look in that column's
+        # index (clinic_id, column) alone, then read only the rows found.
+        if name_words:
+            conditions.append(Patient.search_name > "")
+        for word in name_words:
             conditions.append(
-                or_(
-                    func.lower(Patient.family_name).like(pattern, escape="\\"),
-                    func.lower(Patient.given_name).like(pattern, escape="\\"),
-                )
+                Patient.search_name.like(f"% {like_literal(fold(word))}%", escape="\\")
+            )
+        if phone_digits:
+            conditions.append(Patient.phone_digits > "")
+            conditions.append(
+                Patient.phone_digits.like(f"%{like_literal(phone_digits)}%", escape="\\")
+            )
+        if email:
+            # Stored in lower case (services.inputs.Email).
+            conditions.append(Patient.email > "")
+            conditions.append(
+                Patient.email.like(f"%{like_literal(email.strip().lower())}%", escape="\\")
             )
         if birth_date is not None:
             conditions.append(Patient.birth_date == birth_date)
@@ -424,13 +443,13 @@ class ClinicRecords:
             conditions.append(upcoming if has_upcoming else ~upcoming)
         if session_between is not None:
             conditions.append(booked(*session_between))
-        query = (
-            select(Patient)
-            .where(*conditions)
-            .order_by(Patient.family_name, Patient.given_name, Patient.id)
-            .limit(limit)
-            .offset(offset)
-        )
+        order: tuple[Any, ...] = (Patient.family_name, Patient.given_name, Patient.id)
+        if name_words or phone_digits or email:
+            # Sorted after filtering: walking the name index in order would read every row up
+            # to the 25th match (seconds for a rare name among 100,000); the matches are found
+            # in the search_name or phone_digits index instead, and only they are sorted.
+            order = (func.lower(Patient.family_name), func.lower(Patient.given_name), Patient.id)
+        query = select(Patient).where(*conditions).order_by(*order).limit(limit).offset(offset)
         return list(self._session.execute(query).scalars())
 
     def full_record_rows(self, patient_id: int) -> FullRecord | None:
@@ -673,10 +692,3 @@ class ClinicRecords:
             .order_by(Appointment.starts_at, Appointment.id)
         )
         return list(self._session.execute(query).scalars())
-
-
-def _prefix(text: str) -> str:
-    """A LIKE pattern (escape character ``\\``) for names starting with ``text``, taken
-    literally: its ``%`` and ``_`` are escaped, not wildcards."""
-    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return literal + "%"

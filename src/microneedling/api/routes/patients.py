@@ -9,7 +9,7 @@ from fastapi import Query, Response
 from microneedling.api.context import Context, IdInPath, Now, Uow
 from microneedling.api.responses import plain_json
 from microneedling.api.routing import ApiRouter
-from microneedling.api.schemas import Created, FullRecordOut, Page, PatientOut
+from microneedling.api.schemas import Created, ErrorOut, FullRecordOut, Page, PatientOut
 from microneedling.api.security import CurrentActor
 from microneedling.clinical.intake import IsoDate
 from microneedling.services import patients
@@ -31,7 +31,17 @@ def list_patients(
     uow: Uow,
     clock: Now,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Start of a name")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description=(
+                "Part of a name (words in any order, each the start of a word of the given or "
+                "family name; case and accents ignored), a phone number (its digits), part of "
+                "an e-mail address, or a date of birth as typed (1988-03-14, 14/03/1988, "
+                "14 March 1988)"
+            ),
+        ),
     ] = None,
     birth_date: Annotated[IsoDate | None, Query(description="Born on this day")] = None,
     has_upcoming_session: Annotated[
@@ -57,11 +67,29 @@ def list_patients(
     )
 
 
-@router.post("/patients", status_code=201, response_model=Created, summary="Register a patient")
+@router.post(
+    "/patients",
+    status_code=201,
+    response_model=Created,
+    summary="Register a patient",
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": (
+                "A patient with the same name and date of birth is already registered: the "
+                "message names them (and their id); send `confirm_duplicate: true` to register "
+                "this patient anyway"
+            ),
+        }
+    },
+)
 def register_patient(
     body: NewPatient, actor: CurrentActor, uow: Uow, clock: Now, response: Response
 ) -> dict[str, Any]:
-    patient_id = patients.register_patient(uow, actor, body, clock=clock)
+    """Refused with 409 (`conflict`, field `confirm_duplicate`) when someone with the same name
+    (case and accents aside) and date of birth is already registered, unless
+    `confirm_duplicate` is true."""
+    patient_id = patients.register_patient(uow, actor, body, warn_of_duplicates=True, clock=clock)
     response.headers["Location"] = f"/api/v1/patients/{patient_id}"
     return {"id": patient_id}
 

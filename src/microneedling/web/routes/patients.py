@@ -81,6 +81,7 @@ def register_page(page: Page = Depends(staff_page)) -> Response:
         form=form,
         sexes=SEXES,
         fitzpatrick=FITZPATRICK,
+        duplicates=[],
     )
 
 
@@ -96,12 +97,18 @@ def register(page: Page = Depends(staff_page), form: Form = Depends(posted_form)
         "email": form.text("email", max_length=254),
         "phone": form.text("phone", max_length=40),
     }
+    # "Register anyway", after the warning that this may be someone already registered.
+    details["confirm_duplicate"] = form.get("confirm_duplicate") == "yes"
+    duplicates: list[dict[str, Any]] = []
     if form.ok:
         try:
             patient_id = page.run(
                 patients.register_patient,
                 {key: value for key, value in details.items() if value is not None},
+                warn_of_duplicates=True,
             )
+        except patients.DuplicatePatient as error:
+            duplicates = error.existing
         except UserError as error:
             form.add_user_error(error)
         else:
@@ -109,12 +116,13 @@ def register(page: Page = Depends(staff_page), form: Form = Depends(posted_form)
             return page.redirect(f"/patients/{patient_id}")
     return page.render(
         "patient_new.html.j2",
-        422,
+        409 if duplicates else 422,
         title="Register a patient",
         section="patients",
         form=form,
         sexes=SEXES,
         fitzpatrick=FITZPATRICK,
+        duplicates=duplicates,
     )
 
 
