@@ -61,7 +61,7 @@ def test_an_email_the_use_case_refuses_is_shown_at_its_field(clinic: Clinic) -> 
     )
     assert response.status_code == 422
     assert any(
-        p.startswith("E-mail address: expected an e-mail") for p in error_summary(response.text)
+        p.startswith("E-mail address: Enter an e-mail") for p in error_summary(response.text)
     )
 
 
@@ -315,9 +315,7 @@ def test_a_price_list_mistake_is_shown_at_its_field(clinic: Clinic) -> None:
     data = {**fields, **selects, "csrf_token": token(client), "per_session.small": "ten euros"}
     response = client.post("/admin/prices", data=data)
     assert response.status_code == 422
-    assert "A small area, per session: Enter a number such as 1.25" in error_summary(
-        response.text
-    )
+    assert "A small area, per session: Enter a number such as 1.25" in error_summary(response.text)
     assert 'value="ten euros"' in response.text
 
 

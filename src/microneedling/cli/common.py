@@ -36,13 +36,24 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USER_ERROR)
 
 
+def describe(error: UserError) -> str:
+    """A user error on one line: every field's problem when there are several (``birth_date:
+    Enter a date like 1988-03-14 (YYYY-MM-DD); fitzpatrick: Choose a Fitzpatrick type between 1
+    and 6``), in the same plain words as the API and the web forms."""
+    if len(error.fields) > 1:
+        return "; ".join(
+            f"{path}: {message}" if path else message for path, message in error.fields
+        )
+    return str(error)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn any :class:`UserError` raised inside into a one-line message and exit 2."""
     try:
         yield
     except UserError as error:
-        fail(str(error))
+        fail(describe(error))
 
 
 def check_plot_path(path: Path) -> Path:

@@ -39,13 +39,13 @@ _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError("expected an e-mail address such as name@example.com")
+        raise ValueError("Enter an e-mail address like name@example.com")
     return value.lower()
 
 
 def _phone(value: str) -> str:
     if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 5:
-        raise ValueError("expected a phone number (digits, spaces, + - ( ) . /)")
+        raise ValueError("Enter a phone number like +31 20 123 4567 (digits, spaces, + - ( ) . /)")
     return value
 
 

@@ -136,9 +136,24 @@ class Form:
             for item in error.errors(include_url=False):
                 path = format_path(tuple(item["loc"]))
                 name = path.split(".")[0].split("[")[0]
+                if item["type"] == "extra_forbidden":
+                    continue  # the route's own extras (a confirmation, say) are its business
                 if item["type"] == "missing" and (name in self.errors or name not in values):
                     continue  # already reported, or not the form's to give
                 self._attach(path, plain_message(item), where)
+
+    def check_by(
+        self,
+        validate: Callable[[], object],
+        where: Mapping[str, str] | Callable[[str], str | None] | None = None,
+    ) -> None:
+        """Run a pure check of the use case (one that reads no records, such as the intake's
+        rules or a scale's inputs) in this same pass, attaching each problem it finds; fields
+        the form already found wrong keep their message."""
+        try:
+            validate()
+        except UserError as error:
+            self.add_user_error(error, where)
 
     def _attach(
         self,

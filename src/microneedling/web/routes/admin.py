@@ -71,6 +71,7 @@ def add_staff(page: Page = Depends(staff_page), form: Form = Depends(posted_form
         form.add("password", "is required: give them a first password of at least 8 characters")
     elif len(member["password"]) < 8:
         form.add("password", "needs at least 8 characters")
+    form.check(clinics.NewStaffMember, member)  # the use case's own checks, in this same pass
     if form.ok:
         try:
             page.run(clinics.add_staff_member, member)

@@ -269,6 +269,7 @@ def chart(
     appointment_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
 ) -> Response:
     entry, where = entry_from(form)
+    form.check(charts.ChartEntry, entry, _mapper(where))  # the use case's checks, in this pass
     if form.ok:
         try:
             page.run(

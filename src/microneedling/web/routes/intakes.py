@@ -94,12 +94,15 @@ def labels(base: KnowledgeBase) -> dict[str, str]:
     return found
 
 
-def answers_from(form: Form, base: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
+def answers_from(
+    form: Form, base: KnowledgeBase, today: date | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The intake answers from the form, and where each answer's fields came from
-    (``medications[0].stopped_on`` → ``topical_retinoid.stopped_on``)."""
+    (``medications[0].stopped_on`` → ``topical_retinoid.stopped_on``); an assessment after
+    ``today`` is refused with the form's other problems."""
     where: dict[str, str] = {"on": "on", "zones": "zones"}
     answers: dict[str, Any] = {}
-    on = form.day("on", required=True)
+    on = form.day("on", required=True, not_after=today, after_message="is after today")
     if on is not None:
         answers["on"] = on.isoformat()
     known = {code for code, zone in base.zones.items()}
@@ -173,7 +176,7 @@ def record_intake(
 ) -> Response:
     base = kb()
     form.labels = labels(base)
-    answers, where = answers_from(form, base)
+    answers, where = answers_from(form, base, page.today)
     if form.ok:
         try:
             intake_id = page.run(intakes.record_intake, patient_id, answers)

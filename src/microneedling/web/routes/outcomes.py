@@ -167,8 +167,15 @@ def record(
     else:
         for spec in scale_info(code, kb()).inputs:
             form.labels[PREFIX + spec.name] = spec.label
-    assessed_on = form.day("assessed_on", required=True)
+    assessed_on = form.day(
+        "assessed_on", required=True, not_after=page.today, after_message="is after today"
+    )
     plan_id = form.integer("plan_id", low=1, high=2**31 - 1)
+    if code is not None:  # the scale's own checks of its inputs, in this same pass
+        form.check_by(
+            lambda: score(code, _inputs(form), kb()),
+            lambda path: PREFIX + path if PREFIX + path in form.labels else None,
+        )
     if form.ok and code is not None:
         try:
             page.run(

@@ -91,7 +91,7 @@ def register(page: Page = Depends(staff_page), form: Form = Depends(posted_form)
     details: dict[str, Any] = {
         "given_name": form.text("given_name", required=True, max_length=100),
         "family_name": form.text("family_name", required=True, max_length=100),
-        "birth_date": form.day("birth_date", required=True),
+        "birth_date": form.day("birth_date", required=True, not_after=page.today),
         "sex": form.choice("sex", dict(SEXES)) or None,
         "fitzpatrick": form.integer("fitzpatrick", required=True, low=1, high=6),
         "email": form.text("email", max_length=254),
@@ -99,6 +99,7 @@ def register(page: Page = Depends(staff_page), form: Form = Depends(posted_form)
     }
     # "Register anyway", after the warning that this may be someone already registered.
     details["confirm_duplicate"] = form.get("confirm_duplicate") == "yes"
+    form.check(patients.NewPatient, details)  # the use case's own checks, in this same pass
     duplicates: list[dict[str, Any]] = []
     if form.ok:
         try:
@@ -414,10 +415,11 @@ def record_event(
     event = {
         "kind": form.choice("kind", dict.fromkeys(ADVERSE_EVENT_KINDS), required=True),
         "severity": form.choice("severity", dict.fromkeys(SEVERITIES), required=True),
-        "onset_on": form.day("onset_on", required=True),
+        "onset_on": form.day("onset_on", required=True, not_after=page.today),
         "appointment_id": form.integer("appointment_id", low=1, high=2**31 - 1),
         "description": form.text("description", max_length=10_000, multiline=True),
     }
+    form.check(adverse_events.NewAdverseEvent, event)  # the use case's checks, in this pass
     if form.ok:
         try:
             page.run(
