@@ -78,7 +78,7 @@ def document_sign_in(app: FastAPI, routers: Iterable[tuple[str, APIRouter]]) -> 
     then sends it), as FastAPI does for a route with ``OAuth2PasswordBearer`` among its
     dependencies."""
     operations = [
-        (prefix + route.path, method.lower())
+        (prefix + route.path_format, method.lower())
         for prefix, router in routers
         for route in router.routes
         if isinstance(route, APIRoute) and route.include_in_schema and _signs_in(route.dependant)
