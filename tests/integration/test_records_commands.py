@@ -80,7 +80,10 @@ def test_patient_show_checks_the_role_of_the_staff_member(
         app, ["patient", "show", str(session.patient_id), "--as", emails[world.front_desk]]
     )
     assert refused.exit_code == 2
-    assert "front desk may not do 'patient.read_record'" in refused.stderr
+    assert (
+        "Your role (front desk) cannot open a patient's full record; that is for clinicians and "
+        "owners" in refused.stderr
+    )
     nobody = runner.invoke(app, ["patient", "show", "1", "--as", "nobody@nowhere.example"])
     assert nobody.exit_code == 2 and "no active staff member" in nobody.stderr
 

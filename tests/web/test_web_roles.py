@@ -27,6 +27,10 @@ def test_front_desk_is_refused_charting_with_a_clear_page(clinic: Clinic) -> Non
     page = client.get(f"/appointments/{appointment_id}/chart")
     assert page.status_code == 403
     assert "Not allowed for your role" in page.text
+    assert "Your role (front desk) cannot chart sessions; that is for clinicians and owners" in (
+        page.text
+    )
+    assert "chart.create" not in page.text
     assert "chart" in page.text
     posted = client.post(
         f"/appointments/{appointment_id}/chart", data=chart_form(clinic, client.get("/").text)

@@ -111,7 +111,90 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "calendar.optimise": _CLINICAL,
 }
 
-_ROLE_NAMES = {Role.OWNER: "an owner", Role.CLINICIAN: "a clinician", Role.FRONT_DESK: "front desk"}
+#: Each role as staff call it, alone and as the people who have it.
+ROLE_WORDS = {Role.OWNER: "owner", Role.CLINICIAN: "clinician", Role.FRONT_DESK: "front desk"}
+_ROLE_PEOPLE = {Role.OWNER: "owners", Role.CLINICIAN: "clinicians", Role.FRONT_DESK: "front desk"}
+
+#: What each action is, in staff's words, after "cannot" (a refusal's message).
+ACTION_WORDS: Mapping[str, str] = {
+    "clinic.configure": "change the clinic's settings",
+    "clinic.read_settings": "see the clinic's settings",
+    "staff.add": "add staff members",
+    "staff.read": "see the list of staff",
+    "staff.deactivate": "close staff accounts",
+    "audit.read": "read the audit log",
+    "audit.verify": "verify the audit log",
+    "calendar.configure": "change the clinic calendar",
+    "patient.register": "register patients",
+    "patient.search": "look up patients",
+    "patient.read": "see a patient's details",
+    "patient.update_contact": "change a patient's contact details",
+    "intake.record": "record intakes",
+    "intake.read": "see intakes",
+    "consent.sign": "record consents",
+    "consent.withdraw": "record a consent's withdrawal",
+    "consent.read": "see consents",
+    "appointment.book": "book appointments",
+    "appointment.update_status": "check in, cancel or mark appointments",
+    "appointment.read": "see appointments",
+    "account.sign_out": "sign out",
+    "calendar.read": "see the clinic calendar",
+    "calendar.export": "export calendars",
+    "series.propose": "propose a series of sessions",
+    "series.book": "book a series of sessions",
+    "series.move": "move a session of a series",
+    "series.cancel": "cancel a session of a series",
+    "maintenance.list": "see who is due for maintenance",
+    "compute.screen": "screen an intake",
+    "compute.product_check": "check products",
+    "patient.read_record": "open a patient's full record",
+    "intake.acknowledge_caution": "acknowledge a screening's caution",
+    "plan.create": "create treatment plans",
+    "plan.read": "open treatment plans",
+    "plan.update_status": "change a treatment plan's status",
+    "chart.create": "chart sessions",
+    "chart.amend": "amend session charts",
+    "chart.read": "open session charts",
+    "chart.list": "list charted sessions",
+    "adverse_event.record": "record adverse events",
+    "adverse_event.resolve": "record an adverse event's resolution",
+    "adverse_event.read": "see adverse events",
+    "outcome.record": "record outcomes",
+    "outcome.read": "see outcomes",
+    "photo.add": "add photos",
+    "photo.read": "see photos",
+    "photo.list": "see the list of photos",
+    "photo.select_for_marketing": "choose photos for marketing",
+    "photo.list_marketing": "see the marketing photos",
+    "inventory.register_device": "register devices",
+    "inventory.receive_lot": "receive cartridge lots",
+    "inventory.read": "see the inventory",
+    "lot.recall": "recall cartridge lots",
+    "compute.plan": "work out treatment plans",
+    "compute.score": "score outcome scales",
+    "calendar.optimise": "optimise the calendar",
+}
+assert set(ACTION_WORDS) == set(PERMISSIONS), "every action needs its words"
+
+
+class RoleRefused(PermissionDenied):
+    """The role matrix refuses ``action`` to ``role``. The message is staff's words ("Your role
+    (front desk) cannot open treatment plans; that is for clinicians and owners"); ``action``
+    keeps the code (``plan.read``) for programs."""
+
+    def __init__(self, role: Role, action: str) -> None:
+        allowed_to = sorted(_roles(action), key=list(Role).index, reverse=True)
+        people = " and ".join(_ROLE_PEOPLE[who] for who in allowed_to)
+        super().__init__(
+            f"Your role ({ROLE_WORDS[role]}) cannot {ACTION_WORDS[action]}; that is for {people}"
+        )
+        self.role = role
+        self.action = action
+
+
+def action_words(action: str) -> str:
+    """An action in staff's words ("open treatment plans"), or the code itself if unknown."""
+    return ACTION_WORDS.get(action, action)
 
 
 @dataclass(frozen=True)
@@ -139,7 +222,6 @@ def check_role(actor: Actor, action: str) -> None:
     """Refuse unless ``actor``'s role allows ``action`` (the role matrix alone, no database)."""
     roles = _roles(action)
     if actor.role not in roles:
-        who = " or ".join(sorted(_ROLE_NAMES[role] for role in roles))
         log.info(
             "denied action=%s clinic=%s actor=%s role=%s",
             action,
@@ -147,9 +229,7 @@ def check_role(actor: Actor, action: str) -> None:
             actor.staff_user_id,
             actor.role,
         )
-        raise PermissionDenied(
-            f"{_ROLE_NAMES[actor.role]} may not do {action!r}; it needs {who}", field="role"
-        )
+        raise RoleRefused(actor.role, action)
 
 
 def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:

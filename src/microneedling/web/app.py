@@ -167,8 +167,7 @@ def _handle_errors(app: FastAPI) -> None:
             request,
             403,
             "Not allowed for your role",
-            f"Your role cannot do this ({error.message}). Ask a colleague with that role, or "
-            "the clinic's owner.",
+            f"{error.message}. Ask a colleague who can, or the clinic's owner.",
         )
 
     @app.exception_handler(NotFound)
