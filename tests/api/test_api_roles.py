@@ -351,7 +351,8 @@ TABLE: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/appointments/{appointment_id}/status"): Case(
         ALL, 204,
-        lambda s, r: Call(f"/appointments/{s.appointment()}/status", json={"status": "cancelled"}),
+        lambda s, r: Call(f"/appointments/{s.appointment()}/status",
+                          json={"status": "cancelled", "reason": "Patient is ill"}),
     ),
     # Sessions and charts
     ("GET", "/sessions"): Case(
@@ -477,6 +478,11 @@ TABLE: dict[tuple[str, str], Case] = {
                           f"{s.booked_series()['series'][0]['sessions'][-1]['appointment_id']}"
                           "/cancel", json={"reason": "Patient is ill"}),
     ),
+    ("POST", "/scheduling/series/{series_id}/stop"): Case(
+        ALL, 200,
+        lambda s, r: Call(f"/scheduling/series/{s.booked_series()['series'][0]['series_id']}"
+                          "/stop", json={"reason": "Patient moved away"}),
+    ),
     ("GET", "/scheduling/patients/{patient_id}/series"): Case(
         ALL, 200,
         lambda s, r: Call(f"/scheduling/patients/{s.some_booked_series()['patient_id']}/series"),
@@ -537,7 +543,7 @@ def api_routes(app: Any) -> set[tuple[str, str]]:
         for method in route.methods or ():
             if method in ("HEAD", "OPTIONS"):
                 continue
-            found.add((method, route.path))
+            found.add((method, getattr(route, "path_format", route.path)))
     return found
 
 
