@@ -19,15 +19,19 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_pdf_handout_renders_with_the_patients_dates(tmp_path: Path) -> None:
     out = tmp_path / "handout.pdf"
     result = run(
-        "plan", "--demo", "--handout", str(out), "--patient", "Ana Müller", "--clinic", "Demo"
-    )
+        "plan", "--demo", "--handout", str(out), "--patient", "Ana Müller 王芳", "--clinic", "Demo",
+        "--printed-on", "2026-11-25",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     document = pdfium.PdfDocument(str(out))
     assert len(document) >= 1
     text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-    for expected in ("Ana Müller", "2026-12-07", "2027-03-01", "2026-11-30", "Stop retinoids",
-                     "Call the clinic", "Mineral sunscreen"):  # fmt: skip
+    for expected in ("Ana Müller 王芳", "Monday 7 December 2026", "Monday 1 March 2027",
+                     "Monday 30 November 2026", "Stop retinoids", "Call the clinic",
+                     "Mineral sunscreen"):  # fmt: skip
         assert expected in text, expected
+    # Printed on 25 November: the step due on 23 November has passed.
+    assert "Monday 23 November 2026" not in text
     image = document[0].render(scale=1).to_pil().convert("L")
     image.save(tmp_path / "handout-page-1.png")
     dark = sum(image.histogram()[:128])
@@ -36,11 +40,14 @@ def test_pdf_handout_renders_with_the_patients_dates(tmp_path: Path) -> None:
 
 def test_html_handout_is_escaped_and_complete(tmp_path: Path) -> None:
     out = tmp_path / "handout.html"
-    result = run("plan", "--demo", "--handout", str(out), "--patient", "<script>alert(1)</script>")
+    result = run(
+        "plan", "--demo", "--handout", str(out), "--patient", "<script>alert(1)</script>",
+        "--printed-on", "2026-11-25",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "2026-12-07" in html and "Before each session" in html
+    assert "Monday 7 December 2026" in html and "Before each session" in html
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +54,16 @@ def plan_command(
     ] = None,
     patient: Annotated[str, typer.Option(help="Patient name on the handout.")] = "",
     clinic: Annotated[str, typer.Option(help="Clinic name on the handout.")] = "",
+    printed_on: Annotated[
+        datetime | None,
+        typer.Option(
+            "--printed-on",
+            formats=["%Y-%m-%d"],
+            help="The day the handout is printed (YYYY-MM-DD; default today): pre-care steps "
+            "before it are left out.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Plan a treatment series: depths per zone, sessions, dates, care, expected timeline, quote.
 
@@ -67,7 +78,8 @@ def plan_command(
         if handout is not None:
             from microneedling.documents.handout import write_handout
 
-            write_handout(handout, result, patient=patient, clinic=clinic)
+            today = printed_on.date() if printed_on is not None else date.today()
+            write_handout(handout, result, today=today, patient=patient, clinic=clinic)
         if science or plot is not None:
             # The models pull in SciPy and Matplotlib: imported only when asked for.
             from microneedling.services.plan_response import project_plan

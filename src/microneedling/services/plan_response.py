@@ -257,6 +257,36 @@ def assumption_warnings() -> list[str]:
     return lines
 
 
+#: How a unit of the parameter table reads to staff (others are not shown with the value).
+_UNIT_WORDS = {"1": "", "d": " days", "µm": " µm", "1/cm²": " per cm²"}
+_STATUS_WORDS = {"assumption": "assumed", "fitted": "fitted to published data"}
+#: A reference to a file of the repository, as a clause ("; see docs/x.md") or in brackets.
+_SEE_FILE = re.compile(r"[:;,]?\s*see\s+[\w./-]+\.md(?:\s*§\s*[\d.]+)?")
+_FILE_IN_BRACKETS = re.compile(r"\s*\((?:see\s+)?[\w./-]+\.md(?:\s*§\s*[\d.]+)?\)")
+
+
+def staff_words(text: str) -> str:
+    """A note without references to the repository's files (``docs/…``, ``MODELS.md §3.4``)."""
+    return _FILE_IN_BRACKETS.sub("", _SEE_FILE.sub("", text)).strip()
+
+
+def assumption_notes() -> list[str]:
+    """The assumed or fitted values behind a projection, in plain sentences for staff (what
+    :func:`assumption_warnings` says, without parameter names or file paths)."""
+    lines = []
+    for name, meaning in WARNED_PARAMS.items():
+        record = param_table.get(name)
+        status = _STATUS_WORDS.get(record.status, record.status)
+        unit = _UNIT_WORDS.get(record.unit)
+        value = f": {record.value:g}{unit}" if unit is not None and record.value else ""
+        lines.append(f"{meaning[:1].upper()}{meaning[1:]}{value} ({status}).")
+    lines.append(
+        "Each zone's skin layers come from a table of typical thicknesses (many values "
+        "assumed); a zone not in the table uses the cheek's."
+    )
+    return lines
+
+
 def _r(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(float(value), digits)
 

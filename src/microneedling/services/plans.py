@@ -1,20 +1,26 @@
-"""Creating a treatment plan from the patient's latest screening, and moving its status on."""
+"""Creating a treatment plan from the patient's latest screening, moving its status on, and
+what its patient handout shows once its series is booked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from microneedling.clinical.planning import parse_plan_request, plan
+from microneedling.clinical.dates import add_months
+from microneedling.clinical.planning import _expected, _Series, parse_plan_request, plan
 from microneedling.clinical.pricing import parse_price_list
 from microneedling.errors import NotFound, PlanRequestError, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.patients import require_patient
 from microneedling.services.views import plan_view
 from microneedling.store import UnitOfWork
-from microneedling.store.models import PLAN_STATUSES, TreatmentPlan
+from microneedling.store.models import PLAN_STATUSES, Clinic, TreatmentPlan
+from microneedling.store.scheduling_records import SchedulingRecords
 
 #: Request fields the service fills from the records; a caller may not set them.
 FROM_RECORDS = ("on", "fitzpatrick", "screening", "acknowledged_caution")
@@ -142,3 +148,137 @@ def read_plan(
         view = plan_view(row)
         tx.done(patient_id=row.patient_id, entity=("treatment_plan", row.id))
     return view
+
+
+# The handout ----------------------------------------------------------------------------------
+
+#: Where a clinic keeps the address and phone number printed on handouts: its settings document
+#: (``policy_overrides``), e.g. ``{"contact": {"address": "1 Main St, Leiden", "phone": "+31 71
+#: 123 4567"}}``; both optional.
+CONTACT_SETTING = "contact"
+
+
+def clinic_contact(clinic: Clinic) -> dict[str, str]:
+    """The clinic's name, and its address and phone when its settings hold them."""
+    settings = clinic.policy_overrides if isinstance(clinic.policy_overrides, dict) else {}
+    contact = settings.get(CONTACT_SETTING)
+    contact = contact if isinstance(contact, dict) else {}
+    found = {"name": clinic.name}
+    for key in ("address", "phone"):
+        value = contact.get(key)
+        if isinstance(value, str) and value.strip():
+            found[key] = " ".join(value.split())[:300]
+    return found
+
+
+def booked_plan(plan: Mapping[str, Any], booked: Mapping[int, Mapping[int, str]]) -> dict[str, Any]:
+    """The plan with its dates moved to the booked sessions.
+
+    ``booked`` is, per series index, each booked session's local start (``YYYY-MM-DDTHH:MM``, by
+    session number from 1). Each series' ``dates`` become the booked days (a session not booked
+    keeps its proposed day); the pre-care and aftercare of a session move with it (renumbered in
+    date order), the expected timeline is drawn again from the new days, and the first
+    maintenance counts from the booked last session. Each series gains ``times`` (``HH:MM`` or
+    ``None`` per session).
+    """
+    result = dict(plan)
+    series_list = [dict(series) for series in plan.get("series", [])]
+    moved: dict[str, str] = {}  # proposed day -> booked day (the earliest, if two series differ)
+    for index, series in enumerate(series_list):
+        starts = booked.get(index, {})
+        dates = list(series.get("dates") or [])
+        new_dates, times = [], []
+        for number, day in enumerate(dates, start=1):
+            start = starts.get(number)
+            new_day = start[:10] if start else day
+            new_dates.append(new_day)
+            times.append(start[11:16] if start else None)
+            if day not in moved or new_day < moved[day]:
+                moved[day] = new_day
+        series["dates"], series["times"] = new_dates, times
+    result["series"] = series_list
+    old_days = sorted(moved)
+    new_days = sorted({d for s in series_list for d in s["dates"]})
+
+    def session_of(number: int) -> tuple[int, timedelta]:
+        """The new session number and how far the old session ``number`` moved."""
+        old = old_days[number - 1]
+        new = moved[old]
+        shift = date.fromisoformat(new) - date.fromisoformat(old)
+        return new_days.index(new) + 1, shift
+
+    def shifted(value: Any, shift: timedelta) -> Any:
+        return (date.fromisoformat(value) + shift).isoformat() if value else value
+
+    def move(steps: Sequence[Mapping[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        found = []
+        for step in steps:
+            number = step.get("session")
+            if not isinstance(number, int) or not 1 <= number <= len(old_days):
+                found.append(dict(step))
+                continue
+            new_number, shift = session_of(number)
+            entry = dict(step, session=new_number)
+            for key in keys:
+                entry[key] = shifted(step.get(key), shift)
+            found.append(entry)
+        found.sort(key=lambda e: (e.get("session", 0), e.get("date") or ""))
+        return found
+
+    result["precare"] = move(plan.get("precare", []), ("date",))
+    result["aftercare"] = move(plan.get("aftercare", []), ("date", "date_to"))
+    timed = [
+        _Series(concerns=[], zones=[], dates=[date.fromisoformat(d) for d in s["dates"]])
+        for s in series_list
+        if s["dates"]
+    ]
+    planning = shipped_knowledge_base().section("planning.yaml", PlanningFile)
+    result["expected"] = _expected(timed, planning) if timed else []
+    maintenance = plan.get("maintenance")
+    if maintenance and old_days and new_days:
+        every = int(maintenance["every_months"])
+        usual = add_months(date.fromisoformat(old_days[-1]), every)
+        first = date.fromisoformat(maintenance["first_date"])
+        now_usual = add_months(date.fromisoformat(new_days[-1]), every)
+        # A rule moved the first maintenance later than usual: keep that, unless booking did.
+        kept = now_usual if first <= usual else max(first, now_usual)
+        result["maintenance"] = dict(maintenance, first_date=kept.isoformat())
+    return result
+
+
+def _local(moment: datetime, zone: str) -> str:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def plan_handout(
+    uow: UnitOfWork, actor: Actor, plan_id: int, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """What the patient handout of a plan prints: the plan with its dates moved to the booked
+    sessions (and their local start times), the patient's name, and the clinic's name, address
+    and phone (:func:`clinic_contact`). ``booked`` says whether any session is booked; ``today``
+    is the clinic's day by ``clock``, for a caller that prints with no day of its own."""
+    # Not a ``reading`` transaction: the booked sessions are read on the same session.
+    with Transaction(uow, actor, "plan.read", clock) as tx:
+        row = tx.records.get(TreatmentPlan, plan_id)
+        if row is None:
+            raise NotFound(f"no plan {plan_id} in this clinic", field="plan_id")
+        patient = require_patient(tx, row.patient_id)
+        clinic = tx.records.clinic()
+        records = SchedulingRecords(tx.uow.session, actor.clinic_id)
+        series_rows = [r for r in records.series_of_patient(patient.id) if r.plan_id == row.id]
+        index_of = {r.id: r.series_index for r in series_rows}
+        booked: dict[int, dict[int, str]] = {}
+        for booking, appointment in records.booked_sessions(list(index_of)):
+            # Ordered by appointment id: the latest booking of a session wins.
+            starts = booked.setdefault(index_of[booking.series_id], {})
+            starts[booking.session] = _local(appointment.starts_at, clinic.time_zone)
+        result = {
+            "plan": booked_plan(row.plan, booked),
+            "booked": bool(booked),
+            "patient": f"{patient.given_name} {patient.family_name}",
+            "clinic": clinic_contact(clinic),
+            "today": tx.today.isoformat(),
+        }
+        tx.done(patient_id=row.patient_id, entity=("treatment_plan", row.id))
+    return result

@@ -318,7 +318,9 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
         for series in computed["series"]
         for entry in series["zones"]
     }
-    science = plan_science(computed, sex=values["patient"]["sex"], include_series=False)
+    science = _staff_science(
+        plan_science(computed, sex=values["patient"]["sex"], include_series=False)
+    )
     staff = {member["id"]: member["display_name"] for member in page.run(overview.staff_directory)}
     series_list = [s for s in booked_series(page, stored["patient_id"]) if s["plan_id"] == plan_id]
     booked = {s["series_index"] for s in series_list}
@@ -327,6 +329,8 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
         title=f"Plan {plan_id}: {values['name']}",
         section="patients",
         plan=computed,
+        setting_label=dict(SETTINGS).get(computed.get("setting", ""), ""),
+        add_on_labels=dict(add_on_options(base)),
         map=map_view(base, chosen, interactive=False),
         science=science,
         staff=staff,
@@ -341,11 +345,28 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
     )
 
 
+def _staff_science(science: dict[str, Any]) -> dict[str, Any]:
+    """The science in staff's words: the assumptions as sentences, no parameter names or paths."""
+    from microneedling.services.plan_response import assumption_notes, staff_words
+
+    if science.get("collagen"):
+        science["collagen"] = dict(science["collagen"], warnings=assumption_notes())
+    science["assumptions"] = [staff_words(line) for line in science.get("assumptions", [])]
+    window = dict(science["absorption_window"])
+    window["note"] = staff_words(window.get("note", ""))
+    science["absorption_window"] = window
+    return science
+
+
 def _handout(page: Page, plan_id: int) -> dict[str, Any]:
-    values = _plan_context(page, plan_id)
-    assert page.account is not None
+    """The handout with the booked sessions' dates and times, printed on the app's today."""
+    found = page.run(plans.plan_handout, plan_id)
     return handout_context(
-        values["stored"]["plan"], patient=values["name"], clinic=page.account["clinic"]["name"]
+        found["plan"],
+        today=page.today,
+        patient=found["patient"],
+        clinic=found["clinic"],
+        booked=found["booked"],
     )
 
 
