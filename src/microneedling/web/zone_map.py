@@ -16,6 +16,22 @@ from microneedling.web.labels import zone_label
 
 WIDTH, HEIGHT = 1150, 545
 LABEL_WIDTH = 124
+#: The least width and height (map units) a zone can be tapped on. The map is drawn at least
+#: :data:`NARROWEST_MAP_PX` wide on a tablet (from 900 px the plan builder gives it two thirds
+#: of the page, below that the whole width), so this is at least 24 CSS px: WCAG 2.2's
+#: minimum target size. A zone drawn smaller gets a transparent hit area this large around it.
+MIN_HIT = 54
+NARROWEST_MAP_PX = 560
+#: Where a hit area is moved (map units) so that it does not reach over a neighbour drawn before
+#: it (zones are drawn in the knowledge base's order, a later one over an earlier one): the
+#: glabella's not over the forehead, the nose's not over the eyes, the lips' not over the cheeks,
+#: the chin's not over the lips. Neighbours drawn after a zone cover its hit area anyway.
+_HIT_OFFSETS = {
+    "glabella": (0.0, 10.0),
+    "nose": (0.0, 20.0),
+    "perioral": (0.0, 9.0),
+    "chin": (0.0, 6.0),
+}
 
 #: A shape: ("ellipse", cx, cy, rx, ry) or ("path", d).
 Shape = tuple[Any, ...]
@@ -30,6 +46,10 @@ class ZoneDrawing:
     #: The label's top-left corner; ``side`` says which side of the label the line meets.
     label: tuple[float, float]
     side: str
+    #: Transparent hit areas ``("rect", x, y, width, height)`` around shapes drawn smaller than
+    #: :data:`MIN_HIT` (drawn under the shape, in the zone's group, so a tap on them is a tap on
+    #: the zone).
+    hits: tuple[Shape, ...] = ()
 
 
 def _path_map(d: str, change: Any) -> str:
@@ -195,16 +215,49 @@ _RAW: tuple[
     ),
 )
 
-ZONES: dict[str, ZoneDrawing] = {
-    code: ZoneDrawing(
-        code,
-        tuple(_shift(shape, dx) for shape in shapes),
-        (anchor[0] + dx, anchor[1]),
-        label,
-        side,
-    )
-    for code, dx, shapes, anchor, label, side in _RAW
-}
+
+def bounds(shape: Shape) -> tuple[float, float, float, float]:
+    """A shape's bounding box ``(left, top, right, bottom)`` (a path's by its points, control
+    points included: never smaller than the curve)."""
+    if shape[0] == "ellipse":
+        _, cx, cy, rx, ry = shape
+        return (cx - rx, cy - ry, cx + rx, cy + ry)
+    if shape[0] == "rect":
+        _, x, y, width, height = shape
+        return (x, y, x + width, y + height)
+    numbers = [float(token) for token in str(shape[1]).split() if not token.isalpha()]
+    xs, ys = numbers[0::2], numbers[1::2]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _hits(code: str, shapes: tuple[Shape, ...]) -> tuple[Shape, ...]:
+    dx, dy = _HIT_OFFSETS.get(code, (0.0, 0.0))
+    found: list[Shape] = []
+    for shape in shapes:
+        left, top, right, bottom = bounds(shape)
+        width, height = right - left, bottom - top
+        if width >= MIN_HIT and height >= MIN_HIT:
+            continue
+        wide, high = max(width, MIN_HIT), max(height, MIN_HIT)
+        x = (left + right - wide) / 2 + dx
+        y = (top + bottom - high) / 2 + dy
+        found.append(("rect", round(x, 1), round(y, 1), round(wide, 1), round(high, 1)))
+    return tuple(found)
+
+
+def _drawing(
+    code: str,
+    dx: float,
+    shapes: tuple[Shape, ...],
+    anchor: tuple[float, float],
+    label: tuple[float, float],
+    side: str,
+) -> ZoneDrawing:
+    moved = tuple(_shift(shape, dx) for shape in shapes)
+    return ZoneDrawing(code, moved, (anchor[0] + dx, anchor[1]), label, side, _hits(code, moved))
+
+
+ZONES: dict[str, ZoneDrawing] = {item[0]: _drawing(*item) for item in _RAW}
 
 _FACE_OUTLINES: tuple[Shape, ...] = (
     ("ellipse", 103, 282, 12, 26),
@@ -296,6 +349,7 @@ def map_view(
                 "code": code,
                 "name": name,
                 "shapes": drawing.shapes,
+                "hits": drawing.hits,
                 "anchor": drawing.anchor,
                 "label": drawing.label,
                 "line_end": line_end,

@@ -27,6 +27,8 @@ router = APIRouter()
 ROW_MINUTES = 5
 #: Rows in a whole day: the most ``cal-at-N`` and ``cal-span-N`` classes needed.
 DAY_ROWS = 24 * 60 // ROW_MINUTES
+#: A free or closed stretch shorter than this shows no label on the grid (it would not fit).
+SHORT_MINUTES = 20
 VIEWS = {"day": "Day", "week": "Week"}
 BY = {"practitioner": "Practitioners", "room": "Rooms"}
 
@@ -71,7 +73,9 @@ def layout(grid: dict[str, Any]) -> dict[str, Any]:
             for segment in day["segments"]:
                 css = place(segment["start_minute"], segment["end_minute"], first, last)
                 if css is not None:
-                    segments.append({**segment, "css": css})
+                    # Too short for its label to be read on the grid: kept for screen readers.
+                    short = segment["end_minute"] - segment["start_minute"] < SHORT_MINUTES
+                    segments.append({**segment, "css": css + (" cal-short" if short else "")})
             day["segments"] = segments
             lanes = 1
             for block in day["blocks"]:
