@@ -66,11 +66,13 @@ def test_patients_are_found_by_whether_a_session_is_booked(clinic: Clinic) -> No
 
 def test_appointments_are_listed_by_day_range_practitioner_and_status(clinic: Clinic) -> None:
     w = clinic.world
+    w.calendar()
     patient = w.patient()
-    # 23:30 in Amsterdam on 3 December is 22:30 UTC: the clinic's day decides.
+    # 23:30 in Amsterdam on 3 December is 22:30 UTC: the clinic's day decides (20 minutes and
+    # the turnover end at midnight).
     late = appointments.book_appointment(
         w.uow, w.front_desk, patient, starts_at=NOW.replace(hour=22, minute=30) + timedelta(days=2),
-        practitioner_id=w.clinician.staff_user_id, clock=w.clock,
+        duration_minutes=20, practitioner_id=w.clinician.staff_user_id, clock=w.clock,
     )  # fmt: skip
     next_day = appointments.book_appointment(
         w.uow, w.front_desk, patient, starts_at=NOW.replace(hour=23, minute=30) + timedelta(days=2),

@@ -117,7 +117,17 @@ class Setup:
         return self.world.consent(self.patient())
 
     def appointment(self) -> int:
-        return self.world.appointment(self.patient(), starts_at=NOW + timedelta(days=3))
+        """A session of a patient of its own, an hour after the one made before it."""
+        count = self.cache["appointments"] = self.cache.get("appointments", 0) + 1
+        return self.world.appointment(
+            self.fresh_patient(), starts_at=NOW + timedelta(days=3, hours=count)
+        )
+
+    def booking_time(self) -> str:
+        """A free time for a booking through the API, an hour after the one given before it."""
+        self.world.calendar()
+        count = self.cache["bookings"] = self.cache.get("bookings", 0) + 1
+        return f"2026-12-08T{8 + count:02d}:00:00+01:00"
 
     def some_appointment(self) -> int:
         return self.once("appointment", self.appointment)
@@ -344,7 +354,7 @@ TABLE: dict[tuple[str, str], Case] = {
     ("POST", "/appointments"): Case(
         ALL, 201,
         lambda s, r: Call("/appointments", json={"patient_id": s.patient(),
-                                                 "starts_at": "2026-12-08T10:00:00+01:00"}),
+                                                 "starts_at": s.booking_time()}),
     ),
     ("GET", "/appointments/{appointment_id}"): Case(
         ALL, 200, lambda s, r: Call(f"/appointments/{s.some_appointment()}")

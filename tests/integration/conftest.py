@@ -27,8 +27,10 @@ import psycopg
 import pytest
 
 from microneedling.config import settings
+from microneedling.errors import Conflict, NotFound
 from microneedling.services import (
     appointments,
+    calendar_settings,
     charts,
     clinics,
     consents,
@@ -238,14 +240,36 @@ class World:
         )  # fmt: skip
         return number
 
+    def calendar(self) -> None:
+        """Give the clinic a calendar (one-off appointments are booked against it) unless it
+        has one: open around the clock every day, both clinicians working then, four rooms."""
+        try:
+            calendar_settings.read_calendar(self.uow, self.owner, clock=self.clock)
+        except NotFound:
+            calendar_settings.configure_calendar(
+                self.uow, self.owner, all_day_calendar(self), clock=self.clock
+            )
+
     def appointment(self, patient_id: int, *, starts_at: datetime | None = None) -> int:
-        return appointments.book_appointment(
-            self.uow,
-            self.front_desk,
-            patient_id,
-            starts_at=starts_at or NOW - timedelta(hours=1),
-            clock=self.clock,
-        )
+        """A one-off session with a free clinician. Booked as the front desk would have: a day
+        before it starts, so it may lie in the past (by default: an hour before now, or the
+        hour before that when the patient or both clinicians are taken, and so on)."""
+        self.calendar()
+        starts = [starts_at] if starts_at else [NOW - timedelta(hours=h) for h in range(1, 10)]
+        for start in starts:
+            try:
+                return appointments.book_appointment(
+                    self.uow,
+                    self.front_desk,
+                    patient_id,
+                    starts_at=start,
+                    duration_minutes=50,
+                    clock=fixed_clock(min(self.clock(), start - timedelta(days=1))),
+                )
+            except Conflict:
+                if start == starts[-1]:
+                    raise
+        raise AssertionError("unreachable")
 
     def entry(self, device_id: int, lot_number: str, **overrides: Any) -> dict[str, Any]:
         return {
@@ -276,6 +300,26 @@ class World:
             self.entry(session.device_id, session.lot_number, **overrides),
             clock=self.clock,
         )
+
+
+def all_day_calendar(world: World) -> dict[str, Any]:
+    """A calendar that leaves every hour to the tests: open every day around the clock, both
+    clinicians working then, four rooms, no device booked with appointments."""
+    every_day = {"monday-sunday": "00:00-24:00"}
+    with world.uow:
+        emails = [
+            world.uow.staff.get(actor.staff_user_id).email  # type: ignore[union-attr]
+            for actor in (world.clinician, world.clinician2)
+        ]
+    return {
+        "name": "Test clinic",
+        "opening_hours": every_day,
+        "lengths": {"turnover_minutes": 10},
+        "slot_minutes": 5,
+        "practitioners": [{"id": email, "hours": every_day} for email in emails],
+        "rooms": [{"id": f"room-{n}", "name": f"Room {n}"} for n in range(1, 5)],
+        "devices": [],
+    }
 
 
 @dataclass(frozen=True)

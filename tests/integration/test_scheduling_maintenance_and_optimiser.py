@@ -34,8 +34,10 @@ def completed_history(clinic: SchedulingWorld, last: str, *, via_plan: bool = Fa
     starts = [datetime(last_day.year, last_day.month, last_day.day, 9, tzinfo=UTC) - timedelta(weeks=4 * k)
               for k in (2, 1, 0)]  # fmt: skip
     if via_plan:
+        # Booked as the front desk did then: the day before each session.
         ids = [appointments.book_appointment(
-            clinic.uow, clinic.desk, patient_id, starts_at=s, plan_id=plan_id, clock=clinic.clock)
+            clinic.uow, clinic.desk, patient_id, starts_at=s, plan_id=plan_id,
+            clock=fixed_clock(s - timedelta(days=1)))
             for s in starts]  # fmt: skip
         plans.set_plan_status(clinic.uow, clinic.clinician, plan_id, "accepted", clock=clinic.clock)
         plans.set_plan_status(

@@ -121,7 +121,8 @@ def test_the_record_offers_check_in_only_on_the_day_and_no_show_only_after_the_s
     patient_id = patient(clinic, "Dora", "Days")
     next_week = book(clinic, patient_id, datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
     this_afternoon = book(clinic, patient_id, datetime(2026, 12, 1, 14, 0, tzinfo=UTC))
-    this_morning = book(clinic, patient_id, datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+    # 10:00 in Amsterdam (09:00 is Carla's, booked with the same clinician above).
+    this_morning = book(clinic, patient_id, datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     html = clinic.signed_in("front_desk").get(f"/patients/{patient_id}").text
     assert "checked_in" not in status_buttons(html, next_week)
     assert "no_show" not in status_buttons(html, next_week)
@@ -132,7 +133,7 @@ def test_the_record_offers_check_in_only_on_the_day_and_no_show_only_after_the_s
 
 def test_checking_in_a_session_next_week_is_refused_with_the_reason(clinic: Clinic) -> None:
     patient_id = patient(clinic, "Eli", "Early")
-    next_week = book(clinic, patient_id, datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
+    next_week = book(clinic, patient_id, datetime(2026, 12, 8, 11, 0, tzinfo=UTC))
     client = clinic.signed_in("front_desk")
     response = client.post(
         f"/appointments/{next_week}/status",

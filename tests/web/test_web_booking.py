@@ -20,6 +20,7 @@ from tests.web.web_helpers import (
 )
 
 from microneedling.services import calendar_settings, charts, plans, scheduling
+from microneedling.services.clock import fixed_clock
 
 ACNE = {"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"}
 
@@ -376,7 +377,7 @@ def test_front_desk_sees_who_is_due_for_maintenance_after_a_finished_series(
         starts_at=clinic.clock() - timedelta(hours=1),
         practitioner_id=clinic.clinician.staff_user_id,
         plan_id=plan_id,
-        clock=clinic.clock,
+        clock=fixed_clock(clinic.clock() - timedelta(days=1)),  # booked the day before
     )
     charts.chart_session(
         clinic.uow(),

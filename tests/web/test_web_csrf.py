@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from starlette.routing import Route
-from tests.web.web_helpers import Clinic, new_patient, token
+from tests.web.web_helpers import Clinic, appointment_now, new_patient, token
 
 from microneedling.services import patients
 
@@ -97,9 +97,7 @@ def test_a_status_change_without_the_token_changes_nothing(clinic: Clinic, statu
     from microneedling.services import appointments
 
     patient_id = new_patient(clinic)
-    appointment_id = appointments.book_appointment(
-        clinic.uow(), clinic.front_desk, patient_id, starts_at=clinic.clock(), clock=clinic.clock
-    )
+    appointment_id = appointment_now(clinic, patient_id)
     client = clinic.signed_in("front_desk")
     client.post(f"/appointments/{appointment_id}/status", data={"status": status})
     current = appointments.read_appointment(clinic.uow(), clinic.front_desk, appointment_id)

@@ -118,18 +118,58 @@ def new_patient(
     return patient_id
 
 
-def appointment_now(clinic: Clinic, patient_id: int) -> int:
-    """A session booked an hour ago today (so it can be charted)."""
-    from microneedling.services import appointments
+def all_day_calendar(clinic: Clinic) -> None:
+    """Give the clinic a calendar unless it has one (one-off appointments are booked against
+    it): open every day around the clock, the clinician working then, four rooms."""
+    from microneedling.errors import NotFound
+    from microneedling.services import calendar_settings
 
-    return appointments.book_appointment(
-        clinic.uow(),
-        clinic.front_desk,
-        patient_id,
-        starts_at=clinic.clock() - timedelta(hours=1),
-        practitioner_id=clinic.clinician.staff_user_id,
-        clock=clinic.clock,
-    )
+    try:
+        calendar_settings.read_calendar(clinic.uow(), clinic.owner, clock=clinic.clock)
+    except NotFound:
+        every_day = {"monday-sunday": "00:00-24:00"}
+        calendar_settings.configure_calendar(
+            clinic.uow(),
+            clinic.owner,
+            {
+                "name": "Web Test Clinic",
+                "opening_hours": every_day,
+                "lengths": {"turnover_minutes": 10},
+                "slot_minutes": 5,
+                "practitioners": [{"id": clinic.emails["clinician"], "hours": every_day}],
+                "rooms": [{"id": f"room-{n}", "name": f"Room {n}"} for n in range(1, 5)],
+                "devices": [],
+            },
+            clock=clinic.clock,
+        )
+
+
+def appointment_now(clinic: Clinic, patient_id: int) -> int:
+    """A session with the clinician that started earlier today (so it can be charted): an hour
+    before now, or the hour before that when the clinician or the patient is taken, and so on.
+    Booked as the front desk would have: the day before it."""
+    from microneedling.errors import Conflict
+    from microneedling.services import appointments
+    from microneedling.services.clock import fixed_clock
+
+    all_day_calendar(clinic)
+    now = clinic.clock()
+    starts = [now - timedelta(hours=h) for h in range(1, 10)]
+    for start in starts:
+        try:
+            return appointments.book_appointment(
+                clinic.uow(),
+                clinic.front_desk,
+                patient_id,
+                starts_at=start.replace(second=0, microsecond=0, minute=start.minute // 5 * 5),
+                duration_minutes=50,
+                practitioner_id=clinic.clinician.staff_user_id,
+                clock=fixed_clock(start - timedelta(days=1)),
+            )
+        except Conflict:
+            if start == starts[-1]:
+                raise
+    raise AssertionError("unreachable")
 
 
 def chart_form(clinic: Clinic, html: str, **overrides: str) -> dict[str, str]:

@@ -16,6 +16,10 @@ from microneedling.services.patients import require_patient
 from microneedling.services.views import appointment_view, page
 from microneedling.store import UnitOfWork
 from microneedling.store.models import APPOINTMENT_STATUSES, Appointment, StaffUser, TreatmentPlan
+from microneedling.store.scheduling_records import SchedulingRecords
+
+#: Said when someone else booked the same time at the same moment.
+ONE_OFF_TAKEN = "someone else booked this time at the same moment: choose another time"
 
 #: Who may be the practitioner of a session.
 PRACTITIONER_ROLES = (Role.CLINICIAN, Role.OWNER)
@@ -41,8 +45,16 @@ def book_appointment(
     practitioner_id: int | None = None,
     clock: Clock = utc_now,
 ) -> int:
-    """Book a session for the patient (optionally of a plan, with a practitioner: a clinician,
-    or an owner who treats patients)."""
+    """Book one session for the patient (optionally of a plan, with a practitioner: a clinician,
+    or an owner who treats patients; any free practitioner when none is named).
+
+    Checked and reserved like the sessions of a series (``scheduling.book_one_off``): in the
+    future, inside the clinic calendar's opening hours and the practitioner's working hours,
+    never over a closure, an absence, another booking of the practitioner, a room or a device,
+    or the patient's other visits. Refused with the reason when the clinic has no calendar."""
+    # Imported here: scheduling builds on this module (reasons, statuses).
+    from microneedling.services.scheduling import book_one_off
+
     check_moment(starts_at, "starts_at")
     if plan_id is not None:
         check_id(plan_id, "plan_id")
@@ -68,20 +80,19 @@ def book_appointment(
                 raise NotFound(
                     f"no clinician {practitioner_id} in this clinic", field="practitioner_id"
                 )
-        row = Appointment(
-            patient_id=patient.id,
-            plan_id=plan_id,
-            practitioner_id=practitioner_id,
+        row = book_one_off(
+            tx,
+            patient.id,
             starts_at=starts_at,
             duration_minutes=duration_minutes,
-            status="scheduled",
-            created_at=tx.now,
-            created_by=actor.staff_user_id,
-            status_changed_at=tx.now,
+            plan_id=plan_id,
+            practitioner_id=practitioner_id,
         )
-        tx.records.add(row)
-        tx.flush()
-        tx.done(patient_id=patient.id, entity=("appointment", row.id))
+        tx.done(
+            patient_id=patient.id,
+            entity=("appointment", row.id),
+            conflict=ONE_OFF_TAKEN,
+        )
     return row.id
 
 
@@ -153,6 +164,9 @@ def set_appointment_status(
         if status == "cancelled":
             row.cancellation_reason = reason
         before, row.status, row.status_changed_at = row.status, status, tx.now
+        if status in ("cancelled", "no_show"):
+            # Its time is free again: the reservations go (one-offs and series sessions alike).
+            SchedulingRecords(tx.uow.session, actor.clinic_id).release([row.id])
         tx.done(
             patient_id=row.patient_id,
             entity=("appointment", row.id),

@@ -12,9 +12,10 @@
   the patient's preferences, the first allowed date); ``(plan_id, series_index)`` is unique, so a
   series is booked once even when two people book it at the same moment.
 - ``appointment_booking``: what scheduling adds to an ``appointment`` (the table itself is not
-  changed): its series and session number, room, device, when the patient leaves (``ends_at``),
-  when the resources are free again (``free_at``, turnover included), and ``flag``: why the
-  session lies outside its window, when it does.
+  changed): its series and session number (both ``NULL`` for a one-off appointment, migration
+  0007), room, device, when the patient leaves (``ends_at``), when the resources are free again
+  (``free_at``, turnover included), and ``flag``: why the session lies outside its window, when
+  it does.
 - ``resource_slot``: the reservations that make double booking impossible in the database. An
   appointment takes one row per :data:`RESERVATION_STEP_MINUTES` step of UTC time from its start
   to its ``free_at`` for each of its practitioner, room and device; the primary key
@@ -180,12 +181,14 @@ class BookedSeries(Base):
 
 
 class AppointmentBooking(Base):
-    """What scheduling knows about an appointment of a booked series. The practitioner is the
-    appointment's own ``practitioner_id``; ``ends_at`` = start + the appointment's duration."""
+    """What scheduling knows about an appointment it booked: a session of a booked series, or a
+    one-off appointment (no series, no session). The practitioner is the appointment's own
+    ``practitioner_id``; ``ends_at`` = start + the appointment's duration."""
 
     __tablename__ = "appointment_booking"
     __table_args__ = (
         CheckConstraint("session >= 1", name="session"),
+        CheckConstraint("(series_id IS NULL) = (session IS NULL)", name="series_session"),
         CheckConstraint("free_at >= ends_at", name="free_after_end"),
         Index(None, "series_id", "session"),
         Index(None, "clinic_id"),
@@ -193,8 +196,11 @@ class AppointmentBooking(Base):
 
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"), primary_key=True)
     clinic_id: Mapped[int] = _clinic_fk()
-    series_id: Mapped[int] = mapped_column(ForeignKey("booked_series.id"))
-    session: Mapped[int]
+    # NULL for a one-off appointment (migration 0007). Typed as the sessions of a series read
+    # them: the queries that hand bookings to series code (``booked_sessions``,
+    # ``practitioner_sessions``) return sessions of a series only, and ``booking`` callers check.
+    series_id: Mapped[int] = mapped_column(ForeignKey("booked_series.id"), nullable=True)
+    session: Mapped[int] = mapped_column(nullable=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"))
     ends_at: Mapped[datetime]

@@ -357,12 +357,14 @@ class SchedulingRecords:
     def practitioner_sessions(
         self, staff_user_id: int, since: datetime
     ) -> list[tuple[AppointmentBooking, Appointment]]:
-        """A practitioner's sessions of booked series holding time from ``since`` on."""
+        """A practitioner's sessions of booked series (not one-off appointments) holding time
+        from ``since`` on."""
         query = (
             select(AppointmentBooking, Appointment)
             .join(Appointment, Appointment.id == AppointmentBooking.appointment_id)
             .where(
                 Appointment.clinic_id == self.clinic_id,
+                AppointmentBooking.series_id.is_not(None),
                 Appointment.practitioner_id == staff_user_id,
                 Appointment.status.in_(HOLDING_STATUSES),
                 Appointment.starts_at >= since,
@@ -391,6 +393,8 @@ class SchedulingRecords:
         return {(row[0], row[1]) for row in self._session.execute(query)}
 
     def booking(self, appointment_id: int) -> AppointmentBooking | None:
+        """What scheduling booked with the appointment: a series session, or a one-off
+        (``series_id`` ``None``); ``None`` for an appointment scheduling did not book."""
         row = self._session.get(AppointmentBooking, appointment_id)
         return row if row is not None and row.clinic_id == self.clinic_id else None
 
