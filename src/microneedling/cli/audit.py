@@ -8,9 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import print_json
+from microneedling.cli.common import print_json, user_errors
 from microneedling.cli.db import records_database
-from microneedling.services.audit import audit_entries, verify_audit_log
+from microneedling.services.audit import audit_log, audit_query, verify_audit_log
 from microneedling.services.clinics import local_operator
 from microneedling.services.maintenance import unit_of_work
 
@@ -51,28 +51,67 @@ def log_command(
         str, typer.Option("--as", metavar="EMAIL", help="The owner reading the log.")
     ],
     patient: Annotated[
-        int | None, typer.Option("--patient", help="Only entries about this patient.")
+        str | None,
+        typer.Option("--patient", help="Only entries about patients with this in their name."),
     ] = None,
-    after: Annotated[int, typer.Option("--after", help="Entries after this sequence.")] = 0,
+    person: Annotated[
+        int | None, typer.Option("--person", help="Only what this staff member (id) did.")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="Only this action (e.g. patient.read_record).")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help="From this day (clinic time).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", metavar="DATE", help="Up to this day (clinic time).")
+    ] = None,
+    before: Annotated[
+        int | None, typer.Option("--before", min=1, help="Entries older than this entry.")
+    ] = None,
+    after: Annotated[
+        int | None, typer.Option("--after", min=1, help="Entries newer than this entry.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
 ) -> None:
-    """A clinic's audit entries in order (owners only; reading it is audited too)."""
+    """A clinic's audit log, newest first, each entry as a sentence (owners only; reading it is
+    audited too)."""
+    with user_errors():
+        query = audit_query(
+            patient=patient, person=person, action=action, date_from=date_from, date_to=date_to
+        )
     with records_database(migrated=True) as database:
         uow = unit_of_work(database)
         actor = local_operator(uow, acting_as)
-        entries = audit_entries(uow, actor, patient_id=patient, after=after, limit=limit)
+        page = audit_log(uow, actor, query, before=before, after=after, limit=limit)
+    entries = [
+        {key: entry[key] for key in _JSON_KEYS} | {"sentence": entry["sentence"]}
+        for entry in page["items"]
+    ]
     if as_json:
         print_json(entries)
         return
-    table = Table("seq", "at (UTC)", "actor", "action", "patient", "entity")
-    for entry in entries:
-        table.add_row(
-            str(entry["sequence"]),
-            entry["at"][:19],
-            f"{entry['actor_role']} {entry['actor_id']}",
-            entry["action"],
-            str(entry["patient_id"] or ""),
-            entry["entity"] or "",
-        )
-    Console().print(table)
+    table = Table("entry", f"when ({page['time_zone']})", "what happened")
+    for entry in page["items"]:
+        table.add_row(str(entry["sequence"]), entry["at_local"][:16].replace("T", " "),
+                      entry["sentence"])  # fmt: skip
+    console = Console()
+    console.print(table)
+    shown, total = len(entries), page["total"]
+    hint = f"; older entries: --before {page['older']}" if page["older"] else ""
+    console.print(f"showing {shown:,} of {total:,}{hint}", markup=False, highlight=False)
+
+
+#: The keys of an entry in ``--json`` (as before), then its sentence.
+_JSON_KEYS = (
+    "sequence",
+    "at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "patient_id",
+    "entity",
+    "details",
+    "hash",
+)

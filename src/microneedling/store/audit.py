@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from microneedling.store.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from microneedling.store.models import (
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEntry,
+    Patient,
+    UtcDateTime,
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -166,6 +172,102 @@ class AuditLog:
         if patient_id is not None:
             query = query.where(AuditEntry.patient_id == patient_id)
         return list(self._session.execute(query).scalars())
+
+    # The owners' reading: newest first, filtered (migration 0008's indexes) -----------------
+
+    def recorded_at(self, *, clinic_id: int, sequence: int) -> datetime | None:
+        """When entry ``sequence`` of this clinic was written (None if it is not this clinic's)."""
+        return self._session.execute(
+            select(AuditEntry.recorded_at).where(
+                AuditEntry.sequence == sequence, AuditEntry.clinic_id == clinic_id
+            )
+        ).scalar_one_or_none()
+
+    def newest(
+        self,
+        where: EntryFilter,
+        *,
+        before: tuple[datetime, int] | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """Entries matching ``where``, newest first (by time, then sequence): those just older
+        than ``before`` (a time and sequence), or just newer than ``after``, or the newest."""
+        moment = tuple_(AuditEntry.recorded_at, AuditEntry.sequence)
+        query = select(AuditEntry).where(*where.conditions())
+        if after is not None:
+            query = query.where(moment > _position(after)).order_by(
+                AuditEntry.recorded_at, AuditEntry.sequence
+            )
+            rows = list(self._session.execute(query.limit(limit)).scalars())
+            rows.reverse()
+            return rows
+        if before is not None:
+            query = query.where(moment < _position(before))
+        query = query.order_by(AuditEntry.recorded_at.desc(), AuditEntry.sequence.desc())
+        return list(self._session.execute(query.limit(limit)).scalars())
+
+    def count(self, where: EntryFilter) -> int:
+        """How many entries match ``where``."""
+        query = select(func.count()).select_from(AuditEntry).where(*where.conditions())
+        return int(self._session.execute(query).scalar_one())
+
+    def last_sequence(self) -> int:
+        """The last entry's sequence (the chain head): an export reads up to it."""
+        head = self._session.execute(
+            select(AuditChainHead.sequence).where(AuditChainHead.id == 1)
+        ).scalar_one_or_none()
+        return int(head or 0)
+
+    def patient_names(self, *, clinic_id: int, patient_ids: Iterable[int]) -> dict[int, str]:
+        """Given and family name of each of this clinic's patients among ``patient_ids``."""
+        wanted = sorted(set(patient_ids))
+        names: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self._session.execute(
+                select(Patient.id, Patient.given_name, Patient.family_name).where(
+                    Patient.clinic_id == clinic_id, Patient.id.in_(wanted[start : start + 500])
+                )
+            )
+            names.update({row.id: f"{row.given_name} {row.family_name}" for row in rows})
+        return names
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Which of a clinic's entries to read. ``patient_ids``: None for any (or none) patient,
+    empty for none at all; ``since`` (inclusive) and ``until`` (exclusive) are UTC moments;
+    ``up_to``: entries up to this sequence only (an export's snapshot)."""
+
+    clinic_id: int
+    patient_ids: tuple[int, ...] | None = None
+    actor_id: int | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    up_to: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = [AuditEntry.clinic_id == self.clinic_id]
+        if self.patient_ids is not None:
+            found.append(AuditEntry.patient_id.in_(self.patient_ids or (-1,)))
+        if self.actor_id is not None:
+            found.append(AuditEntry.actor_id == self.actor_id)
+        if self.action is not None:
+            found.append(AuditEntry.action == self.action)
+        if self.since is not None:
+            found.append(AuditEntry.recorded_at >= self.since)
+        if self.until is not None:
+            found.append(AuditEntry.recorded_at < self.until)
+        if self.up_to is not None:
+            found.append(AuditEntry.sequence <= self.up_to)
+        return found
+
+
+def _position(at: tuple[datetime, int]) -> Any:
+    """A (time, sequence) pair compared as one row value (an index range on both backends)."""
+    moment, sequence = at
+    return tuple_(literal(moment, UtcDateTime()), literal(sequence))
 
 
 @dataclass

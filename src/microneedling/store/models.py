@@ -574,6 +574,10 @@ class AuditEntry(Base):
     __table_args__ = (
         Index(None, "clinic_id", "sequence"),
         Index(None, "patient_id"),
+        # The owners' audit log: newest first, by person, by action, by date (migration 0008).
+        Index(None, "clinic_id", "recorded_at", "sequence"),
+        Index(None, "clinic_id", "actor_id", "recorded_at", "sequence"),
+        Index(None, "clinic_id", "action", "recorded_at", "sequence"),
     )
 
     sequence: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from microneedling.errors import UserError
+from microneedling.errors import NotFound, PermissionDenied, UserError
 from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services import audit, clinics, inventory
 from microneedling.services.access import check_role
+from microneedling.services.audit_wording import action_choices
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import ROLES, kb, zone_label
@@ -260,40 +262,98 @@ def set_policy(page: Page = Depends(staff_page), form: Form = Depends(posted_for
 
 # Audit log ------------------------------------------------------------------------------------
 
+AUDIT_LABELS = {
+    "patient": "Patient's name",
+    "person": "Person",
+    "action": "Action",
+    "from": "From",
+    "to": "To",
+    "before": "Older entries",
+    "after": "Newer entries",
+}
+_AUDIT_FILTERS = ("patient", "person", "action", "from", "to")
 
-@router.get("/admin/audit")
-def audit_log(
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    patient_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    page: Page = Depends(staff_page),
-) -> Response:
-    result = page.run(audit.audit_page, patient_id=patient_id, after=max(0, after), limit=50)
+
+def _audit_filters(request: Request) -> Form:
+    params = request.query_params
+    return Form.blank(
+        AUDIT_LABELS,
+        **{name: params.get(name, "")[:300] for name in (*_AUDIT_FILTERS, "before", "after")},
+    )
+
+
+def _audit_query(form: Form) -> audit.AuditQuery:
+    return audit.audit_query(
+        patient=form.get("patient"),
+        person=form.get("person"),
+        action=form.get("action"),
+        date_from=form.get("from"),
+        date_to=form.get("to"),
+    )
+
+
+def _filters_link(form: Form, **cursor: int) -> str:
+    """The address of the log with the form's filters (and a page cursor)."""
+    kept = [(name, form.get(name)) for name in _AUDIT_FILTERS if form.get(name)]
+    kept.extend((name, str(value)) for name, value in cursor.items())
+    return urlencode(kept)
+
+
+def _audit_page(page: Page, form: Form, report: dict[str, Any] | None = None) -> Response:
+    result: dict[str, Any] | None = None
+    try:
+        query = _audit_query(form)
+        before = audit.entry_number(form.get("before"), "before")
+        after = audit.entry_number(form.get("after"), "after")
+        result = page.run(audit.audit_log, query, before=before, after=after)
+    except (PermissionDenied, NotFound):
+        raise
+    except UserError as error:
+        form.add_user_error(error)
+    people = result["people"] if result is not None else page.run(audit.audit_people)
     return page.render(
         "admin_audit.html.j2",
+        200 if form.ok else 422,
         title="Audit log",
         section="admin",
         tab="audit",
+        form=form,
         result=result,
-        patient_id=patient_id,
-        after=after,
-        report=None,
+        people=[(str(p["id"]), p["name"] + ("" if p["active"] else " (closed)")) for p in people],
+        actions=action_choices(),
+        filtered=any(form.get(name) for name in _AUDIT_FILTERS),
+        link=lambda **cursor: _filters_link(form, **cursor),
+        report=report,
+    )
+
+
+@router.get("/admin/audit")
+def audit_log(request: Request, page: Page = Depends(staff_page)) -> Response:
+    return _audit_page(page, _audit_filters(request))
+
+
+@router.get("/admin/audit.csv")
+def audit_csv(request: Request, page: Page = Depends(staff_page)) -> Response:
+    """The entries the filters select, newest first, as a CSV file (the export is audited)."""
+    form = _audit_filters(request)
+    try:
+        query = _audit_query(form)
+    except UserError as error:
+        form.add_user_error(error)
+        return _audit_page(page, form)
+    lines = page.run(audit.audit_export, query)
+    day = page.today.isoformat()
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="audit-log-{day}.csv"'},
     )
 
 
 @router.post("/admin/audit/verify")
 def verify(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
     report = page.run(audit.verify_audit_log_as)
-    result = page.run(audit.audit_page, after=0, limit=50)
-    return page.render(
-        "admin_audit.html.j2",
-        title="Audit log",
-        section="admin",
-        tab="audit",
-        result=result,
-        patient_id=None,
-        after=0,
-        report=report.to_dict(),
-    )
+    return _audit_page(page, Form.blank(AUDIT_LABELS), report=report.to_dict())
 
 
 # Inventory ------------------------------------------------------------------------------------

@@ -1,0 +1,392 @@
+"""The audit log in staff's words: each action code an entry can carry, as a plain name and as
+a sentence with people's names ("Dr Clara Jansen opened the record of Sara Smits").
+
+:data:`WORDING` is the one table: every action of the role matrix (``services/access.py``) and
+the few written outside a use case's transaction (a clinic created, sign-ins). A test reads the
+services' source for every action code written and checks that each has its wording here.
+
+:func:`sentence` fills a wording's sentence from an entry's facts: who acted, the patient, the
+staff member or lot it was about, and what its details say (never more than the details hold:
+no patient identity is ever in them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from microneedling.services.access import PERMISSIONS
+
+#: Roles in words (an entry's ``actor_role``; ``system`` and ``anonymous`` are not staff roles).
+ROLE_WORDS = {
+    "owner": "owner",
+    "clinician": "clinician",
+    "front_desk": "front desk",
+    "system": "the system",
+    "anonymous": "someone not signed in",
+}
+
+STATUS_WORDS = {
+    "scheduled": "scheduled",
+    "checked_in": "checked in",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "no_show": "a no-show",
+    "proposed": "proposed",
+    "accepted": "accepted",
+}
+
+CONSENT_WORDS = {"treatment": "treatment", "marketing_photos": "marketing photos"}
+
+DECISION_WORDS = {
+    "eligible": "eligible",
+    "caution": "caution",
+    "defer": "deferred",
+    "not_eligible": "not eligible",
+}
+
+
+class Facts(dict[str, Any]):
+    """An entry's facts for a sentence; a missing one reads as something sensible."""
+
+    FALLBACK: Mapping[str, str] = {
+        "who": "Someone",
+        "patient": "a patient",
+        "staff": "a staff member",
+        "role": "a role",
+        "lot": "a cartridge lot",
+        "count": "some",
+        "to": "changed",
+    }
+
+    def __missing__(self, key: str) -> str:
+        return self.FALLBACK.get(key, "")
+
+
+Sentence = str | Callable[[Facts], str]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """An action as staff say it: ``name`` for lists and filters ("Opened a patient's record"),
+    ``sentence`` for the log ("{who} opened the record of {patient}")."""
+
+    name: str
+    sentence: Sentence
+
+
+def words(code: Any) -> str:
+    """A code in words: ``prolonged_erythema`` → "prolonged erythema"."""
+    return str(code or "").replace("_", " ").strip()
+
+
+def plural(count: Any, one: str, many: str | None = None) -> str:
+    """``3, "session"`` → "3 sessions"."""
+    number = int(count) if isinstance(count, int) else 0
+    return f"{number:,} {one if number == 1 else (many or one + 's')}"
+
+
+def _results(facts: Facts) -> str:
+    found = facts.get("details", {}).get("results")
+    return "" if not isinstance(found, int) else f" ({plural(found, 'result')})"
+
+
+def _audit_read(facts: Facts) -> str:
+    details = facts.get("details", {})
+    if details.get("export") == "csv":
+        return f"{facts['who']} downloaded the audit log as CSV{_results(facts)}"
+    return f"{facts['who']} read the audit log{_results(facts)}"
+
+
+def _clinic_configure(facts: Facts) -> str:
+    changed = facts.get("details", {}).get("changed")
+    what = {"price_list": "price list", "policy_overrides": "policy overrides"}.get(
+        str(changed), "settings"
+    )
+    return f"{facts['who']} changed the clinic's {what}"
+
+
+def _calendar_configure(facts: Facts) -> str:
+    who, entity = facts["who"], facts.get("entity_type")
+    if entity == "staff_user":
+        return f"{who} changed the working hours of {facts['staff']} in the clinic calendar"
+    if entity == "room":
+        return f"{who} added a room to the clinic calendar"
+    if entity == "resource_unavailability":
+        return f"{who} added an absence to the clinic calendar"
+    return f"{who} changed the clinic calendar"
+
+
+def _calendar_export(facts: Facts) -> str:
+    who = facts["who"]
+    if facts.get("has_patient"):
+        return f"{who} downloaded the session calendar of {facts['patient']}"
+    if facts.get("entity_type") == "staff_user":
+        return f"{who} downloaded the calendar of {facts['staff']}"
+    return f"{who} downloaded a calendar"
+
+
+def _status_change(facts: Facts) -> str:
+    who, patient = facts["who"], facts["patient"]
+    to = facts.get("details", {}).get("to")
+    if to == "checked_in":
+        return f"{who} checked in {patient}"
+    if to == "cancelled":
+        return f"{who} cancelled an appointment of {patient}"
+    if to == "no_show":
+        return f"{who} marked {patient} as a no-show"
+    if to == "completed":
+        return f"{who} marked an appointment of {patient} as completed"
+    return f"{who} changed an appointment of {patient} to {STATUS_WORDS.get(to, words(to))}"
+
+
+def _plan_status(facts: Facts) -> str:
+    details = facts.get("details", {})
+    before, to = details.get("from"), details.get("to")
+    change = STATUS_WORDS.get(to, words(to)) or "changed"
+    if before:
+        change = f"{change} (was {STATUS_WORDS.get(before, words(before))})"
+    return f"{facts['who']} marked the treatment plan of {facts['patient']} as {change}"
+
+
+def _series_cancel(facts: Facts) -> str:
+    cancelled = facts.get("details", {}).get("cancelled")
+    if facts.get("entity_type") == "booked_series" and isinstance(cancelled, list):
+        sessions = plural(len(cancelled), "session")
+        return f"{facts['who']} stopped the series of {facts['patient']} ({sessions} cancelled)"
+    return f"{facts['who']} cancelled a session of the series of {facts['patient']}"
+
+
+def _intake_read(facts: Facts) -> str:
+    if facts.get("entity_type") == "intake":
+        return f"{facts['who']} read an intake of {facts['patient']}"
+    return f"{facts['who']} looked at the intakes of {facts['patient']}"
+
+
+def _appointment_read(facts: Facts) -> str:
+    if facts.get("entity_type") == "appointment":
+        return f"{facts['who']} opened an appointment of {facts['patient']}"
+    if facts.get("has_patient"):
+        return f"{facts['who']} looked at the appointments of {facts['patient']}"
+    return f"{facts['who']} looked at appointments{_results(facts)}"
+
+
+def _plan_read(facts: Facts) -> str:
+    if facts.get("entity_type") == "treatment_plan":
+        return f"{facts['who']} opened the treatment plan of {facts['patient']}"
+    return f"{facts['who']} looked at the treatment plans of {facts['patient']}"
+
+
+def _photo_read(facts: Facts) -> str:
+    part = facts.get("details", {}).get("part")
+    if part == "details":
+        return f"{facts['who']} read the details of a photo of {facts['patient']}"
+    return f"{facts['who']} looked at a photo of {facts['patient']}"
+
+
+def _inventory_read(facts: Facts) -> str:
+    listed = facts.get("details", {}).get("listed")
+    what = {"devices": "devices", "lots": "cartridge lots"}.get(str(listed), "inventory")
+    return f"{facts['who']} looked at the {what}"
+
+
+def _sign_in_refused(facts: Facts) -> str:
+    reason = facts.get("details", {}).get("reason")
+    because = f" ({reason})" if isinstance(reason, str) and reason else ""
+    if facts.get("actor_known"):
+        return f"A sign-in as {facts['who']} was refused{because}"
+    return f"A sign-in was refused{because}"
+
+
+def _lot_recall(facts: Facts) -> str:
+    details = facts.get("details", {})
+    patients = details.get("patients")
+    had = f" ({plural(patients, 'patient')} received it)" if isinstance(patients, int) else ""
+    return f"{facts['who']} recalled cartridge lot {facts['lot']}{had}"
+
+
+def _series_book(facts: Facts) -> str:
+    sessions = facts.get("sessions")
+    booked = plural(sessions, "session") if isinstance(sessions, int) else "a series of sessions"
+    return f"{facts['who']} booked {booked} for {facts['patient']}"
+
+
+def _clinic_create(facts: Facts) -> str:
+    owner = f" with {facts['staff']} as its owner" if facts.get("staff") else ""
+    return f"{facts['who']} created the clinic{owner}"
+
+
+WORDING: Mapping[str, Wording] = {
+    # The clinic (owners).
+    "clinic.create": Wording("Created the clinic", _clinic_create),
+    "clinic.configure": Wording("Changed the clinic's settings", _clinic_configure),
+    "clinic.read_settings": Wording(
+        "Looked at the clinic's settings", "{who} looked at the clinic's settings"
+    ),
+    "staff.add": Wording("Added a staff member", "{who} added {staff} as {role}"),
+    "staff.read": Wording("Looked at the staff list", "{who} looked at the list of staff"),
+    "staff.deactivate": Wording("Closed a staff account", "{who} closed the account of {staff}"),
+    "audit.read": Wording("Read the audit log", _audit_read),
+    "audit.verify": Wording("Verified the audit log", "{who} had the audit log's chain verified"),
+    "calendar.configure": Wording("Changed the clinic calendar", _calendar_configure),
+    # Accounts.
+    "account.sign_in": Wording("Signed in", "{who} signed in"),
+    "account.sign_in_refused": Wording("Sign-in refused", _sign_in_refused),
+    "account.sign_out": Wording("Signed out", "{who} signed out"),
+    # Front desk's work.
+    "patient.register": Wording("Registered a patient", "{who} registered {patient}"),
+    "patient.search": Wording(
+        "Looked up patients", lambda f: f"{f['who']} looked up patients{_results(f)}"
+    ),
+    "patient.read": Wording(
+        "Looked at a patient's details", "{who} looked at the details of {patient}"
+    ),
+    "patient.update_contact": Wording(
+        "Changed a patient's contact details", "{who} changed the contact details of {patient}"
+    ),
+    "intake.record": Wording(
+        "Recorded an intake",
+        lambda f: (
+            f"{f['who']} recorded an intake for {f['patient']}"
+            + (f" (screening: {f['decision']})" if f.get("decision") else "")
+        ),
+    ),
+    "intake.read": Wording("Read an intake", _intake_read),
+    "consent.sign": Wording(
+        "Recorded a consent",
+        lambda f: f"{f['who']} recorded the {f.get('consent') or 'a'} consent of {f['patient']}",
+    ),
+    "consent.withdraw": Wording(
+        "Recorded a consent's withdrawal",
+        lambda f: (
+            f"{f['who']} recorded that {f['patient']} withdrew the "
+            f"{f.get('consent') or 'a'} consent"
+        ),
+    ),
+    "consent.read": Wording("Looked at consents", "{who} looked at the consents of {patient}"),
+    "appointment.book": Wording(
+        "Booked an appointment", "{who} booked an appointment for {patient}"
+    ),
+    "appointment.update_status": Wording(
+        "Checked in, cancelled or marked an appointment", _status_change
+    ),
+    "appointment.read": Wording("Looked at appointments", _appointment_read),
+    "calendar.read": Wording(
+        "Looked at the clinic calendar", "{who} looked at the clinic calendar"
+    ),
+    "calendar.export": Wording("Downloaded a calendar", _calendar_export),
+    "series.propose": Wording(
+        "Had sessions proposed", "{who} had the sessions of {patient}'s plan proposed"
+    ),
+    "series.book": Wording("Booked a series", _series_book),
+    "series.move": Wording("Moved a session", "{who} moved a session of {patient}"),
+    "series.cancel": Wording("Cancelled a session of a series", _series_cancel),
+    "maintenance.list": Wording(
+        "Looked at who is due for maintenance", "{who} looked at who is due for maintenance"
+    ),
+    "compute.screen": Wording(
+        "Screened answers without storing them",
+        "{who} screened intake answers (nothing stored)",
+    ),
+    "compute.product_check": Wording(
+        "Checked products", "{who} checked products against the care rules (nothing stored)"
+    ),
+    # Clinical work.
+    "patient.read_record": Wording(
+        "Opened a patient's record", "{who} opened the record of {patient}"
+    ),
+    "intake.acknowledge_caution": Wording(
+        "Acknowledged a caution", "{who} acknowledged the caution on the screening of {patient}"
+    ),
+    "plan.create": Wording("Made a treatment plan", "{who} made a treatment plan for {patient}"),
+    "plan.read": Wording("Opened a treatment plan", _plan_read),
+    "plan.update_status": Wording("Changed a treatment plan's status", _plan_status),
+    "chart.create": Wording("Charted a session", "{who} charted a session of {patient}"),
+    "chart.amend": Wording("Amended a chart", "{who} amended the chart of a session of {patient}"),
+    "chart.read": Wording("Opened a chart", "{who} opened the chart of a session of {patient}"),
+    "chart.list": Wording(
+        "Looked at charted sessions", "{who} looked at the charted sessions of {patient}"
+    ),
+    "adverse_event.record": Wording(
+        "Recorded an adverse event",
+        lambda f: (
+            f"{f['who']} recorded an adverse event for {f['patient']}"
+            + (f" ({f['event']})" if f.get("event") else "")
+        ),
+    ),
+    "adverse_event.resolve": Wording(
+        "Recorded an adverse event's resolution",
+        "{who} recorded that an adverse event of {patient} has resolved",
+    ),
+    "adverse_event.read": Wording(
+        "Looked at adverse events", "{who} looked at the adverse events of {patient}"
+    ),
+    "outcome.record": Wording(
+        "Recorded an outcome",
+        lambda f: (
+            f"{f['who']} recorded an outcome for {f['patient']}"
+            + (f" ({f['scale']})" if f.get("scale") else "")
+        ),
+    ),
+    "outcome.read": Wording("Looked at outcomes", "{who} looked at the outcomes of {patient}"),
+    "photo.add": Wording(
+        "Added a photo",
+        lambda f: (
+            f"{f['who']} added a photo of {f['patient']}"
+            + (f" ({f['view']})" if f.get("view") else "")
+        ),
+    ),
+    "photo.read": Wording("Looked at a photo", _photo_read),
+    "photo.list": Wording("Looked at photos", "{who} looked at the photos of {patient}"),
+    "photo.select_for_marketing": Wording(
+        "Chose a photo for marketing", "{who} chose a photo of {patient} for marketing"
+    ),
+    "photo.list_marketing": Wording(
+        "Looked at the marketing photos", "{who} looked at the photos chosen for marketing"
+    ),
+    "inventory.register_device": Wording(
+        "Registered a device",
+        lambda f: (
+            f"{f['who']} registered a device" + (f" ({f['device']})" if f.get("device") else "")
+        ),
+    ),
+    "inventory.receive_lot": Wording(
+        "Received a cartridge lot", "{who} received cartridge lot {lot}"
+    ),
+    "inventory.read": Wording("Looked at the inventory", _inventory_read),
+    "lot.recall": Wording("Recalled a cartridge lot", _lot_recall),
+    "compute.plan": Wording(
+        "Worked out a plan without storing it", "{who} worked out a treatment plan (nothing stored)"
+    ),
+    "compute.score": Wording(
+        "Scored a scale without storing it", "{who} scored an outcome scale (nothing stored)"
+    ),
+    "calendar.optimise": Wording("Optimised the calendar", "{who} optimised the clinic calendar"),
+}
+
+#: Actions written outside a use case's transaction (not in the role matrix).
+OUTSIDE_THE_ROLE_MATRIX = frozenset({"clinic.create", "account.sign_in", "account.sign_in_refused"})
+
+assert set(PERMISSIONS) | OUTSIDE_THE_ROLE_MATRIX == set(WORDING), "every action needs wording"
+
+
+def action_name(action: str) -> str:
+    """The plain name of an action ("Opened a patient's record"); an unknown code in words."""
+    wording = WORDING.get(action)
+    return wording.name if wording is not None else words(action).capitalize()
+
+
+def sentence(action: str, facts: Facts) -> str:
+    """The entry as a sentence, from its action's wording and its facts."""
+    wording = WORDING.get(action)
+    if wording is None:
+        return f"{facts['who']}: {words(action)}"
+    text = wording.sentence
+    said = text(facts) if callable(text) else text.format_map(facts)
+    return said[:1].upper() + said[1:]
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, plain name) of every action, by name: the choices of a filter."""
+    return sorted(((code, w.name) for code, w in WORDING.items()), key=lambda item: item[1])
