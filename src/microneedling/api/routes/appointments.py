@@ -67,6 +67,10 @@ def list_appointments(
 def book(
     body: NewAppointmentIn, actor: CurrentActor, uow: Uow, clock: Now, response: Response
 ) -> dict[str, Any]:
+    """Book a one-off session, checked and reserved against the clinic calendar like the
+    sessions of a series: 409 when the practitioner, the patient or every room is booked then
+    (the message says what clashes), 422 when the clinic or the practitioner is not working
+    then or the time has passed, 409 ``refused`` while the clinic has no calendar."""
     appointment_id = appointments.book_appointment(
         uow,
         actor,
