@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from tests.integration.scheduling_support import (
     SchedulingWorld,
     local,
@@ -25,6 +25,7 @@ from tests.integration.test_scheduling_concurrency import at_once
 from microneedling.errors import Conflict, RuleViolation, SchedulingError
 from microneedling.services import appointments, calendar_settings, scheduling
 from microneedling.store import Database, PhotoFiles, UnitOfWork
+from microneedling.store.migrate import current_revision, downgrade, head_revision, upgrade
 from microneedling.store.models import Appointment, AuditEntry
 from microneedling.store.scheduling_models import AppointmentBooking, ResourceSlot
 
@@ -370,3 +371,47 @@ def test_a_proposal_never_offers_the_time_a_one_off_holds(clinic: SchedulingWorl
     )  # fmt: skip
     first = proposal["series"][0]["sessions"][0]
     assert not (first["start"].startswith("2026-12-08") and first["practitioner"] == clinic.anna)
+
+
+# The migration -----------------------------------------------------------------------------------
+
+
+def test_downgrading_below_0007_drops_only_one_off_bookings_and_the_triggers_still_count(
+    own_clinic: SchedulingWorld,
+) -> None:
+    clinic = own_clinic
+    database = clinic.world.database
+    one_off = book(clinic, patient(clinic), "2026-12-08T09:00", practitioner=anna(clinic))
+    _, plan_id = clinic.patient_with_plan()
+    series = scheduling.book_plan(clinic.uow, clinic.desk, plan_id, clock=clinic.clock)
+    session = series["series"][0]["sessions"][0]["appointment_id"]
+    downgrade(database, "0006")
+    with database.engine.begin() as connection:
+        bookings = set(connection.execute(text("SELECT appointment_id FROM appointment_booking")))
+        assert (one_off,) not in bookings and (session,) in bookings
+        held = connection.execute(
+            text("SELECT count(*) FROM resource_slot WHERE appointment_id = :id"), {"id": one_off}
+        ).scalar_one()
+        assert held == 0
+        version = connection.execute(
+            text("SELECT calendar_version FROM clinic WHERE id = :id"),
+            {"id": clinic.owner.clinic_id},
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE appointment_booking SET flag = 'checked' WHERE appointment_id = :id"),
+            {"id": session},
+        )
+        after = connection.execute(
+            text("SELECT calendar_version FROM clinic WHERE id = :id"),
+            {"id": clinic.owner.clinic_id},
+        ).scalar_one()
+    assert after > version  # the calendar triggers of 0004 are still there
+    upgrade(database)
+    assert current_revision(database) == head_revision()
+    # The one-off booked before the downgrade still holds Anna's time (as a plain appointment).
+    with pytest.raises(Conflict):
+        book(clinic, patient(clinic), "2026-12-08T09:30", practitioner=anna(clinic))
+    again = book(clinic, patient(clinic), "2026-12-09T13:00", practitioner=anna(clinic))
+    assert count(clinic, ResourceSlot, [again]) == 14 * 3
+    with pytest.raises(Conflict):
+        book(clinic, patient(clinic), "2026-12-09T13:30", practitioner=anna(clinic))
