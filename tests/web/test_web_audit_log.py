@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tests.web.web_helpers import Clinic, new_patient, token
 
-from microneedling.services import audit, patients
+from microneedling.services import audit, outcomes, patients, plans
 
 
 def _rows(html: str) -> list[str]:
@@ -171,3 +171,40 @@ def test_verifying_the_chain_still_works_from_the_log_page(clinic: Clinic) -> No
     assert page.status_code == 200
     assert "The audit chain is intact" in page.text
     assert "Download as CSV" in page.text
+
+
+# No raw internals on the staff pages ---------------------------------------------------------
+
+
+def _visible(html_text: str) -> str:
+    main = html_text.split("<main", 1)[1]
+    main = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", main, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
+def test_outcome_scales_are_named_not_shown_as_upper_case_codes(clinic: Clinic) -> None:
+    patient_id = new_patient(clinic)
+    outcomes.record_outcome(
+        clinic.uow(), clinic.clinician, patient_id, scale="gais", inputs={"grade": 2},
+        assessed_on=date(2026, 11, 20), clock=clinic.clock,
+    )  # fmt: skip
+    client = clinic.signed_in("clinician")
+    for path in (f"/patients/{patient_id}/outcomes", f"/patients/{patient_id}"):
+        page = client.get(path).text
+        assert "Global Aesthetic Improvement Scale" in _visible(page), path
+        assert ">GAIS<" not in page, path  # (the scale choices say "GAIS: Global …", as named)
+
+
+def test_a_plan_is_called_by_its_day_not_its_number(clinic: Clinic) -> None:
+    patient_id = new_patient(clinic)
+    plan_id = plans.create_plan(
+        clinic.uow(), clinic.clinician, patient_id,
+        {"treatments": [{"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"}]},
+        clock=clinic.clock,
+    )  # fmt: skip
+    client = clinic.signed_in("clinician")
+    text = _visible(client.get(f"/plans/{plan_id}").text)
+    assert "Treatment plan of Tue 1 Dec 2026" in text
+    assert f"Treatment plan {plan_id}" not in text and "on screening " not in text
+    record = _visible(client.get(f"/patients/{patient_id}").text)
+    assert f"Plan {plan_id}" not in record and "Plan of Tue 1 Dec 2026" in record

@@ -485,6 +485,9 @@ class AuditEntryOut(Out):
     entity: str | None
     details: dict[str, Any]
     hash: str
+    sentence: str = Field(
+        description='The entry in staff\'s words ("Dr Clara Jansen opened the record of Sara Smits")'
+    )
 
 
 class AuditPage(Out):

@@ -115,8 +115,8 @@ PAGE_SIZE = 50
 MAX_MATCHING_PATIENTS = 500
 #: Entries read at a time for an export.
 EXPORT_BATCH = 1000
-#: The largest entry number a page may start from (anything larger is a mistyped address).
-MAX_ENTRY = 2**62
+#: The largest entry number (the column is a 32-bit integer; anything larger is mistyped).
+MAX_ENTRY = 2**31 - 1
 #: A name filter longer than this is not a name.
 MAX_NAME_CHARS = 200
 #: Demo clinics' short names: their set-up entry was written by the demo loader.
@@ -334,21 +334,20 @@ def _export_lines(uow: UnitOfWork, actor: Actor, where: EntryFilter) -> Iterator
             for row in rows:
                 item = names.item(row)
                 writer.writerow(
-                    safe_cell(value)
-                    for value in (
-                        item["at_local"],
-                        item["who"],
-                        item["action_name"],
-                        item["patient"],
-                        item["sentence"],
-                        item["sequence"],
+                    [
+                        *(
+                            safe_cell(item[key])
+                            for key in ("at_local", "who", "action_name", "patient", "sentence")
+                        ),
+                        item["sequence"],  # digits and hex: nothing a spreadsheet runs
                         item["hash"],
-                    )
+                    ]
                 )
+            if rows:
+                position = (rows[-1].recorded_at, rows[-1].sequence)
         if not rows:
             return
         yield flushed()
-        position = (rows[-1].recorded_at, rows[-1].sequence)
 
 
 def _where(uow: UnitOfWork, tx: Transaction, query: AuditQuery) -> tuple[EntryFilter, list[int]]:

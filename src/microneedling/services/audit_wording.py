@@ -94,9 +94,10 @@ def _results(facts: Facts) -> str:
 
 def _audit_read(facts: Facts) -> str:
     details = facts.get("details", {})
+    about = f" about {facts['patient']}" if facts.get("has_patient") else ""
     if details.get("export") == "csv":
-        return f"{facts['who']} downloaded the audit log as CSV{_results(facts)}"
-    return f"{facts['who']} read the audit log{_results(facts)}"
+        return f"{facts['who']} downloaded the audit log{about} as CSV"
+    return f"{facts['who']} read the audit log{about}{_results(facts)}"
 
 
 def _clinic_configure(facts: Facts) -> str:
@@ -374,14 +375,14 @@ assert set(PERMISSIONS) | OUTSIDE_THE_ROLE_MATRIX == set(WORDING), "every action
 def action_name(action: str) -> str:
     """The plain name of an action ("Opened a patient's record"); an unknown code in words."""
     wording = WORDING.get(action)
-    return wording.name if wording is not None else words(action).capitalize()
+    return wording.name if wording is not None else words(action.replace(".", " ")).capitalize()
 
 
 def sentence(action: str, facts: Facts) -> str:
     """The entry as a sentence, from its action's wording and its facts."""
     wording = WORDING.get(action)
     if wording is None:
-        return f"{facts['who']}: {words(action)}"
+        return f"{facts['who']}: {words(action.replace('.', ' '))}"
     text = wording.sentence
     said = text(facts) if callable(text) else text.format_map(facts)
     return said[:1].upper() + said[1:]

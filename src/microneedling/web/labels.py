@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.knowledge.schema_scales import ScalesFile
 
 DECISIONS = {
     "eligible": "Eligible",
@@ -83,6 +84,18 @@ def source_title(key: Any) -> str:
     return source.title if source is not None else str(key)
 
 
+@cache
+def _scale_labels(base: KnowledgeBase) -> dict[str, str]:
+    return {
+        code: scale.label for code, scale in base.section("scales.yaml", ScalesFile).scales.items()
+    }
+
+
+def scale_label(code: Any) -> str:
+    """An outcome scale's name: ``gais`` → "Global Aesthetic Improvement Scale"."""
+    return _scale_labels(kb()).get(str(code), words(code))
+
+
 def label(mapping: dict[str, str], code: Any) -> str:
     return mapping.get(str(code), words(code))
 
@@ -138,6 +151,7 @@ def filters() -> dict[str, Any]:
         "concern_label": concern_label,
         "finding_label": finding_label,
         "source_title": source_title,
+        "scale_label": scale_label,
         "decision_label": lambda code: label(DECISIONS, code),
         "severity_label": lambda code: label(SEVERITIES, code),
         "role_label": lambda code: label(ROLES, code),
