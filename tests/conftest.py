@@ -12,6 +12,9 @@ from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 
 ASSESSMENT_DATE = "2026-12-01"
 
+#: The shipped process and Chromium, for tests/browser and tests/e2e.
+pytest_plugins = ["tests.shipped_web"]
+
 
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:

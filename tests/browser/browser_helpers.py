@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.shipped_web import SCREENSHOTS  # noqa: F401 (kept for the test modules)
+
 from microneedling.config import Settings
+from microneedling.errors import Conflict
 from microneedling.services import (
     appointments,
     clinics,
@@ -22,12 +25,11 @@ from microneedling.services import (
     scheduling,
 )
 from microneedling.services.access import Actor
+from microneedling.services.clock import Clock, utc_now
 from microneedling.services.demo_clinic import DEFAULT_PASSWORD, TIME_ZONE
 from microneedling.services.maintenance import unit_of_work
 from microneedling.store import Database, UnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = DEFAULT_PASSWORD
 
 OWNER = "owner@demo.example"
@@ -44,16 +46,16 @@ class LiveApp:
     settings: Settings
     expired_lot: str
     good_lot: str
+    #: The application's clock (``microneedling web --today``), for what tests prepare.
+    clock: Clock = utc_now
+    #: The day the application believes it is.
+    today: date = date(2026, 12, 8)
 
     def uow(self) -> UnitOfWork:
         return unit_of_work(self.database, self.settings)
 
     def actor(self, email: str) -> Actor:
         return clinics.local_operator(self.uow(), email)
-
-    @property
-    def today(self) -> date:
-        return datetime.now(ZoneInfo(TIME_ZONE)).date()
 
     def patient(
         self,
@@ -74,18 +76,20 @@ class LiveApp:
             desk,
             {"given_name": given, "family_name": family, "birth_date": "1988-03-14",
              "sex": "female", "fitzpatrick": 2},
+            clock=self.clock,
         )  # fmt: skip
         if screened:
             found["intake"] = intakes.record_intake(
-                self.uow(), desk, found["patient"], {"zones": ["cheeks", "forehead"]}
-            )
+                self.uow(), desk, found["patient"], {"zones": ["cheeks", "forehead"]},
+                clock=self.clock,
+            )  # fmt: skip
         if consent:
             consents.sign_consent(
                 self.uow(),
                 desk,
                 found["patient"],
-                {"kind": "treatment", "form_version": "3", "text": "consent",
-                 "signed_by_name": f"{given} {family}"},
+                {"kind": "treatment", "signed_by_name": f"{given} {family}"},
+                clock=self.clock,
             )  # fmt: skip
         if plan:
             found["plan"] = plans.create_plan(
@@ -93,18 +97,31 @@ class LiveApp:
                 clinician,
                 found["patient"],
                 {"treatments": [{"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"}]},
+                clock=self.clock,
             )
         if booked_now:
-            found["appointment"] = appointments.book_appointment(
-                self.uow(),
-                desk,
-                found["patient"],
-                starts_at=datetime.now(ZoneInfo(TIME_ZONE)).replace(microsecond=0)
-                - timedelta(minutes=30),
-                plan_id=found.get("plan"),
-                practitioner_id=clinician.staff_user_id,
-            )
+            found["appointment"] = self._book_later_today(desk, clinician, found)
         return found
+
+    def _book_later_today(self, desk: Actor, clinician: Actor, found: dict[str, int]) -> int:
+        """A session with the clinician later today, at the first time free for them."""
+        day = self.today
+        for hour, minute in ((h, m) for h in range(17, 9, -1) for m in (30, 0)):
+            starts_at = datetime.combine(day, time(hour, minute), ZoneInfo(TIME_ZONE))
+            try:
+                return appointments.book_appointment(
+                    self.uow(),
+                    desk,
+                    found["patient"],
+                    starts_at=starts_at,
+                    duration_minutes=30,
+                    plan_id=found.get("plan"),
+                    practitioner_id=clinician.staff_user_id,
+                    clock=self.clock,
+                )
+            except Conflict:
+                continue
+        raise AssertionError(f"no free half hour for the clinician on {day}")
 
     def series(self, patient_id: int) -> list[dict[str, Any]]:
         """The sessions of the patient's (first) booked series, as the records have them."""
@@ -119,6 +136,7 @@ class LiveApp:
             scale=scale,
             inputs=inputs,
             assessed_on=self.today - timedelta(days=days_ago),
+            clock=self.clock,
         )
 
 

@@ -1,5 +1,6 @@
-"""Browser tests: Debian's Chromium, driven by Playwright, against the web application running
-on localhost on a fresh SQLite database with the demo clinic.
+"""Browser tests: Debian's Chromium, driven by Playwright, against the product exactly as the
+README starts it — ``microneedling web --demo`` in a subprocess on a fresh SQLite database, on a
+fixed day (``--today``; see tests/shipped_web.py).
 
 Skipped, with the reason, where Chromium or Playwright is missing. Every request the pages make
 must go to the application itself: anything else fails the test (the app works offline). Each test
@@ -8,175 +9,60 @@ saves screenshots to ``artifacts/screenshots/<test>[-<step>].png``.
 
 from __future__ import annotations
 
-import re
-import secrets
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from tests.browser.browser_helpers import OWNER, SCREENSHOTS, LiveApp
+from tests.browser.browser_helpers import OWNER, LiveApp
+from tests.shipped_web import SCREENSHOTS, ShippedWeb, Tabs, screenshot_name, why_no_browser
 
-from microneedling.config import Settings
 from microneedling.services import inventory
-from microneedling.services.demo_clinic import TIME_ZONE, build_demo_clinic
-from microneedling.services.maintenance import open_database, unit_of_work, upgrade_database
-from microneedling.web import create_web_app
-from microneedling.web.settings import WebSettings
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: Patients in the browser tests' demo clinic (fewer than the real demo: quicker to build).
-DEMO_PATIENTS = 30
+from microneedling.services.maintenance import unit_of_work
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page
 except ImportError:  # pragma: no cover - the dev dependencies include it
-    sync_playwright = None  # type: ignore[assignment]
-
-
-def _why_skipped() -> str | None:
-    if sync_playwright is None:
-        return "Playwright is not installed (pip install playwright; no browser download needed)"
-    if CHROMIUM is None:
-        return (
-            "Chromium not found on PATH: install Debian's chromium (apt-get install chromium) "
-            "to run the browser tests"
-        )
-    return None
-
-
-if sync_playwright is None:
     # The test modules import Playwright: without it they are not even collected.
     collect_ignore_glob = ["test_browser_*.py"]
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    reason = _why_skipped()
-    return f"browser tests skipped: {reason}" if reason else None
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _chromium_present() -> None:
-    reason = _why_skipped()
+    reason = why_no_browser()
     if reason:
         pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    import uvicorn
-
-    folder: Path = tmp_path_factory.mktemp("browser")
-    settings = Settings(
-        database_url=f"sqlite:///{folder / 'records.db'}", photo_dir=folder / "photos"
-    )
-    database = open_database(settings)
-    upgrade_database(database)
-    today = datetime.now(ZoneInfo(TIME_ZONE)).date()
-    build_demo_clinic(unit_of_work(database, settings), today=today, patient_count=DEMO_PATIENTS)
-    owner = LiveApp("", database, settings, "", "").actor(OWNER)
-    lots = inventory.list_lots(unit_of_work(database, settings), owner)
-    expired = next(
-        lot for lot in lots if lot["expires_on"] < today.isoformat() and not lot["recalled_at"]
-    )
-    good = next(
-        lot for lot in lots if lot["expires_on"] > today.isoformat() and not lot["recalled_at"]
-    )
-    app = create_web_app(
+def live_app(shipped_web: ShippedWeb) -> LiveApp:
+    settings = shipped_web.settings
+    draft = LiveApp(shipped_web.url, shipped_web.database, settings, "", "", shipped_web.clock)
+    lots = inventory.list_lots(unit_of_work(shipped_web.database, settings), draft.actor(OWNER))
+    today = shipped_web.today.isoformat()
+    expired = next(lot for lot in lots if lot["expires_on"] < today and not lot["recalled_at"])
+    good = next(lot for lot in lots if lot["expires_on"] > today and not lot["recalled_at"])
+    return LiveApp(
+        shipped_web.url,
+        shipped_web.database,
         settings,
-        web_settings=WebSettings(secret_key=secrets.token_urlsafe(40)),
-        database=database,
+        expired["lot_number"],
+        good["lot_number"],
+        shipped_web.clock,
+        shipped_web.today,
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the web application did not start")
-        time.sleep(0.05)
-    yield LiveApp(
-        f"http://127.0.0.1:{port}", database, settings, expired["lot_number"], good["lot_number"]
-    )
-    server.should_exit = True
-    thread.join(timeout=10)
-    database.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    assert sync_playwright is not None and CHROMIUM is not None
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-def _name(node: Any) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", node.name).strip("_")
 
 
 @pytest.fixture
-def page(browser: Browser, live_app: LiveApp, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser tab at tablet width (1024 px); requests off this site are refused."""
-    context = browser.new_context(
-        viewport={"width": 1024, "height": 768}, locale="en-GB", timezone_id=TIME_ZONE
-    )
-    elsewhere: list[str] = []
-
-    def only_this_site(route: Any) -> None:
-        if route.request.url.startswith(live_app.url):
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_this_site)
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    failures: list[str] = []
-    tab.on("pageerror", lambda error: failures.append(str(error)))
-    tab.on(
-        "console",
-        lambda message: (
-            failures.append(message.text)
-            if message.type == "error" and "Failed to load resource" not in message.text
-            else None
-        ),
-    )
+def page(chromium: Browser, live_app: LiveApp, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser tab at 1024 px; requests off this site are refused."""
+    tabs = Tabs(chromium, live_app.url)
+    tab = tabs.open({"width": 1024, "height": 768})
     yield tab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{_name(request.node)}.png"), full_page=True)
-    context.close()
-    assert elsewhere == [], f"the pages asked for other sites: {elsewhere}"
-    assert failures == [], f"errors in the page: {failures}"
+    tab.screenshot(path=str(SCREENSHOTS / f"{screenshot_name(request.node)}.png"), full_page=True)
+    tabs.close()
+    assert tabs.elsewhere == [], f"the pages asked for other sites: {tabs.elsewhere}"
+    assert tabs.failures == [], f"errors in the page: {tabs.failures}"
 
 
 @pytest.fixture
@@ -185,7 +71,7 @@ def shot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Path]:
 
     def save(step: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{_name(request.node)}-{step}.png"
+        path = SCREENSHOTS / f"{screenshot_name(request.node)}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -61,7 +61,7 @@ def _inline_script_hashes(html: str) -> str:
 
 def install(app: FastAPI, *, openapi_url: str, title: str) -> None:
     """Serve Swagger UI for ``openapi_url`` at ``/docs`` from the vendored files."""
-    redirect = get_swagger_ui_oauth2_redirect_html().body.decode("utf-8")
+    redirect = bytes(get_swagger_ui_oauth2_redirect_html().body).decode("utf-8")
     # Swagger UI's own OAuth2 return page is one inline script: allowed by its hash only.
     redirect_policy = (
         f"default-src 'none'; script-src {_inline_script_hashes(redirect)}; "
