@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -133,7 +133,9 @@ def start_shipped_web(folder: Path, *, today: date = TODAY, timeout: float = 180
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    clock = running_from(datetime.combine(today, MORNING.timetz()))
+    # What the tests prepare is dated a minute behind the server's clock (which starts when the
+    # command does, a moment after this), so it is always in the server's past.
+    clock = running_from(datetime.combine(today, MORNING.timetz()) - timedelta(minutes=1))
     url = f"http://127.0.0.1:{port}"
     shipped = ShippedWeb(url, folder, settings, process, log, clock, today)
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from tests.shipped_web import SCREENSHOTS  # noqa: F401 (kept for the test modules)
 
 from microneedling.config import Settings
-from microneedling.errors import Conflict
+from microneedling.errors import UserError
 from microneedling.services import (
     appointments,
     clinics,
@@ -104,24 +104,27 @@ class LiveApp:
         return found
 
     def _book_later_today(self, desk: Actor, clinician: Actor, found: dict[str, int]) -> int:
-        """A session with the clinician later today, at the first time free for them."""
+        """A session later today at the first time free, with the demo's clinician if she has
+        one, else with her colleague (the demo's day is full)."""
         day = self.today
-        for hour, minute in ((h, m) for h in range(17, 9, -1) for m in (30, 0)):
-            starts_at = datetime.combine(day, time(hour, minute), ZoneInfo(TIME_ZONE))
-            try:
-                return appointments.book_appointment(
-                    self.uow(),
-                    desk,
-                    found["patient"],
-                    starts_at=starts_at,
-                    duration_minutes=30,
-                    plan_id=found.get("plan"),
-                    practitioner_id=clinician.staff_user_id,
-                    clock=self.clock,
-                )
-            except Conflict:
-                continue
-        raise AssertionError(f"no free half hour for the clinician on {day}")
+        colleague = self.actor("clinician2@demo.example")
+        for who in (clinician, colleague):
+            for hour, minute in ((h, m) for h in range(17, 8, -1) for m in (45, 30, 15, 0)):
+                starts_at = datetime.combine(day, time(hour, minute), ZoneInfo(TIME_ZONE))
+                try:
+                    return appointments.book_appointment(
+                        self.uow(),
+                        desk,
+                        found["patient"],
+                        starts_at=starts_at,
+                        duration_minutes=20,
+                        plan_id=found.get("plan"),
+                        practitioner_id=who.staff_user_id,
+                        clock=self.clock,
+                    )
+                except UserError:  # taken, or outside someone's hours: try another time
+                    continue
+        raise AssertionError(f"no free time for a clinician on {day}")
 
     def series(self, patient_id: int) -> list[dict[str, Any]]:
         """The sessions of the patient's (first) booked series, as the records have them."""

@@ -23,5 +23,6 @@ def test_front_desk_is_refused_charting(
     response = page.goto(f"{live_app.url}/appointments/{ids['appointment']}/chart")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed for your role")
-    expect(page.locator("main")).to_contain_text("chart.create")
+    expect(page.locator("main")).to_contain_text("cannot chart sessions")
+    expect(page.locator("main")).not_to_contain_text("chart.create")
     shot("refused")

@@ -34,5 +34,7 @@ def test_front_desk_registers_a_patient_after_fixing_a_mistake(
     expect(page.get_by_text("Registered Marta Kowalczyk-Ruiz.")).to_be_visible()
     expect(page.get_by_text("not screened yet")).to_be_visible()
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_label("Find a patient by the start of the given or family name").fill("Kowal")
+    page.get_by_label("Find a patient by name, phone number, e-mail address or date of birth").fill(
+        "Kowal"
+    )
     expect(page.locator("#results")).to_contain_text("Kowalczyk-Ruiz, Marta")
