@@ -84,7 +84,10 @@ def test_a_plan_is_booked_moved_and_downloaded_through_the_api(
     assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.content
 
     cancelled = call(
-        client, desk, "POST", f"/appointments/{series['sessions'][1]['appointment_id']}/cancel",
+        client,
+        desk,
+        "POST",
+        f"/appointments/{series['sessions'][1]['appointment_id']}/cancel",
         json={"reason": "Patient is ill"},
     )
     assert cancelled.status_code == 200, cancelled.text
