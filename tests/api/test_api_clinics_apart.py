@@ -64,7 +64,7 @@ ADDRESSED = [
     ("POST", "/consents/{consent}/withdraw", None),
     ("POST", "/appointments", {"patient_id": "{patient}", "starts_at": "2026-12-09T10:00:00Z"}),
     ("GET", "/appointments/{appointment}", None),
-    ("POST", "/appointments/{appointment}/status", {"status": "cancelled"}),
+    ("POST", "/appointments/{appointment}/status", {"status": "cancelled", "reason": "Ill"}),
     ("GET", "/appointments/{appointment}/chart", None),
     ("POST", "/appointments/{appointment}/chart/amendments", {"changes": {"notes": "x"}, "reason": "r"}),
     ("POST", "/patients/{patient}/adverse-events", {"kind": "oedema", "severity": "mild", "onset_on": "2026-11-30"}),

@@ -196,7 +196,7 @@ def test_list_of_one_scale() -> None:
         (["masi"], ["unknown scale 'masi'", "mmasi"]),
         (["vss", *VSS, "colour=2"], ["colour: not an input of VSS"]),
         (["vss", *VSS[:3]], ["height: is required"]),
-        (["vss", "vascularity=1"], ["missing inputs: pigmentation, pliability, height"]),
+        (["vss", "vascularity=1"], ["pigmentation: is required", "height: is required"]),
         (["mmasi", *MMASI_ARGS[:2], "right_malar.area=7", *MMASI_ARGS[3:]],
          ["right_malar.area: must be 0–6, got 7"]),
         (["vss", "vascularity=1.5", *VSS[1:]], ["vascularity: must be a whole number, got 1.5"]),

@@ -251,7 +251,7 @@ def test_a_staff_pick_from_an_edited_proposal_is_accepted(clinic: SchedulingWorl
 
 
 def test_front_desk_may_book_but_not_configure_the_calendar(clinic: SchedulingWorld) -> None:
-    with pytest.raises(PermissionDenied, match="needs an owner"):
+    with pytest.raises(PermissionDenied, match="that is for owners"):
         calendar_settings.configure_calendar(
             clinic.uow, clinic.desk, calendar_settings_for(clinic.pen), clock=clinic.clock
         )
