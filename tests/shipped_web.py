@@ -168,12 +168,13 @@ def stop_shipped_web(shipped: ShippedWeb) -> None:
         shipped._database.dispose()
 
 
-@pytest.fixture(scope="session")
-def shipped_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedWeb]:
+def serve_shipped_web(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ShippedWeb]:
+    """Start the shipped process for a test session, stop it after, and fail if it logged an
+    error meanwhile."""
     reason = why_no_browser()
     if reason:
         pytest.skip(reason)
-    shipped = start_shipped_web(tmp_path_factory.mktemp("shipped-web"))
+    shipped = start_shipped_web(tmp_path_factory.mktemp(name))
     try:
         yield shipped
     finally:
@@ -182,6 +183,11 @@ def shipped_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedWeb
             line for line in shipped.output().splitlines() if re.search(r"Traceback|ERROR", line)
         ]
         assert problems == [], "the server logged errors:\n" + shipped.output()[-5000:]
+
+
+@pytest.fixture(scope="session")
+def shipped_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedWeb]:
+    yield from serve_shipped_web(tmp_path_factory, "shipped-web")
 
 
 @pytest.fixture(scope="session")

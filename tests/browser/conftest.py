@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 from tests.browser.browser_helpers import OWNER, LiveApp
-from tests.shipped_web import SCREENSHOTS, ShippedWeb, Tabs, screenshot_name, why_no_browser
+from tests.shipped_web import (
+    SCREENSHOTS,
+    ShippedWeb,
+    Tabs,
+    screenshot_name,
+    serve_shipped_web,
+    why_no_browser,
+)
 
 from microneedling.services import inventory
 from microneedling.services.maintenance import unit_of_work
@@ -31,6 +38,13 @@ def _chromium_present() -> None:
     reason = why_no_browser()
     if reason:
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shipped_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedWeb]:
+    """The browser tests' own server: they book sessions for today, and the demo's day has room
+    for only a few more, which the end-to-end suite's server keeps for itself."""
+    yield from serve_shipped_web(tmp_path_factory, "shipped-web-browser")
 
 
 @pytest.fixture(scope="session")
