@@ -1727,13 +1727,14 @@ def list_series(
 # Maintenance ---------------------------------------------------------------------------------
 
 
-def _maintenance_of(plan: TreatmentPlan) -> tuple[int, date | None]:
+def _maintenance_of(plan: Mapping[str, Any]) -> tuple[int, date | None]:
     """The plan's maintenance interval, and its first date when a rule moved it later than
-    the interval after the planned last session (else ``None``: due counts from the real one)."""
-    maintenance = plan.plan.get("maintenance") or {}
+    the interval after the planned last session (else ``None``: due counts from the real one).
+    ``plan``: the plan document, or at least its ``maintenance`` and ``series``."""
+    maintenance = plan.get("maintenance") or {}
     every = int(maintenance.get("every_months") or MAINTENANCE_EVERY_MONTHS)
     first = maintenance.get("first_date")
-    planned = [d for _, entry in _timed_series(plan.plan) for d in entry.get("dates") or ()]
+    planned = [d for _, entry in _timed_series(plan) for d in entry.get("dates") or ()]
     if not first or not planned:
         return every, None
     first_day = date.fromisoformat(str(first))
@@ -1755,12 +1756,12 @@ def maintenance_due_list(
         zone = tx.records.clinic().time_zone
         tz = ZoneInfo(zone)
         done = records.completed_series_patients()
-        done |= {plan.patient_id for plan in records.completed_plans()}
+        done |= records.completed_plan_patients()
         last = records.last_completed(done)
-        plans: dict[int, TreatmentPlan] = {}
-        for plan in records.plans_of(last):
-            if plan.status == "completed" or plan.patient_id not in plans:
-                plans[plan.patient_id] = plan
+        plans: dict[int, dict[str, Any]] = {}
+        for patient_id, status, terms in records.maintenance_terms(last):
+            if status == "completed" or patient_id not in plans:
+                plans[patient_id] = terms
         upcoming = records.upcoming(last)
         entries = []
         for patient_id, moment in last.items():
