@@ -47,9 +47,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING, Literal
 
 from microneedling.errors import SchedulingError
 from microneedling.scheduling.clinic_calendar import Booking, ClinicCalendar
@@ -65,6 +63,9 @@ from microneedling.scheduling.slots import (
     SlotRequest,
     Weights,
 )
+
+if TYPE_CHECKING:  # OR-Tools (with pandas) takes half a second to import: only when optimising
+    from ortools.sat.python import cp_model
 
 FIRST_SESSION_DAYS = 28
 
@@ -579,6 +580,8 @@ def _stage(
     workers: int,
     seed: int,
 ) -> tuple[float, str]:
+    from ortools.sat.python import cp_model
+
     commit_end = min(start + timedelta(days=commit_days), run.until + timedelta(days=1))
     model_end = min(
         start + timedelta(days=commit_days + lookahead_days), run.until + timedelta(days=1)
