@@ -220,17 +220,20 @@ def pages_of(database: Database) -> tuple[dict[str, str], int]:
     return pages, int(patient)
 
 
-def measure(base: str, database: Database, clinician: str, owner: str, runs: int) -> list[list[str]]:
+def measure(
+    base: str, database: Database, clinician: str, owner: str, runs: int
+) -> list[list[str]]:
     from playwright.sync_api import sync_playwright
 
     pages, patient = pages_of(database)
     with sync_playwright() as playwright:
         browser = Browser(playwright, base)
         try:
+            browser.page.context.clear_cookies()
+            signed_out = browser.load("/sign-in", runs)
+            baseline = statistics.median(signed_out)
             sign_ins = [browser.sign_in(clinician) for _ in range(runs)]
-            baseline = statistics.median(browser.load("/sign-in", runs))
-            browser.sign_in(clinician)
-            results = [("Sign-in page (baseline)", [baseline])]
+            results = [("Sign-in page, signed out (baseline)", signed_out)]
             results.append(("Signing in (form → Today)", sign_ins))
             for name, path in pages.items():
                 results.append((name, browser.load(path, runs)))
@@ -265,9 +268,7 @@ def large_scale(folder: Path, patients: int, runs: int) -> list[list[str]]:
         console.print(f"large: generating {patients:,} patients, {patients * 10:,} sessions")
         generate(database, Scale(patients, patients * 10))
         with database.engine.begin() as connection:
-            connection.execute(
-                update(StaffUser).values(password_hash=hash_password(PASSWORD))
-            )
+            connection.execute(update(StaffUser).values(password_hash=hash_password(PASSWORD)))
             emails = dict(
                 connection.execute(
                     text("SELECT role, email FROM staff_user WHERE id = :c OR role = 'owner'"),

@@ -39,6 +39,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import select, text
 
 from _common import median_seconds, print_table
+from microneedling import demo
+from microneedling.clinical.planning import parse_plan_request, plan
+from microneedling.knowledge import shipped_knowledge_base
 from microneedling.services.access import Actor, Role
 from microneedling.services.inventory import recall_cartridge_lot
 from microneedling.services.patients import open_patient_record
@@ -60,6 +63,7 @@ from microneedling.store.models import (
     SessionChart,
     TreatmentPlan,
 )
+from microneedling.store.patient_search import digits, search_name
 from microneedling.store.repositories import ClinicRecords
 
 RECORD_TARGET_MS = 50
@@ -75,8 +79,10 @@ ANSWERS = json.dumps({"on": "2023-01-02", "zones": ["cheeks"], "conditions": [],
 SCREENING = json.dumps({"decision": "eligible", "earliest_date": "2023-01-02", "findings": [],
                         "precautions": [], "on": "2023-01-02",
                         "knowledge_base": {"version": "bench", "hash": "sha256:bench"}})  # fmt: skip
-PLAN = json.dumps({"series": [{"concerns": ["acne_scars"], "sessions": 10,
-                               "zones": [{"zone": "cheeks", "depth_mm": 1.0}]}]})  # fmt: skip
+# The demo's plan, as the planner makes it: the pages read every part of a plan document.
+PLAN = json.dumps(
+    plan(parse_plan_request(demo.load("plan_request.json")), shipped_knowledge_base())
+)
 
 
 # Generating ----------------------------------------------------------------------------------
@@ -117,8 +123,10 @@ def _rows(scale: Scale, rng: random.Random) -> dict[str, Callable[[], Iterator[t
 
     def patients() -> Iterator[tuple[Any, ...]]:
         for i in range(1, p + 1):
-            yield (i, CLINIC, f"Given{i}", f"Family{i % 9973}", date(1960, 1, 1) + (i % 15000) * day,
-                   "female", 1 + i % 6, f"p{i}@example.com", f"+31 6 {i:08d}", START, 3)  # fmt: skip
+            given, family, phone = f"Given{i}", f"Family{i % 9973}", f"+31 6 {i:08d}"
+            yield (i, CLINIC, given, family, date(1960, 1, 1) + (i % 15000) * day,
+                   "female", 1 + i % 6, f"p{i}@example.com", phone, START, 3,
+                   search_name(given, family), digits(phone))  # fmt: skip
 
     def intakes() -> Iterator[tuple[Any, ...]]:
         for i in range(1, p + 1):
@@ -127,7 +135,8 @@ def _rows(scale: Scale, rng: random.Random) -> dict[str, Callable[[], Iterator[t
 
     def consents() -> Iterator[tuple[Any, ...]]:
         for i in range(1, p + 1):
-            yield (i, CLINIC, i, "treatment", "3", "0" * 64, START, "the patient", 3, None, None)
+            yield (i, CLINIC, i, "treatment", "3", "0" * 64, None, START, "the patient", 3, None,
+                   None)  # fmt: skip
 
     def plans() -> Iterator[tuple[Any, ...]]:
         for i in range(1, p + 1):
@@ -138,7 +147,7 @@ def _rows(scale: Scale, rng: random.Random) -> dict[str, Callable[[], Iterator[t
         for i in range(1, s + 1):
             patient = (i - 1) % p + 1
             yield (i, CLINIC, patient, patient, CLINICIAN, moment(i), 60, "completed", START,
-                   3, moment(i))  # fmt: skip
+                   3, moment(i), None)  # fmt: skip
 
     def charts() -> Iterator[tuple[Any, ...]]:
         for i in range(1, s + 1):
