@@ -126,3 +126,24 @@ def test_an_outcome_in_the_future_is_refused(world: World) -> None:
             assessed_on=date(2026, 12, 2), clock=world.clock,
         )  # fmt: skip
     assert caught.value.field == "assessed_on"
+
+
+def test_the_day_page_lists_the_oldest_open_adverse_events_and_counts_them_all(
+    world: World,
+) -> None:
+    from microneedling.services import overview
+
+    before = overview.open_adverse_events(world.uow, world.clinician, clock=world.clock)["total"]
+    patient = world.patient()
+    for onset in ("2026-11-20", "2026-11-10", "2026-11-30"):
+        adverse_events.record_adverse_event(
+            world.uow, world.clinician, patient,
+            {"kind": "infection", "severity": "mild", "onset_on": onset}, clock=world.clock,
+        )  # fmt: skip
+    listed = overview.open_adverse_events(world.uow, world.clinician, limit=2, clock=world.clock)
+    assert listed["total"] == before + 3
+    assert len(listed["items"]) == 2
+    onsets = [item["onset_on"] for item in listed["items"]]
+    assert onsets == sorted(onsets)
+    with pytest.raises(UserError):
+        overview.open_adverse_events(world.uow, world.clinician, limit=0, clock=world.clock)

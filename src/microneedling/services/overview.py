@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from microneedling.errors import NotFound, PermissionDenied, UserError
 from microneedling.services.access import Actor, Transaction
@@ -124,21 +124,28 @@ def day_sheet(
 
 
 def open_adverse_events(
-    uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now
-) -> list[dict[str, Any]]:
-    """The clinic's adverse events not yet resolved, oldest onset first, with patients' names."""
+    uow: UnitOfWork, actor: Actor, *, limit: int = 50, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """The clinic's adverse events not yet resolved: ``total``, and the ``limit`` with the oldest
+    onset (``items``, with patients' names). A day's page shows the oldest, not thousands."""
+    if not 1 <= limit <= MAX_ROWS:
+        raise UserError(f"must be 1 to {MAX_ROWS:,}", field="limit")
     with Transaction(uow, actor, "adverse_event.read", clock) as tx:
         # TODO(store): belongs in ClinicRecords as open_adverse_events(); written here while
         # store/ is being changed by others.
+        still_open = (
+            AdverseEvent.clinic_id == actor.clinic_id,
+            AdverseEvent.resolved_on.is_(None),
+        )
+        total = uow.session.execute(
+            select(func.count()).select_from(AdverseEvent).where(*still_open)
+        ).scalar_one()
         rows = list(
             uow.session.execute(
                 select(AdverseEvent)
-                .where(
-                    AdverseEvent.clinic_id == actor.clinic_id,
-                    AdverseEvent.resolved_on.is_(None),
-                )
+                .where(*still_open)
                 .order_by(AdverseEvent.onset_on, AdverseEvent.id)
-                .limit(MAX_ROWS)
+                .limit(limit)
             ).scalars()
         )
         names = _names(tx, {row.patient_id for row in rows})
@@ -147,8 +154,8 @@ def open_adverse_events(
             item = adverse_event_view(row)
             item["patient_name"] = names.get(row.patient_id, "")
             found.append(item)
-        tx.done(details={"listed": "open adverse events", "results": len(found)})
-    return found
+        tx.done(details={"listed": "open adverse events", "results": len(found), "total": total})
+    return {"total": int(total), "items": found}
 
 
 def lots_near_expiry(
