@@ -183,3 +183,21 @@ def test_check_in_from_today(clinic: Clinic) -> None:
     )
     assert response.url.path == "/"
     assert "Appointment checked in." in response.text
+
+
+def test_the_inventory_lists_usable_and_recent_lots_and_counts_the_older_ones(
+    clinic: Clinic,
+) -> None:
+    from microneedling.services import inventory
+
+    inventory.receive_cartridge_lot(
+        clinic.uow(), clinic.clinician,
+        {"manufacturer": "Acme", "product": "12-pin", "lot_number": "ANCIENT-1",
+         "expires_on": "2025-01-31", "received_on": "2024-01-05", "quantity_received": 5},
+        clock=clinic.clock,
+    )  # fmt: skip
+    page = clinic.signed_in("clinician").get("/inventory")
+    assert page.status_code == 200
+    assert clinic.good_lot in page.text and clinic.expired_lot in page.text  # OLD-1: a month ago
+    assert "ANCIENT-1" not in page.text
+    assert "1 older lot (expired or recalled more than 90 days ago) not listed" in page.text

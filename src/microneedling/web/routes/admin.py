@@ -4,6 +4,7 @@ use case), and the audit log. Inventory (clinicians and owners): devices, lots, 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -375,6 +376,10 @@ DEVICE_LABELS = {
 RECALL_LABELS = {"recall_lot": "Lot number", "reason": "Reason for the recall"}
 
 
+#: Lots expired or recalled longer ago than this are counted on the inventory page, not listed.
+RECENT_LOT_DAYS = 90
+
+
 def _inventory_page(
     page: Page,
     *,
@@ -384,13 +389,24 @@ def _inventory_page(
     recall: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
+    # Lots that can still be used, and those that expired or were recalled lately; a clinic
+    # that has charted for years has thousands of older ones (the recall form finds any lot).
+    since = (page.today - timedelta(days=RECENT_LOT_DAYS)).isoformat()
+    every_lot = page.run(inventory.list_lots)
+    lots = [
+        lot
+        for lot in every_lot
+        if lot["expires_on"] >= since or (lot["recalled_at"] or "")[:10] >= since
+    ]
     return page.render(
         "inventory.html.j2",
         status,
         title="Inventory",
         section="inventory",
         devices=page.run(inventory.list_devices),
-        lots=page.run(inventory.list_lots),
+        lots=lots,
+        older_lots=len(every_lot) - len(lots),
+        recent_lot_days=RECENT_LOT_DAYS,
         lot_form=lot_form or Form.blank(LOT_LABELS),
         device_form=device_form or Form.blank(DEVICE_LABELS, kind="pen"),
         recall_form=recall_form or Form.blank(RECALL_LABELS),
