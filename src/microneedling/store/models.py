@@ -319,7 +319,7 @@ class TreatmentPlan(Base):
         CheckConstraint(_one_of("status", PLAN_STATUSES), name="status"),
         Index(None, "patient_id"),
         Index(None, "clinic_id"),
-        Index(None, "clinic_id", "status"),
+        Index(None, "clinic_id", "status", "patient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
