@@ -201,3 +201,20 @@ def test_the_inventory_lists_usable_and_recent_lots_and_counts_the_older_ones(
     assert clinic.good_lot in page.text and clinic.expired_lot in page.text  # OLD-1: a month ago
     assert "ANCIENT-1" not in page.text
     assert "1 older lot (expired or recalled more than 90 days ago) not listed" in page.text
+
+
+def test_today_lists_lots_near_expiry_and_lately_expired_not_long_expired_ones(
+    clinic: Clinic,
+) -> None:
+    from microneedling.services import inventory
+
+    inventory.receive_cartridge_lot(
+        clinic.uow(), clinic.clinician,
+        {"manufacturer": "Acme", "product": "12-pin", "lot_number": "LONG-GONE-1",
+         "expires_on": "2025-03-31", "received_on": "2024-01-05", "quantity_received": 5},
+        clock=clinic.clock,
+    )  # fmt: skip
+    today = clinic.signed_in("clinician").get("/")
+    assert today.status_code == 200
+    assert clinic.expired_lot in today.text  # expired a month ago: still worth a look
+    assert "LONG-GONE-1" not in today.text

@@ -161,15 +161,17 @@ def open_adverse_events(
 def lots_near_expiry(
     uow: UnitOfWork, actor: Actor, *, within_days: int = 30, clock: Clock = utc_now
 ) -> list[dict[str, Any]]:
-    """Cartridge lots not recalled that expire within ``within_days`` of the clinic's today (or
-    have expired), soonest first, each with ``days_left`` (negative once expired)."""
+    """Cartridge lots not recalled that expire within ``within_days`` of the clinic's today, or
+    expired within the last ``within_days`` (older ones are history, listed on the inventory
+    page), soonest first, each with ``days_left`` (negative once expired)."""
     if not 0 <= within_days <= 366:
         raise UserError("expected 0 to 366 days", field="within_days")
     with Transaction(uow, actor, "inventory.read", clock) as tx:
         today = tx.today
         found = []
+        window = timedelta(days=within_days)
         for lot in tx.records.lots(recalled=False):
-            if lot.expires_on <= today + timedelta(days=within_days):
+            if today - window <= lot.expires_on <= today + window:
                 item = lot_view(lot)
                 item["days_left"] = (lot.expires_on - today).days
                 found.append(item)
