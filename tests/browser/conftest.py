@@ -10,6 +10,7 @@ saves screenshots to ``artifacts/screenshots/<test>[-<step>].png``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,6 @@ from tests.shipped_web import (
 )
 
 from microneedling.services import inventory
-from microneedling.services.maintenance import unit_of_work
 
 try:
     from playwright.sync_api import Browser, Page
@@ -49,21 +49,15 @@ def shipped_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShippedWeb
 
 @pytest.fixture(scope="session")
 def live_app(shipped_web: ShippedWeb) -> LiveApp:
-    settings = shipped_web.settings
-    draft = LiveApp(shipped_web.url, shipped_web.database, settings, "", "", shipped_web.clock)
-    lots = inventory.list_lots(unit_of_work(shipped_web.database, settings), draft.actor(OWNER))
-    today = shipped_web.today.isoformat()
+    app = LiveApp(
+        shipped_web.url, shipped_web.database, shipped_web.settings, "", "", shipped_web.clock,
+        shipped_web.today,
+    )  # fmt: skip
+    lots = inventory.list_lots(app.uow(), app.actor(OWNER))
+    today = app.today.isoformat()
     expired = next(lot for lot in lots if lot["expires_on"] < today and not lot["recalled_at"])
     good = next(lot for lot in lots if lot["expires_on"] > today and not lot["recalled_at"])
-    return LiveApp(
-        shipped_web.url,
-        shipped_web.database,
-        settings,
-        expired["lot_number"],
-        good["lot_number"],
-        shipped_web.clock,
-        shipped_web.today,
-    )
+    return replace(app, expired_lot=expired["lot_number"], good_lot=good["lot_number"])
 
 
 @pytest.fixture

@@ -9,32 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.web.web_helpers import START, Clinic, new_patient, token
+from tests.web.web_helpers import START, Clinic, new_patient, token, weekday_calendar
 
-from microneedling.services import appointments, calendar_settings, charts
+from microneedling.services import appointments, charts
 from microneedling.services.clock import fixed_clock
 
 
 @pytest.fixture(scope="module", autouse=True)
 def calendar(clinic: Clinic) -> dict[str, Any]:
-    """Open Monday to Friday 09:00-18:00 and Saturday 09:00-13:00 (Amsterdam); the clinician
-    treats Monday to Friday 09:00-17:00; two rooms; the pen."""
-    return calendar_settings.configure_calendar(
-        clinic.uow(),
-        clinic.owner,
-        {
-            "name": "Web Test Clinic",
-            "opening_hours": {"monday-friday": "09:00-18:00", "saturday": "09:00-13:00"},
-            "lengths": {"anaesthetic_minutes": 30, "turnover_minutes": 10},
-            "slot_minutes": 15,
-            "practitioners": [
-                {"id": clinic.emails["clinician"], "hours": {"monday-friday": "09:00-17:00"}}
-            ],
-            "rooms": [{"id": "room-1", "name": "Room one"}, {"id": "room-2", "name": "Room two"}],
-            "devices": [{"id": "SN-1"}],
-        },
-        clock=clinic.clock,
-    )
+    return weekday_calendar(clinic)
 
 
 def patient(clinic: Clinic, given: str, family: str) -> int:

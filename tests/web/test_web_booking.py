@@ -17,6 +17,7 @@ from tests.web.web_helpers import (
     form_fields,
     new_patient,
     token,
+    weekday_calendar,
 )
 
 from microneedling.services import calendar_settings, charts, plans, scheduling
@@ -27,24 +28,7 @@ ACNE = {"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"}
 
 @pytest.fixture(scope="module", autouse=True)
 def calendar(clinic: Clinic) -> dict[str, Any]:
-    """Open Monday to Friday 09:00-18:00 and Saturday 09:00-13:00; the clinician treats Monday
-    to Friday 09:00-17:00 (the only practitioner: one patient at a time); two rooms; the pen."""
-    return calendar_settings.configure_calendar(
-        clinic.uow(),
-        clinic.owner,
-        {
-            "name": "Web Test Clinic",
-            "opening_hours": {"monday-friday": "09:00-18:00", "saturday": "09:00-13:00"},
-            "lengths": {"anaesthetic_minutes": 30, "turnover_minutes": 10},
-            "slot_minutes": 15,
-            "practitioners": [
-                {"id": clinic.emails["clinician"], "hours": {"monday-friday": "09:00-17:00"}}
-            ],
-            "rooms": [{"id": "room-1", "name": "Room one"}, {"id": "room-2", "name": "Room two"}],
-            "devices": [{"id": "SN-1"}],
-        },
-        clock=clinic.clock,
-    )
+    return weekday_calendar(clinic)
 
 
 def _plan(clinic: Clinic, **details: Any) -> tuple[int, int]:

@@ -118,6 +118,30 @@ def new_patient(
     return patient_id
 
 
+def weekday_calendar(clinic: Clinic) -> dict[str, Any]:
+    """Open Monday to Friday 09:00-18:00 and Saturday 09:00-13:00 (Amsterdam); the clinician
+    (the only practitioner: one patient at a time) treats Monday to Friday 09:00-17:00; two
+    rooms; the pen."""
+    from microneedling.services import calendar_settings
+
+    return calendar_settings.configure_calendar(
+        clinic.uow(),
+        clinic.owner,
+        {
+            "name": "Web Test Clinic",
+            "opening_hours": {"monday-friday": "09:00-18:00", "saturday": "09:00-13:00"},
+            "lengths": {"anaesthetic_minutes": 30, "turnover_minutes": 10},
+            "slot_minutes": 15,
+            "practitioners": [
+                {"id": clinic.emails["clinician"], "hours": {"monday-friday": "09:00-17:00"}}
+            ],
+            "rooms": [{"id": "room-1", "name": "Room one"}, {"id": "room-2", "name": "Room two"}],
+            "devices": [{"id": "SN-1"}],
+        },
+        clock=clinic.clock,
+    )
+
+
 def all_day_calendar(clinic: Clinic) -> None:
     """Give the clinic a calendar unless it has one (one-off appointments are booked against
     it): open every day around the clock, the clinician working then, four rooms."""
