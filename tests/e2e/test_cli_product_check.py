@@ -1,7 +1,7 @@
 """`microneedling product-check` as a user runs it.
 
 The command is exercised through a small Typer app wrapping ``product_check_command`` (so these tests
-do not depend on its registration in ``cli/main.py``), and, once registered, as a real process.
+do not depend on its registration in ``cli/main.py``), and as a real process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from microneedling.cli.main import app as main_app
 from microneedling.cli.product_check import MAX_LABEL_FILE_BYTES, product_check_command
 from microneedling.knowledge import shipped_knowledge_base
 
@@ -186,12 +185,9 @@ def test_a_folder_is_not_a_label(tmp_path: Path) -> None:
     assert_clean_failure(invoke("--hours", "30", "--file", str(tmp_path)), "not a file")
 
 
-# -- as a real process, once `product-check` is registered in cli/main.py -------------------------
-
-REGISTERED = "product-check" in {command.name for command in main_app.registered_commands}
+# -- as a real process ---------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not REGISTERED, reason="product-check is not registered in cli/main.py yet")
 def test_real_process_issue_example() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "microneedling", "product-check", "--hours", "30", ISSUE_EXAMPLE,
@@ -202,7 +198,6 @@ def test_real_process_issue_example() -> None:
     assert json.loads(result.stdout)["verdict"] == "blocked"
 
 
-@pytest.mark.skipif(not REGISTERED, reason="product-check is not registered in cli/main.py yet")
 def test_real_process_bad_hours_exit_two_without_traceback() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "microneedling", "product-check", "--hours", "-1", "Aqua"],

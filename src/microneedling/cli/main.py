@@ -1,42 +1,117 @@
-"""The `microneedling` command line."""
+"""The `microneedling` command line.
+
+Every subcommand is registered by name (:data:`COMMANDS`) and imported only when it runs: a
+screening does not load SciPy, OR-Tools, SQLAlchemy or Matplotlib, and ``--help`` loads none of
+the commands. The one-line help of each is written here; a test keeps it equal to the command's own.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from microneedling.cli.audit import audit_app
-from microneedling.cli.calendar import calendar_app
-from microneedling.cli.db import db_app
-from microneedling.cli.demo import demo_command
-from microneedling.cli.kb import kb_app
-from microneedling.cli.plan import plan_command
-from microneedling.cli.product_check import product_check_command
-from microneedling.cli.records import patient_app, recall_command
-from microneedling.cli.schema import schema_app
-from microneedling.cli.score import score_command
-from microneedling.cli.screen import screen_command
-from microneedling.cli.serve import serve_command
-from microneedling.cli.simulate import simulate_app
-from microneedling.cli.web import web_command
+from microneedling.cli.lazy import Lazy, lazy_group
+
+_CLI = "microneedling.cli"
+
+#: Every subcommand, in the order --help lists them.
+COMMANDS = {
+    "screen": Lazy(
+        f"{_CLI}.screen",
+        "screen_command",
+        "Screen an intake against the contraindications: decision, earliest date, reasons, "
+        "sources.",
+    ),
+    "plan": Lazy(
+        f"{_CLI}.plan",
+        "plan_command",
+        "Plan a treatment series: depths per zone, sessions, dates, care, expected timeline, "
+        "quote.",
+    ),
+    "score": Lazy(
+        f"{_CLI}.score",
+        "score_command",
+        "Score an outcome scale: total, range, interpretation, warnings, sources.",
+    ),
+    "product-check": Lazy(
+        f"{_CLI}.product_check",
+        "product_check_command",
+        "Check a topical product against the aftercare windows: allowed or blocked, and why.",
+    ),
+    "demo": Lazy(
+        f"{_CLI}.demo",
+        "demo_command",
+        "Create the demo clinic (and a second clinic) in the configured database.",
+    ),
+    "recall": Lazy(
+        f"{_CLI}.records",
+        "recall_command",
+        "Recall a cartridge lot: it can no longer be charted, and every patient who received it "
+        "(in the current version of their charts) is listed with their contact details.",
+    ),
+    "serve": Lazy(
+        f"{_CLI}.serve",
+        "serve_command",
+        "Start the HTTP API on the configured database (docs at /docs, OpenAPI at /openapi.json).",
+    ),
+    "web": Lazy(
+        f"{_CLI}.web",
+        "web_command",
+        "Start the web application for clinic staff on the configured database.",
+    ),
+    "kb": Lazy(f"{_CLI}.kb", "kb_app", "The clinical knowledge base."),
+    "db": Lazy(f"{_CLI}.db", "db_app", "The records database: migrate, back up, restore."),
+    "audit": Lazy(f"{_CLI}.audit", "audit_app", "The audit log: verify it, read it."),
+    "patient": Lazy(f"{_CLI}.records", "patient_app", "Patients' records."),
+    "calendar": Lazy(
+        f"{_CLI}.calendar",
+        "calendar_app",
+        "The clinic calendar: book a plan's series, move or cancel sessions, export .ics.",
+    ),
+    "schema": Lazy(f"{_CLI}.schema", "schema_app", "JSON Schemas of the inputs."),
+    "simulate": Lazy(
+        f"{_CLI}.simulate",
+        "simulate_app",
+        "Simulate what a device does to the skin: geometry, resealing and uptake, healing.",
+    ),
+}
 
 app = typer.Typer(
+    cls=lazy_group(COMMANDS),
     help="Clinic software for microneedling: screening, planning, records and the science.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command("screen")(screen_command)
-app.command("plan")(plan_command)
-app.command("score")(score_command)
-app.command("product-check")(product_check_command)
-app.command("demo")(demo_command)
-app.command("recall")(recall_command)
-app.command("serve")(serve_command)
-app.command("web")(web_command)
-app.add_typer(kb_app, name="kb")
-app.add_typer(db_app, name="db")
-app.add_typer(audit_app, name="audit")
-app.add_typer(patient_app, name="patient")
-app.add_typer(calendar_app, name="calendar")
-app.add_typer(schema_app, name="schema")
-app.add_typer(simulate_app, name="simulate")
+
+
+def package_version() -> str:
+    """The installed package's version (as in pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("microneedling")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"microneedling {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Clinic software for microneedling: screening, planning, records and the science."""

@@ -16,7 +16,6 @@ from microneedling.cli.common import (
     print_json,
     user_errors,
 )
-from microneedling.cli.simulate import simulate_app
 from microneedling.simulation.geometry import (
     GeometryReport,
     device_from_settings,
@@ -33,7 +32,6 @@ LAYER_STYLE = {
 }
 
 
-@simulate_app.command("geometry")
 def geometry_command(
     device: Annotated[
         str | None,

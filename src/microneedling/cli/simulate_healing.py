@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 
 from microneedling.cli.common import check_plot_path, fail, print_json, user_errors
-from microneedling.cli.simulate import simulate_app
 from microneedling.services.plan_response import (
     MAX_DAYS,
     PlanProjection,
@@ -92,7 +91,6 @@ def _peaks_json(series: InflammationSeries) -> dict[str, Any]:
     }
 
 
-@simulate_app.command("inflammation")
 def inflammation_command(
     days: Annotated[
         float, typer.Option("--days", help=f"Days after the session (at most {MAX_DAYS}).")
@@ -173,7 +171,6 @@ def _load(path: Path) -> Any:
         return read_plan_file(path)
 
 
-@simulate_app.command("response")
 def response_command(
     plan_file: Annotated[
         Path, typer.Argument(help="Treatment plan JSON (as printed by `plan --json`).")
@@ -239,7 +236,6 @@ def _print_response(report: dict[str, Any]) -> None:
         console.print(f"  - {line}", markup=False)
 
 
-@simulate_app.command("compare")
 def compare_command(
     plan_files: Annotated[
         list[Path], typer.Argument(help="Two or more treatment plan JSON files.")

@@ -18,7 +18,6 @@ from microneedling.cli.common import (
     print_json,
     user_errors,
 )
-from microneedling.cli.simulate import simulate_app
 from microneedling.simulation.compounds import compound_keys
 from microneedling.simulation.params import value
 from microneedling.simulation.resealing import (
@@ -74,7 +73,6 @@ def _hours(number: float) -> str:
 # --- resealing -----------------------------------------------------------------------------------
 
 
-@simulate_app.command("resealing")
 def resealing_command(
     occluded: Annotated[
         bool,
@@ -161,7 +159,6 @@ def _print_resealing(report: ResealingReport) -> None:
 # --- uptake --------------------------------------------------------------------------------------
 
 
-@simulate_app.command("uptake")
 def uptake_command(
     device: Annotated[
         str | None, typer.Option("--device", help="pen or roller.", show_default=False)

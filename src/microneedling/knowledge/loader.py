@@ -11,60 +11,26 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
 from microneedling.errors import KnowledgeBaseError
 from microneedling.knowledge import registry, schema
 from microneedling.knowledge.base import Strict
+from microneedling.knowledge.compiled import load_compiled
+from microneedling.knowledge.knowledge_base import KnowledgeBase, of_type
 from microneedling.knowledge.problems import Problems
 from microneedling.knowledge.yamlsource import Path_, SourceMap, YamlError, format_path, read_yaml
-
-_T = TypeVar("_T")
 
 #: The knowledge base shipped with the package.
 SHIPPED_PATH = Path(__file__).resolve().parent / "data"
 
 #: Largest file accepted in a knowledge-base folder (the shipped files are a few kB).
 MAX_FILE_BYTES = 2_000_000
-
-
-@dataclass(frozen=True, eq=False)
-class KnowledgeBase:
-    """The validated clinical knowledge base. Treat as immutable (compared by identity)."""
-
-    name: str
-    version: str
-    hash: str
-    path: Path
-    sources: Mapping[str, schema.Source]
-    zone_groups: Mapping[str, schema.ZoneGroup]
-    zones: Mapping[str, schema.Zone]
-    concern_groups: Mapping[str, schema.ConcernGroup]
-    concerns: Mapping[str, schema.Concern]
-    findings: Mapping[str, schema.FindingDefinition]
-    rules: tuple[schema.Rule, ...]
-    messages: schema.ScreeningMessages
-
-    #: Every parsed file by name (A.3–A.5 modules read theirs with :meth:`section`).
-    sections: Mapping[str, Strict]
-    #: Zones of each zone group, in file order.
-    group_members: Mapping[str, tuple[str, ...]]
-    #: The rules of each finding code, in file order.
-    rules_by_finding: Mapping[str, tuple[schema.Rule, ...]]
-
-    def section(self, name: str, kind: type[_T]) -> _T:
-        """The parsed file ``name``, checked to be a ``kind``."""
-        return _typed(self.sections[name], kind)
-
-    def stamp(self) -> dict[str, str]:
-        """``{"version", "hash"}`` as recorded in every result."""
-        return {"version": self.version, "hash": self.hash}
 
 
 def _json_default(value: object) -> str:
@@ -137,8 +103,8 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
     if problems.items:
         raise KnowledgeBaseError(problems.items)
 
-    zones_file = _typed(parsed["zones.yaml"], schema.ZonesFile)
-    rules = tuple(_typed(parsed["screening.yaml"], schema.ScreeningFile).rules)
+    zones_file = of_type(parsed["zones.yaml"], schema.ZonesFile)
+    rules = tuple(of_type(parsed["screening.yaml"], schema.ScreeningFile).rules)
     by_finding: dict[str, list[schema.Rule]] = {}
     for rule in rules:
         by_finding.setdefault(rule.finding, []).append(rule)
@@ -147,14 +113,14 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
         version=manifest.version,
         hash=content_hash(documents),
         path=root,
-        sources=_typed(parsed["sources.yaml"], schema.SourcesFile).sources,
+        sources=of_type(parsed["sources.yaml"], schema.SourcesFile).sources,
         zone_groups=zones_file.groups,
         zones=zones_file.zones,
-        concern_groups=_typed(parsed["concerns.yaml"], schema.ConcernsFile).concern_groups,
-        concerns=_typed(parsed["concerns.yaml"], schema.ConcernsFile).concerns,
-        findings=_typed(parsed["findings.yaml"], schema.FindingsFile).findings,
+        concern_groups=of_type(parsed["concerns.yaml"], schema.ConcernsFile).concern_groups,
+        concerns=of_type(parsed["concerns.yaml"], schema.ConcernsFile).concerns,
+        findings=of_type(parsed["findings.yaml"], schema.FindingsFile).findings,
         rules=rules,
-        messages=_typed(parsed["screening.yaml"], schema.ScreeningFile).messages,
+        messages=of_type(parsed["screening.yaml"], schema.ScreeningFile).messages,
         group_members={
             group: tuple(code for code, zone in zones_file.zones.items() if zone.group == group)
             for group in zones_file.groups
@@ -170,11 +136,6 @@ def load_knowledge_base(folder: Path | str | None = None) -> KnowledgeBase:
     if problems.items:
         raise KnowledgeBaseError(problems.items)
     return kb
-
-
-def _typed(value: object, kind: type[_T]) -> _T:
-    assert isinstance(value, kind)
-    return value
 
 
 def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: Problems) -> None:
@@ -291,8 +252,9 @@ def _check_source_keys(
 
 @cache
 def shipped_knowledge_base() -> KnowledgeBase:
-    """The shipped knowledge base, loaded once per process."""
-    return load_knowledge_base(SHIPPED_PATH)
+    """The shipped knowledge base, loaded once per process (from its compiled copy when the files
+    and the code are unchanged since it was made: :mod:`.compiled`)."""
+    return load_compiled(SHIPPED_PATH, load_knowledge_base)
 
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Which model validates each knowledge-base file, and which cross-file check runs on it.
 
 Every file registered here is required in the manifest. A section's cross-check receives the loaded
-:class:`~microneedling.knowledge.loader.KnowledgeBase`, the file's source map and the problem list;
+:class:`~microneedling.knowledge.knowledge_base.KnowledgeBase`, the file's source map and the problem list;
 ``sources:`` lists everywhere are checked by the loader itself.
 """
 
@@ -16,7 +16,7 @@ from microneedling.knowledge.problems import Problems
 from microneedling.knowledge.yamlsource import SourceMap
 
 if TYPE_CHECKING:
-    from microneedling.knowledge.loader import KnowledgeBase
+    from microneedling.knowledge.knowledge_base import KnowledgeBase
 
 CrossCheck = Callable[["KnowledgeBase", SourceMap, Problems], None]
 

@@ -12,7 +12,7 @@ from microneedling.knowledge.problems import Problems
 from microneedling.knowledge.yamlsource import SourceMap
 
 if TYPE_CHECKING:
-    from microneedling.knowledge.loader import KnowledgeBase
+    from microneedling.knowledge.knowledge_base import KnowledgeBase
 
 Setting = Literal["professional", "home"]
 Depth = float

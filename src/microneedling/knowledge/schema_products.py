@@ -25,7 +25,7 @@ from microneedling.knowledge.problems import Problems
 from microneedling.knowledge.yamlsource import SourceMap
 
 if TYPE_CHECKING:
-    from microneedling.knowledge.loader import KnowledgeBase
+    from microneedling.knowledge.knowledge_base import KnowledgeBase
 
 #: What an ingredient found in no class and not on the neutral list does in a window, strictest first.
 UnknownPolicy = Literal["block", "warn", "allow"]

@@ -38,7 +38,7 @@ from microneedling.knowledge.problems import Problems
 from microneedling.knowledge.yamlsource import Path_, SourceMap
 
 if TYPE_CHECKING:
-    from microneedling.knowledge.loader import KnowledgeBase
+    from microneedling.knowledge.knowledge_base import KnowledgeBase
 
 Method = Literal["sum", "regions", "lesion_counts", "parts"]
 Better = Literal["lower", "higher"]
