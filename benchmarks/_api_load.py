@@ -34,13 +34,20 @@ WRK_TIMEOUT = "60s"
 @dataclass(frozen=True)
 class Target:
     """A request to measure: ``method`` and ``path``; with ``ids``, each request's path has
-    ``{id}`` replaced by a random integer in 1..ids; ``body`` is sent as JSON."""
+    ``{id}`` replaced by a random integer in 1..ids; ``body`` is sent as JSON. With ``etags``
+    (the ETag of ids 1, 2, ...: ``ids`` is then their count), each request sends its id's ETag
+    in ``If-None-Match``."""
 
     name: str
     method: str
     path: str
     body: object | None = None
     ids: int | None = None
+    etags: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.etags is not None and self.ids != len(self.etags):
+            raise ValueError("with etags, ids is their count")
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,11 @@ _REQUEST_WITH_ID = """function init(args)
   math.randomseed(1000 * tonumber(args[1] or 0) + thread_number)
 end
 local before, after = {before}, {after}
+{etags}
 function request()
-  return wrk.format(nil, before .. math.random(1, {ids}) .. after)
+  local id = math.random(1, {ids})
+  {conditional}
+  return wrk.format(nil, before .. id .. after)
 end"""
 
 _RESULT = re.compile(r"^WRK-RESULT (.*)$", re.MULTILINE)
@@ -123,8 +133,16 @@ def wrk_script(target: Target, headers: dict[str, str], folder: Path) -> Path:
     request = ""
     if target.ids is not None:
         before, _, after = target.path.partition("{id}")
+        etags, conditional = "", ""
+        if target.etags is not None:
+            etags = "local etags = {" + ", ".join(_lua_string(e) for e in target.etags) + "}"
+            conditional = 'wrk.headers["If-None-Match"] = etags[id]'
         request = _REQUEST_WITH_ID.format(
-            before=_lua_string(before), after=_lua_string(after), ids=int(target.ids)
+            before=_lua_string(before),
+            after=_lua_string(after),
+            ids=int(target.ids),
+            etags=etags,
+            conditional=conditional,
         )
     script = folder / f"{slug}.lua"
     script.write_text(
@@ -215,11 +233,17 @@ async def _load_with_httpx(
             rng = random.Random(seed)
             while not stop:
                 path = target.path
+                conditional = {}
                 if target.ids is not None:
-                    path = path.replace("{id}", str(rng.randrange(1, target.ids + 1)))
+                    number = rng.randrange(1, target.ids + 1)
+                    path = path.replace("{id}", str(number))
+                    if target.etags is not None:
+                        conditional = {"If-None-Match": target.etags[number - 1]}
                 started = time.perf_counter()
                 try:
-                    response = await client.request(target.method, path, json=target.body)
+                    response = await client.request(
+                        target.method, path, json=target.body, headers=conditional
+                    )
                     failed = response.status_code >= 400
                 except httpx.TransportError:
                     failed = True

@@ -3,20 +3,31 @@
 The database holds the clinic records set of ``benchmarks/records.py`` (by default 100,000
 patients and 1,000,000 charted sessions, made by the same generator), on SQLite and on PostgreSQL
 when one answers at 127.0.0.1:5432 (trust authentication, user ``postgres``; the benchmark
-creates its own database and drops it). The API runs as ``microneedling serve`` does: uvicorn
+works in a schema of its own and drops it). The API runs as ``microneedling serve`` does: uvicorn
 with the app factory and the options of ``microneedling.api.server`` (httptools and uvloop,
 ``TCP_NODELAY`` on every connection; ``--http h11`` for uvicorn's pure-Python parser on asyncio's
-loop), ``--workers`` worker processes (1 by default), in a subprocess on a free localhost port. Measured, signed in as a clinician:
+loop), ``--workers`` worker processes (1 by default), in a subprocess on a free localhost port.
+Measured, signed in as a clinician:
 
 - ``POST /api/v1/screen`` (the demo intake; token check, validation, screening);
 - ``POST /api/v1/plan`` (the demo plan request);
 - ``GET /api/v1/patients/{id}/record`` (a random patient's full record: token check, role check,
-  the record's queries, an audit entry and its commit).
+  the record's queries, an audit entry and its commit);
+- the same with ``If-None-Match`` holding the record's current ``ETag`` (fetched first for the
+  first ``--etag-patients`` patients, one of whom each request asks for at random): token check,
+  role check, the record's version, a ``304 Not Modified`` and still an audit entry and its
+  commit.
 
-The ceiling is a bare FastAPI endpoint (``async def`` returning a constant) served the same way
-(same uvicorn options and worker count) and measured in the same run with the same load; each
-figure is also given as a share of it. Targets: p95 under 50 ms, and at least 40 % of the
-ceiling's requests per second.
+Two ceilings, served the same way (same uvicorn options and worker count) by one small app
+(``_ceiling.py``) and measured in the same run with the same load:
+
+- a **bare** FastAPI endpoint (``async def`` returning a constant): the most an app served this
+  way can answer. Targets for the computations: p95 under 50 ms and at least 40 % of it.
+- an **audited read**: one indexed read (a random patient's row by its key) and one audit entry
+  appended, in one transaction, committed, with the project's own ``Database`` and ``AuditLog``
+  and the record's lane of threads: the work no read of patient data can avoid, since every read
+  appends its audit entry. Target for the record: within 3× of it (its requests per second at
+  least a third of the ceiling's).
 
 One worker by default: with more, uvicorn's workers share one listening socket, and the first
 worker to wake accepts the whole burst of the client's 32 keep-alive connections (asyncio accepts
@@ -26,16 +37,21 @@ clients open and close connections and spread better; ``--workers 2`` is there t
 The load: ``--clients`` (32) keep-alive connections, each sending its next request as soon as the
 last one is answered, for ``--warmup`` seconds (not measured) and then ``--seconds``. The client
 is **wrk** (``apt-get install wrk``; a C load generator that needs a small share of one core), with
-Lua scripts written to a temporary folder for the bodies, the bearer token and the random patient
-ids, on ``--threads`` threads (1). Without wrk the benchmark says so and falls back to a Python
-client (``httpx.AsyncClient``), which itself needs about a core and so caps every figure, the
-ceiling's most: those figures are not comparable with wrk's. The client runs on the same machine
-as the server and takes CPU from it; the load average at the start is printed, since anything
-else running skews the figures.
+Lua scripts written to a temporary folder for the bodies, the bearer token, the random patient
+ids and their ETags, on ``--threads`` threads (1). Without wrk the benchmark says so and falls
+back to a Python client (``httpx.AsyncClient``), which itself needs about a core and so caps
+every figure, the ceilings' most: those figures are not comparable with wrk's. The client runs on
+the same machine as the server and takes CPU from it; the load average at the start is printed,
+since anything else running skews the figures.
+
+A bar shows each step: generating the records (per table), then each endpoint's load.
+``--quick``: 300 patients, 3,000 sessions, 1 s per endpoint without warm-up (well under a minute
+for both databases; the figures are not the targets').
 
     .venv/bin/python benchmarks/api.py [--patients N] [--sessions N] [--seconds S] [--warmup S]
                                        [--clients C] [--workers W] [--threads T] [--http H]
                                        [--client wrk|python] [--backend sqlite|postgresql|both]
+                                       [--etag-patients N] [--quick]
 """
 
 from __future__ import annotations
@@ -47,44 +63,46 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from rich.console import Console
 from sqlalchemy import update
 
 from _api_load import Run, Target, load_with_python, load_with_wrk, wrk_path
-from _common import print_table
+from _ceiling import CEILING_APP
+from _common import (
+    console,
+    parse_arguments,
+    postgres_admin,
+    postgres_schema,
+    print_table,
+    step,
+    tracked,
+    with_bar,
+)
 from microneedling import demo
 from microneedling.services.passwords import hash_password
 from microneedling.store import Database
 from microneedling.store.migrate import upgrade
 from microneedling.store.models import StaffUser
-from records import CLINICIAN, Scale, _postgres_admin, generate
+from records import CLINIC, CLINICIAN, Scale, generate
 
 P95_TARGET_MS = 50
 SHARE_TARGET = 0.40
+#: The record's requests per second at least 1/3 of the audited-read ceiling's.
+CEILING_TARGET = 3.0
 PASSWORD = "benchmark-password"
-console = Console(stderr=True)
+BENCHMARKS = Path(__file__).resolve().parent
+#: ``--quick``: under half a minute for both databases.
+QUICK = {"patients": 300, "sessions": 3_000, "seconds": 1.0, "warmup": 0.0, "etag_patients": 100}
+BARE = "bare FastAPI endpoint (ceiling)"
+CEILING = "ceiling: 1 indexed read + 1 audit entry"
+RECORD = "GET /api/v1/patients/{id}/record"
+RECORD_UNCHANGED = "… with If-None-Match (304)"
 
-#: The bare endpoint: the most a FastAPI app served this way can answer.
-BARE_APP = """
-from fastapi import FastAPI
-
-def create_app() -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/bare")
-    async def bare() -> dict[str, bool]:
-        return {"ok": True}
-
-    return app
-"""
-
-#: uvicorn with the API's options (``microneedling.api.server``), for the ceiling and the API alike.
+#: uvicorn with the API's options (``microneedling.api.server``), for the ceilings and the API.
 SERVER = """
 import sys, uvicorn
 sys.path.insert(0, sys.argv[3])
@@ -106,23 +124,33 @@ def served(
 ) -> Iterator[str]:
     """``factory`` served by uvicorn in a subprocess; yields its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, factory, str(port), str(folder), str(workers), http],
-        env={**os.environ, **environment, "PYTHONPATH": str(folder)},
-    )
-    base = f"http://127.0.0.1:{port}"
+    with step(f"starting {factory.split(':')[0]}"):
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVER, factory, str(port), str(folder), str(workers), http],
+            env={
+                **os.environ,
+                **environment,
+                "PYTHONPATH": os.pathsep.join((str(folder), str(BENCHMARKS))),
+            },
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server for {factory} exited with {process.returncode}")
+                try:
+                    httpx.get(f"{base}/openapi.json", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server for {factory} exited with {process.returncode}")
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         yield base
     finally:
         process.terminate()
@@ -141,14 +169,29 @@ def sign_in(base: str, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def record_etags(base: str, headers: dict[str, str], count: int) -> tuple[str, ...]:
+    """The current ETag of the records of patients 1..count (empty if the API sends none)."""
+    found = []
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        for number in tracked(range(1, count + 1), "fetching records' ETags"):
+            response = client.get(f"/api/v1/patients/{number}/record")
+            response.raise_for_status()
+            etag = response.headers.get("etag")
+            if etag is None:
+                return ()
+            found.append(etag)
+    return tuple(found)
+
+
 def measure_backend(database: Database, args: argparse.Namespace, folder: Path) -> list[Run]:
-    upgrade(database)
     scale = Scale(args.patients, args.sessions)
     started = time.perf_counter()
     console.print(
         f"[bold]{database.backend}[/]: generating {scale.patients:,} patients and "
         f"{scale.sessions:,} sessions"
     )
+    with step("migrating the new database"):
+        upgrade(database)
     generate(database, scale)
     with database.engine.begin() as connection:
         connection.execute(
@@ -161,17 +204,20 @@ def measure_backend(database: Database, args: argparse.Namespace, folder: Path) 
         # the first measured request that happens to trigger the checkpoint.
         raw = database.engine.raw_connection()
         try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            with step("checkpoint"):
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
         finally:
             raw.close()
     console.print(
         f"  generated in {time.perf_counter() - started:.0f} s; measuring "
         f"(load average {os.getloadavg()[0]:.2f})"
     )
-    (folder / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+    (folder / "ceiling_app.py").write_text(CEILING_APP, encoding="utf-8")
     environment = {
         "MICRONEEDLING_DATABASE_URL": database.url.render_as_string(hide_password=False),
         "MICRONEEDLING_PHOTO_DIR": str(folder / "photos"),
+        "BENCH_CLINIC": str(CLINIC),
+        "BENCH_STAFF": str(CLINICIAN),
     }
     scripts = folder / "load"
     scripts.mkdir()
@@ -179,27 +225,31 @@ def measure_backend(database: Database, args: argparse.Namespace, folder: Path) 
 
     def go(base: str, target: Target, headers: dict[str, str]) -> None:
         for number in range(20):  # first requests load caches (knowledge base, query plans)
-            path = target.path.replace("{id}", str(number + 1))
+            path = target.path.replace("{id}", str(number % (target.ids or 1) + 1))
             httpx.request(target.method, base + path, json=target.body, headers=headers,
                           timeout=60).raise_for_status()  # fmt: skip
-        if args.client == "wrk":
-            run = load_with_wrk(
-                base, target, headers, scripts, connections=args.clients, threads=args.threads,
-                seconds=args.seconds, warmup=args.warmup,
-            )  # fmt: skip
-        else:
-            run = load_with_python(
+
+        def load() -> Run:
+            if args.client == "wrk":
+                return load_with_wrk(
+                    base, target, headers, scripts, connections=args.clients,
+                    threads=args.threads, seconds=args.seconds, warmup=args.warmup,
+                )  # fmt: skip
+            return load_with_python(
                 base, target, headers, connections=args.clients, seconds=args.seconds,
                 warmup=args.warmup,
             )  # fmt: skip
+
+        run = with_bar(target.name, args.warmup + max(1.0, args.seconds), load)
         console.print(
             f"  {target.name}: {run.rps:,.0f} requests/s, p95 {run.p95_ms:.1f} ms"
             + (f", {run.errors} errors" if run.errors else "")
         )
         runs.append(run)
 
-    with served("bare_app:create_app", {}, folder, args.workers, args.http) as bare:
-        go(bare, Target("bare FastAPI endpoint (ceiling)", "GET", "/bare"), {})
+    with served("ceiling_app:create_app", environment, folder, args.workers, args.http) as app:
+        go(app, Target(BARE, "GET", "/bare"), {})
+        go(app, Target(CEILING, "GET", "/ceiling/{id}", ids=scale.patients), {})
     with served(
         "microneedling.api.app:create_app", environment, folder, args.workers, args.http
     ) as api:
@@ -207,10 +257,15 @@ def measure_backend(database: Database, args: argparse.Namespace, folder: Path) 
         for target in (
             Target("POST /api/v1/screen", "POST", "/api/v1/screen", demo.load("intake.json")),
             Target("POST /api/v1/plan", "POST", "/api/v1/plan", demo.load("plan_request.json")),
-            Target("GET /api/v1/patients/{id}/record", "GET", "/api/v1/patients/{id}/record",
-                   ids=scale.patients),
+            Target(RECORD, "GET", "/api/v1/patients/{id}/record", ids=scale.patients),
         ):  # fmt: skip
             go(api, target, headers)
+        etags = record_etags(api, headers, min(args.etag_patients, scale.patients))
+        if etags:
+            path = "/api/v1/patients/{id}/record"
+            go(api, Target(RECORD_UNCHANGED, "GET", path, ids=len(etags), etags=etags), headers)
+        else:
+            console.print("[yellow]  the record came without an ETag: no conditional row[/]")
     return runs
 
 
@@ -224,48 +279,48 @@ def run_sqlite(args: argparse.Namespace) -> list[Run]:
 
 
 def run_postgresql(args: argparse.Namespace) -> list[Run]:
-    import psycopg
-
-    admin = _postgres_admin()
+    admin = postgres_admin()
     if admin is None:
         console.print("[yellow]PostgreSQL not reachable at 127.0.0.1:5432: skipped[/]")
         return []
-    name = f"mn_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    user = psycopg.conninfo.conninfo_to_dict(admin)["user"]
-    database = Database(f"postgresql://{user}@127.0.0.1:5432/{name}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="mn-api-bench-") as folder:
+    with postgres_schema(admin) as url, tempfile.TemporaryDirectory(prefix="mn-api-") as folder:
+        database = Database(url)
+        try:
             return measure_backend(database, args, Path(folder))
-    finally:
-        database.dispose()
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            database.dispose()
 
 
 def rows(backend: str, runs: list[Run]) -> list[list[str]]:
-    if not runs:
+    by_name = {run.name: run for run in runs}
+    if BARE not in by_name:
         return []
-    ceiling = runs[0].rps
+    bare, ceiling = by_name[BARE], by_name.get(CEILING)
     table = []
     for run in runs:
-        share = run.rps / ceiling
-        is_ceiling = run is runs[0]
-        table.append(
-            [
-                backend,
-                run.name,
-                f"{run.rps:,.0f}",
-                f"{run.p50_ms:.1f}",
-                f"{run.p95_ms:.1f}",
-                f"{run.p99_ms:.1f}",
-                "1.00" if is_ceiling else f"{share:.2f}",
-                "yes" if run.p95_ms < P95_TARGET_MS else "no",
-                "" if is_ceiling else ("yes" if share >= SHARE_TARGET else "no"),
-                str(run.errors),
+        share = run.rps / bare.rps
+        cells = [
+            backend,
+            run.name,
+            f"{run.rps:,.0f}",
+            f"{run.p50_ms:.1f}",
+            f"{run.p95_ms:.1f}",
+            f"{run.p99_ms:.1f}",
+            "1.00" if run is bare else f"{share:.2f}",
+            "yes" if run.p95_ms < P95_TARGET_MS else "no",
+        ]
+        if run.name in (RECORD, RECORD_UNCHANGED) and ceiling is not None:
+            times = ceiling.rps / run.rps
+            cells += [
+                f"{times:.1f}×",
+                f"{run.p95_ms / ceiling.p95_ms:.1f}×",
+                "yes" if times <= CEILING_TARGET else "no",
             ]
-        )
+        elif run is ceiling:
+            cells += ["1.0×", "1.0×", ""]
+        else:
+            cells += ["", "", "yes" if run is bare or share >= SHARE_TARGET else "no"]
+        table.append([*cells, str(run.errors)])
     return table
 
 
@@ -277,14 +332,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="Unmeasured time first")
     parser.add_argument("--clients", type=int, default=32, help="Concurrent connections")
     parser.add_argument(
-        "--workers", type=int, default=1, help="uvicorn worker processes (ceiling and API alike)"
+        "--workers", type=int, default=1, help="uvicorn worker processes (ceilings and API alike)"
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument(
         "--http",
         choices=("httptools", "h11"),
         default="httptools",
-        help="uvicorn's HTTP parser, for the ceiling and the API alike (microneedling serve: "
+        help="uvicorn's HTTP parser, for the ceilings and the API alike (microneedling serve: "
         "httptools)",
     )
     parser.add_argument(
@@ -294,7 +349,13 @@ def main() -> None:
         help="The load generator (wrk when installed)",
     )
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--etag-patients",
+        type=int,
+        default=1_000,
+        help="Patients whose record's ETag is fetched first, for the If-None-Match row",
+    )
+    args = parse_arguments(parser, QUICK)
     if args.sessions < args.patients or args.patients < 1:
         parser.error("--sessions must be at least --patients (every patient has a session)")
     if args.client == "wrk" and not wrk_path():
@@ -303,7 +364,7 @@ def main() -> None:
         console.print(
             "[yellow]Load from the Python client (httpx), not wrk"
             + ("" if wrk_path() else ", which is not installed (apt-get install wrk)")
-            + ": it needs about a core itself and caps every figure, the ceiling's most.[/]"
+            + ": it needs about a core itself and caps every figure, the ceilings' most.[/]"
         )
     table: list[list[str]] = []
     if args.backend in ("sqlite", "both"):
@@ -313,12 +374,14 @@ def main() -> None:
     client = f"wrk, {args.threads} thread(s)" if args.client == "wrk" else "Python client (httpx)"
     print_table(
         f"HTTP API, {args.clients} concurrent clients ({client}), {args.seconds:g} s per "
-        f"endpoint, uvicorn ({args.http}) with {args.workers} worker(s) for the ceiling and the "
-        "API alike; "
-        f"{args.patients:,} patients, {args.sessions:,} sessions; targets: p95 < "
-        f"{P95_TARGET_MS} ms, ≥ {SHARE_TARGET:.0%} of the ceiling",
-        ["database", "endpoint", "requests/s", "p50 ms", "p95 ms", "p99 ms", "of ceiling",
-         f"p95 < {P95_TARGET_MS}", f"≥ {SHARE_TARGET:.0%}", "errors"],
+        f"endpoint, uvicorn ({args.http}) with {args.workers} worker(s) for the ceilings and the "
+        f"API alike; {args.patients:,} patients, {args.sessions:,} sessions. Targets: p95 < "
+        f"{P95_TARGET_MS} ms; computations ≥ {SHARE_TARGET:.0%} of the bare endpoint; the "
+        f"record within {CEILING_TARGET:g}× of the audited-read ceiling (its requests/s ÷ the "
+        "record's)",
+        ["database", "endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "of bare",
+         f"p95 < {P95_TARGET_MS}", "ceiling ÷ this", "p95 × ceiling's",
+         f"≤ {CEILING_TARGET:g}× / ≥ {SHARE_TARGET:.0%}", "errors"],
         table,
     )  # fmt: skip
 
