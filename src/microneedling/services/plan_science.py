@@ -12,15 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from microneedling.errors import UserError
-from microneedling.services.plan_response import project_plan, response_report
 from microneedling.simulation import params as param_table
-from microneedling.simulation.geometry import (
-    effective_depth_um,
-    injured_area_fraction,
-    mean_spacing_poisson_um,
-)
-from microneedling.simulation.resealing import absorption_window
-from microneedling.simulation.skin import layer_reached, layer_stack
+
+# The models (simulation.geometry, .resealing, and the collagen model behind plan_response) pull
+# in NumPy and SciPy: they are imported in the functions that run them, so that importing this
+# module (the web pages do) costs nothing until a plan's science is asked for.
 
 #: Which density and channel size the plan is assumed to be delivered with (Model 1's records).
 DENSITY_PARAM = "geometry.target_density_min_per_cm2"
@@ -29,6 +25,13 @@ ETA_PARAM = "geometry.eta_default"
 
 
 def _zones(plan: dict[str, Any], sex: str | None) -> list[dict[str, Any]]:
+    from microneedling.simulation.geometry import (
+        effective_depth_um,
+        injured_area_fraction,
+        mean_spacing_poisson_um,
+    )
+    from microneedling.simulation.skin import layer_reached, layer_stack
+
     density = param_table.value(DENSITY_PARAM)
     radius = param_table.value(CHANNEL_RADIUS_PARAM)
     eta = param_table.value(ETA_PARAM)
@@ -61,6 +64,8 @@ def _zones(plan: dict[str, Any], sex: str | None) -> list[dict[str, Any]]:
 
 
 def _absorption() -> dict[str, Any]:
+    from microneedling.simulation.resealing import absorption_window
+
     open_skin = absorption_window(occluded=False)
     covered = absorption_window(occluded=True)
     return {
@@ -91,6 +96,8 @@ def plan_science(
     timed = [s for s in plan["series"] if s.get("dates")]
     collagen: dict[str, Any] | None = None
     if timed:
+        from microneedling.services.plan_response import project_plan, response_report
+
         report = response_report(project_plan({"series": timed}))
         keys = ["first_session_date", "peak_day", "peak_date", "peak_pct", "pct_at_6_months",
                 "pct_at_12_months", "months_measured_from", "sessions"]  # fmt: skip

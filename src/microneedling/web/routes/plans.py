@@ -14,13 +14,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from microneedling.clinical.planning import parse_plan_request, plan
-from microneedling.documents.handout import handout_context, render_html, render_pdf
 from microneedling.errors import NotFound, PlanRequestError, UserError
 from microneedling.knowledge import KnowledgeBase
 from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services import intakes, overview, patients, plans
 from microneedling.services.access import check_role
-from microneedling.services.plan_science import plan_science
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import concern_label, kb, zone_label
@@ -318,6 +316,9 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
         for series in computed["series"]
         for entry in series["zones"]
     }
+    # The science pulls in NumPy and SciPy: imported on the first plan page, not at start-up.
+    from microneedling.services.plan_science import plan_science
+
     science = _staff_science(
         plan_science(computed, sex=values["patient"]["sex"], include_series=False)
     )
@@ -360,6 +361,8 @@ def _staff_science(science: dict[str, Any]) -> dict[str, Any]:
 
 def _handout(page: Page, plan_id: int) -> dict[str, Any]:
     """The handout with the booked sessions' dates and times, printed on the app's today."""
+    from microneedling.documents.handout import handout_context
+
     found = page.run(plans.plan_handout, plan_id)
     return handout_context(
         found["plan"],
@@ -375,6 +378,8 @@ HANDOUT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors
 
 @router.get("/plans/{plan_id}/handout.html")
 def handout_html(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
+    from microneedling.documents.handout import render_html  # fpdf and NumPy: when first asked
+
     html = render_html(_handout(page, plan_id))
     return Response(
         html,
@@ -385,6 +390,8 @@ def handout_html(plan_id: RecordId, page: Page = Depends(staff_page)) -> Respons
 
 @router.get("/plans/{plan_id}/handout.pdf")
 def handout_pdf(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
+    from microneedling.documents.handout import render_pdf
+
     pdf = render_pdf(_handout(page, plan_id))
     return Response(
         pdf,
