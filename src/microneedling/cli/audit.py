@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import print_json, user_errors
+from microneedling.cli.common import counted, options_named, print_json, user_errors
 from microneedling.cli.db import records_database
 from microneedling.services.audit import audit_log, audit_query, verify_audit_log
 from microneedling.services.clinics import local_operator
@@ -16,6 +16,8 @@ from microneedling.services.maintenance import unit_of_work
 
 #: Exit code of `audit verify` when the chain is broken (2 stays "bad input").
 EXIT_TAMPERED = 1
+#: Most entries `audit log` shows at once.
+MAX_LIMIT = 1000
 
 audit_app = typer.Typer(help="The audit log: verify it, read it.", no_args_is_help=True)
 
@@ -38,7 +40,7 @@ def verify_command(
         )
     else:
         err = Console(stderr=True)
-        err.print(f"Audit log BROKEN: {len(report.problems)} problem(s)", markup=False)
+        err.print(f"Audit log BROKEN: {counted(len(report.problems), 'problem')}", markup=False)
         for problem in report.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
     if not report.intact:
@@ -72,16 +74,21 @@ def log_command(
     after: Annotated[
         int | None, typer.Option("--after", min=1, help="Entries newer than this entry.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="Entries per page.")
+    ] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
 ) -> None:
     """A clinic's audit log, newest first, each entry as a sentence (owners only; reading it is
     audited too)."""
-    with user_errors():
+    options = {"patient": "--patient", "person": "--person", "action": "--action",
+               "from": "--from", "to": "--to", "before": "--before", "after": "--after",
+               "limit": "--limit"}  # fmt: skip
+    with user_errors(), options_named(options):
         query = audit_query(
             patient=patient, person=person, action=action, date_from=date_from, date_to=date_to
         )
-    with records_database(migrated=True) as database:
+    with records_database(migrated=True) as database, options_named(options):
         uow = unit_of_work(database)
         actor = local_operator(uow, acting_as)
         page = audit_log(uow, actor, query, before=before, after=after, limit=limit)
@@ -98,9 +105,25 @@ def log_command(
                       entry["sentence"])  # fmt: skip
     console = Console()
     console.print(table)
-    shown, total = len(entries), page["total"]
-    hint = f"; older entries: --before {page['older']}" if page["older"] else ""
-    console.print(f"showing {shown:,} of {total:,}{hint}", markup=False, highlight=False)
+    typer.echo(paging_hint(page, newest=before is None and after is None))
+
+
+def paging_hint(page: dict[str, Any], *, newest: bool) -> str:
+    """Where this page is in the log and how to see the rest: ``showing 50 of 3,901; older
+    entries: --before 3852 (3,851 more; up to 1000 at a time with --limit)``. ``newest``: the
+    page is the newest (no --before/--after), so the entries not shown are all older ones."""
+    shown, total = len(page["items"]), page["total"]
+    line = f"showing {shown:,} of {total:,}"
+    if page["older"]:
+        line += f"; older entries: --before {page['older']}"
+        more = f"{total - shown:,} more; " if newest else ""
+        if page["limit"] < MAX_LIMIT:
+            line += f" ({more}up to {MAX_LIMIT} at a time with --limit)"
+        elif more:
+            line += f" ({more.removesuffix('; ')})"
+    if page["newer"]:
+        line += f"; newer entries: --after {page['newer']}"
+    return line
 
 
 #: The keys of an entry in ``--json`` (as before), then its sentence.

@@ -7,11 +7,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from microneedling.errors import UserError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Exit code for bad input, whatever the command.
 EXIT_USER_ERROR = 2
@@ -27,6 +30,16 @@ PlotOption = Annotated[
 def print_json(data: Any) -> None:
     """Print one JSON document (stable key order as given, UTF-8, trailing newline)."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``noun`` as ``count`` of it is said: ``ingredient`` for 1, ``ingredients`` otherwise."""
+    return noun if count == 1 else (plural_noun or f"{noun}s")
+
+
+def counted(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 ingredient``, ``2 ingredients``, ``1,000 ingredients``."""
+    return f"{count:,} {plural(count, noun, plural_noun)}"
 
 
 def fail(message: str) -> NoReturn:
@@ -63,6 +76,46 @@ def check_plot_path(path: Path) -> Path:
     if not path.parent.exists():
         fail(f"--plot: folder {str(path.parent)!r} does not exist")
     return path
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, before anything is started or printed, an address this computer cannot listen on:
+    a port another program holds, a host name that is not this computer's."""
+    import errno
+    import socket
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        fail(f"--host: cannot listen on {host!r}: {getattr(error, 'strerror', None) or error}")
+    family, kind, protocol, _, address = found[0]
+    with socket.socket(family, kind, protocol) as probe:
+        # As the server itself will: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                fail(f"port {port} is in use (on {host}); choose another with --port")
+            fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+def wrote(what: str, path: Path) -> None:
+    """Say on stderr where a file was written (stdout stays the command's output, e.g. JSON)."""
+    typer.echo(f"{what} written to {path.resolve()}", err=True)
+
+
+def save_plot(figure: Figure, path: Path) -> None:
+    """Write ``--plot``'s figure (.svg or .png) and say where; a file that cannot be written is a
+    one-line error."""
+    # Imported here: Matplotlib is slow to load and only needed for --plot.
+    from microneedling.simulation.plotting import save_figure
+
+    try:
+        save_figure(figure, path)
+    except OSError as error:
+        fail(f"--plot: cannot write {str(path)!r}: {error.strerror or error}")
+    wrote("Plot", path)
 
 
 @contextmanager

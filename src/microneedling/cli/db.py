@@ -25,13 +25,27 @@ from microneedling.store import Database, migrate
 db_app = typer.Typer(help="The records database: migrate, back up, restore.", no_args_is_help=True)
 
 
+#: What `db backup` writes, by the end of the file's name (store/backup.py picks the format so).
+BACKUP_KINDS = {
+    ".jsonl": "JSON lines, any database",
+    ".jsonl.gz": "gzipped JSON lines, any database",
+    ".sqlite": "a copy of a SQLite database",
+    ".db": "a copy of a SQLite database",
+}
+
+
 @contextmanager
-def records_database(*, migrated: bool = False, bulk_load: bool = False) -> Iterator[Database]:
+def records_database(
+    *, migrated: bool = False, bulk_load: bool = False, existing: bool | None = None
+) -> Iterator[Database]:
     """The configured database; problems reaching it become one line and exit 2.
 
     With ``migrated``, a database whose schema is not the newest is refused with the command
-    that fixes it.
+    that fixes it. With ``existing`` (the default when ``migrated``), a SQLite file that does not
+    exist is refused before anything is created: SQLite would make an empty file on connecting.
     """
+    if migrated if existing is None else existing:
+        _refuse_missing_sqlite_file()
     with user_errors():
         database = open_database(bulk_load=bulk_load)
     try:
@@ -49,6 +63,39 @@ def records_database(*, migrated: bool = False, bulk_load: bool = False) -> Iter
         fail(f"cannot use the database {database.describe()}: {reason}")
     finally:
         database.dispose()
+
+
+def missing_sqlite_file() -> Path | None:
+    """The configured SQLite file when it does not exist (None for one that does, or PostgreSQL)."""
+    from microneedling.config import settings
+    from microneedling.store.database import database_url
+
+    with user_errors():
+        parsed = database_url(settings().database_url)
+    if parsed.get_backend_name() != "sqlite" or parsed.query.get("uri"):
+        return None
+    path = Path(str(parsed.database))
+    return None if path.exists() else path
+
+
+def _refuse_missing_sqlite_file() -> None:
+    path = missing_sqlite_file()
+    if path is not None:
+        fail(
+            f"there is no database at {path} (MICRONEEDLING_DATABASE_URL): run "
+            "`microneedling db upgrade` first (an empty one) or `microneedling demo` (the demo "
+            "clinics)"
+        )
+
+
+def backup_kind(file: Path) -> str:
+    """The end of ``file``'s name that says what `db backup` writes there; exit 2 for any other."""
+    name = file.name.lower()
+    for ending in sorted(BACKUP_KINDS, key=len, reverse=True):
+        if name.endswith(ending) and len(name) > len(ending):
+            return ending
+    endings = ", ".join(f"FILE{ending} ({what})" for ending, what in BACKUP_KINDS.items())
+    fail(f"{file.name!r} is not a backup file name; give one of {endings}")
 
 
 @db_app.command("upgrade")
@@ -70,10 +117,20 @@ def current_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Which schema revision the database is at, and the newest one."""
+    head = migrate.head_revision()
+    missing = missing_sqlite_file()
+    if missing is not None:  # said without connecting: SQLite would create the file
+        if as_json:
+            print_json({"database": f"sqlite:///{missing}", "revision": None, "head": head})
+        else:
+            typer.echo(
+                f"there is no database at {missing} yet (newest schema {head}; "
+                "`microneedling db upgrade` creates it)"
+            )
+        return
     with records_database() as database:
         revision = migrate.current_revision(database)
         url = database.describe()
-    head = migrate.head_revision()
     if as_json:
         print_json({"database": url, "revision": revision, "head": head})
     else:
@@ -88,7 +145,7 @@ def backup_command(
         typer.Argument(
             metavar="FILE",
             help="Where to write: FILE.jsonl or FILE.jsonl.gz (any database), "
-            "FILE.sqlite (SQLite only).",
+            "FILE.sqlite or FILE.db (SQLite only).",
             show_default=False,
         ),
     ],
@@ -98,9 +155,10 @@ def backup_command(
 
     Photo files are not in it: copy the photo folder (MICRONEEDLING_PHOTO_DIR) alongside.
     """
+    backup_kind(file)
     if file.exists():
         fail(f"{file} already exists; choose a new file name")
-    with records_database() as database:
+    with records_database(existing=True) as database:
         summary = backup_database(database, file)
     if as_json:
         print_json(summary.to_dict())

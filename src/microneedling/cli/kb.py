@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import EXIT_USER_ERROR, print_json
+from microneedling.cli.common import EXIT_USER_ERROR, counted, print_json
 from microneedling.errors import KnowledgeBaseError
 from microneedling.knowledge import SHIPPED_PATH, KnowledgeBase, load_knowledge_base
 
@@ -35,7 +35,7 @@ def validate(
             print_json({"valid": False, "path": str(folder), "problems": error.problems})
         else:
             err = Console(stderr=True)
-            err.print(f"{folder}: {len(error.problems)} problem(s)", markup=False)
+            err.print(f"{folder}: {counted(len(error.problems), 'problem')}", markup=False)
             for problem in error.problems:
                 err.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(EXIT_USER_ERROR) from None

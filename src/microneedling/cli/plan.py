@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
 
 from microneedling import demo
-from microneedling.cli.common import check_plot_path, fail, print_json, user_errors
+from microneedling.cli.common import (
+    check_plot_path,
+    fail,
+    print_json,
+    save_plot,
+    user_errors,
+    wrote,
+)
 from microneedling.cli.inputs import read_document
 from microneedling.clinical.planning import parse_plan_request, plan
 from microneedling.clinical.pricing import PriceList, parse_price_list
 from microneedling.knowledge import shipped_knowledge_base
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def plan_command(
@@ -80,19 +86,17 @@ def plan_command(
 
             today = printed_on.date() if printed_on is not None else date.today()
             write_handout(handout, result, today=today, patient=patient, clinic=clinic)
+            wrote("Handout", handout)
         if science or plot is not None:
             # The models pull in SciPy and Matplotlib: imported only when asked for.
             from microneedling.services.plan_response import project_plan
             from microneedling.services.plan_science import plan_science
             from microneedling.simulation.plots_healing import plot_collagen
-            from microneedling.simulation.plotting import save_figure
         if science:
             result["science"] = plan_science(result, include_series=as_json)
         if plot is not None:
             check_plot_path(plot)
-            save_figure(
-                plot_collagen(project_plan(result).series, title="Predicted collagen"), plot
-            )
+            save_plot(plot_collagen(project_plan(result).series, title="Predicted collagen"), plot)
     if as_json:
         print_json(result)
     else:
@@ -108,6 +112,11 @@ def _price_list(option: str | None) -> PriceList | None:
 
 def print_plan(result: dict[str, Any]) -> None:
     """A readable plan for staff."""
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
     console = Console()
     for number, series in enumerate(result["series"], start=1):
         title = f"Series {number}: {', '.join(series['concerns'])}"
@@ -167,6 +176,8 @@ def print_plan(result: dict[str, Any]) -> None:
 
 
 def _print_science(console: Console, science: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(title="What the starting depths do to the skin (model)", title_justify="left")
     for column in ("Zone", "Start (mm)", "Reaches (mm)", "Layer", "Channels/cm²"):
         table.add_column(column)

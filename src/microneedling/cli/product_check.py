@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from microneedling.cli.common import fail, print_json, user_errors
+from microneedling.cli.common import counted, fail, print_json, user_errors
 from microneedling.cli.screen import load_kb
 from microneedling.clinical.products import (
     MAX_LABEL_CHARS,
@@ -195,7 +195,7 @@ def print_summary(result: ProductCheck, kb: KnowledgeBase) -> None:
         console.print(
             Text(f"Allowed from: {hours_text(result.allowed_from_hours)} after the session")
         )
-    read = Text(f"Read {len(result.ingredients)} ingredients: ", "dim")
+    read = Text(f"Read {counted(len(result.ingredients), 'ingredient')}: ", "dim")
     read.append(", ".join(result.ingredients), "dim")
     console.print(read)
     console.print(

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import print_json
+from microneedling.cli.common import counted, print_json
 from microneedling.cli.db import records_database
 from microneedling.services.clinics import local_operator
 from microneedling.services.inventory import recall_cartridge_lot
@@ -115,7 +115,10 @@ def _print_record(record: dict[str, Any]) -> None:
         console.print(
             f"  outcome {outcome['scale']} = {outcome['score']} on {outcome['assessed_on']}"
         )
-    console.print(f"  {len(record['photos'])} photo(s), {len(record['consents'])} consent(s)")
+    console.print(
+        f"  {counted(len(record['photos']), 'photo')}, "
+        f"{counted(len(record['consents']), 'consent')}"
+    )
 
 
 def recall_command(
@@ -139,7 +142,8 @@ def recall_command(
     state = "recalled now" if report["newly_recalled"] else f"recalled on {lot['recalled_at'][:10]}"
     console = Console()
     console.print(
-        f"Lot {lot['lot_number']} ({lot['product']}): {state}; {len(report['patients'])} patient(s)"
+        f"Lot {lot['lot_number']} ({lot['product']}): {state}; "
+        f"{counted(len(report['patients']), 'patient')}"
     )
     table = Table("patient", "name", "e-mail", "phone", "sessions", "first", "last")
     for item in report["patients"]:

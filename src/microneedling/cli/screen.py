@@ -7,13 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.padding import Padding
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.text import Text
 
 from microneedling import demo
-from microneedling.cli.common import fail, print_json, user_errors
+from microneedling.cli.common import fail, plural, print_json, user_errors
 from microneedling.cli.inputs import MAX_LINE_BYTES, parse_json, read_document
 from microneedling.clinical.intake import parse_intake
 from microneedling.clinical.screening import ScreeningResult, screen
@@ -93,6 +89,10 @@ def screen_command(
 
 def print_summary(result: ScreeningResult, kb: KnowledgeBase) -> None:
     """A readable summary for staff."""
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.text import Text
+
     console = Console()
     label = result.decision.replace("_", " ").upper()
     console.print(f"Decision: [{DECISION_STYLE[result.decision]}]{label}[/]")
@@ -128,6 +128,15 @@ def print_summary(result: ScreeningResult, kb: KnowledgeBase) -> None:
 
 def _screen_batch(source: Path, out: Path, kb: KnowledgeBase) -> None:
     """Screen each JSONL line; a bad line is reported with its number and the rest go on."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     if not source.is_file():
         raise InputFileError(f"{source}: file not found")
     if out.resolve() == source.resolve():
@@ -136,7 +145,7 @@ def _screen_batch(source: Path, out: Path, kb: KnowledgeBase) -> None:
         raise InputFileError(f"--out: folder {str(out.parent)!r} does not exist")
     total = _count_lines(source)
     err = Console(stderr=True)
-    screened = failed = 0
+    screened = failed = blank = read = 0
     progress = Progress(
         TextColumn("Screening"),
         BarColumn(),
@@ -149,7 +158,9 @@ def _screen_batch(source: Path, out: Path, kb: KnowledgeBase) -> None:
         task = progress.add_task("screen", total=total)
         for number, raw in enumerate(lines, start=1):
             progress.advance(task)
+            read = number
             if not raw.strip():
+                blank += 1
                 continue
             try:
                 if len(raw) > MAX_LINE_BYTES:
@@ -168,9 +179,18 @@ def _screen_batch(source: Path, out: Path, kb: KnowledgeBase) -> None:
                 screened += 1
                 record = {"line": number, **result.to_dict()}
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    err.print(f"Screened {screened} intakes, {failed} with errors; results in {out}")
+    err.print(batch_summary(read, screened, failed, blank, out), markup=False, highlight=False)
     if screened == 0 and failed > 0:
         raise typer.Exit(2)
+
+
+def batch_summary(read: int, screened: int, failed: int, blank: int, out: Path) -> str:
+    """``Read 4 lines: 2 screened, 2 with errors; results in out.jsonl`` (every line accounted
+    for: screened, refused with an error, or blank)."""
+    parts = [f"{screened:,} screened", f"{failed:,} with {plural(failed, 'error')}"]
+    if blank:
+        parts.append(f"{blank:,} {plural(blank, 'blank line')} skipped")
+    return f"Read {read:,} {plural(read, 'line')}: {', '.join(parts)}; results in {out}"
 
 
 def _count_lines(path: Path) -> int:

@@ -15,6 +15,7 @@ import typer
 import uvicorn
 
 from microneedling.api.server import APP_FACTORY, uvicorn_options
+from microneedling.cli.common import check_port
 from microneedling.cli.db import records_database
 
 
@@ -39,6 +40,7 @@ def serve_command(
     ] = HttpParser.httptools,
 ) -> None:
     """Start the HTTP API on the configured database (docs at /docs, OpenAPI at /openapi.json)."""
+    check_port(host, port)
     with records_database(migrated=True) as database:
         where = database.describe()
     typer.echo(

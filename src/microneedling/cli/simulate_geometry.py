@@ -14,6 +14,7 @@ from microneedling.cli.common import (
     fail,
     options_named,
     print_json,
+    save_plot,
     user_errors,
 )
 from microneedling.simulation.geometry import (
@@ -153,12 +154,8 @@ def geometry_command(
     if plot is not None:
         # Imported here: matplotlib is slow to load and only needed for --plot.
         from microneedling.simulation.plots_geometry import plot_geometry_report
-        from microneedling.simulation.plotting import save_figure
 
-        try:
-            save_figure(plot_geometry_report(report), plot)
-        except OSError as error:
-            fail(f"--plot: cannot write {str(plot)!r}: {error.strerror or error}")
+        save_plot(plot_geometry_report(report), plot)
     if as_json:
         print_json(report.to_dict())
     else:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import check_plot_path, fail, print_json, user_errors
+from microneedling.cli.common import check_plot_path, fail, print_json, save_plot, user_errors
 from microneedling.services.plan_response import (
     MAX_DAYS,
     PlanProjection,
@@ -114,10 +114,9 @@ def inflammation_command(
     series = simulate_inflammation(days, step_days=step_days, reading=kind)
     if plot is not None:
         from microneedling.simulation.plots_healing import plot_inflammation
-        from microneedling.simulation.plotting import save_figure
 
         fine = simulate_inflammation(days, step_days=min(step_days, days / 800), reading=kind)
-        save_figure(plot_inflammation(fine), plot)
+        save_plot(plot_inflammation(fine), plot)
     if json_output:
 
         def rounded(values: Any) -> list[float]:
@@ -192,14 +191,13 @@ def response_command(
     report = response_report(projection)
     if plot is not None:
         from microneedling.simulation.plots_healing import plot_collagen
-        from microneedling.simulation.plotting import save_figure
 
         fig = plot_collagen(
             projection.series,
             title=f"Collagen response: {plan_file.name} (day 0 = {report['first_session_date']})",
             collagen=CollagenParams.from_table(),
         )
-        save_figure(fig, plot)
+        save_plot(fig, plot)
     if json_output:
         print_json(report)
         return
@@ -260,9 +258,8 @@ def compare_command(
     report = compare_report(projections)
     if plot is not None:
         from microneedling.simulation.plots_healing import plot_comparison
-        from microneedling.simulation.plotting import save_figure
 
-        save_figure(
+        save_plot(
             plot_comparison([p.series for p in projections], [p.label for p in projections]),
             plot,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from microneedling.cli.common import (
     fail,
     options_named,
     print_json,
+    save_plot,
     user_errors,
 )
 from microneedling.simulation.compounds import compound_keys
@@ -29,9 +30,6 @@ from microneedling.simulation.resealing import (
     warnings_for,
 )
 from microneedling.simulation.uptake import UptakeReport, run_uptake
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 #: Longest uptake horizon the command accepts (one week).
 MAX_HOURS = 168.0
@@ -55,15 +53,6 @@ OPTION_FOR_FIELD = {
     "anti_inflammatory": "--anti-inflammatory-factor",
     "age": "--age-factor",
 }
-
-
-def _save(figure: Figure, path: Path) -> None:
-    from microneedling.simulation.plotting import save_figure
-
-    try:
-        save_figure(figure, path)
-    except OSError as error:
-        fail(f"--plot: cannot write {str(path)!r}: {error.strerror or error}")
 
 
 def _hours(number: float) -> str:
@@ -124,7 +113,7 @@ def resealing_command(
 
             other = resealing_report(not occluded, group, modifiers)
             pair = [report, other] if occluded else [other, report]
-            _save(resealing_figure(pair), plot)
+            save_plot(resealing_figure(pair), plot)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -270,7 +259,7 @@ def uptake_command(
         if plot is not None:
             from microneedling.simulation.plots_transport import uptake_figure
 
-            _save(uptake_figure(report), plot)
+            save_plot(uptake_figure(report), plot)
     data = report.to_dict()
     data["inputs"] = {**extra_inputs, **report.inputs}
     data["warnings"] = [*notes, *report.warnings]

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import fail
+from microneedling.cli.common import check_port, fail
 from microneedling.cli.db import records_database
 from microneedling.config import settings
 from microneedling.services.clock import running_from, utc_now
@@ -63,6 +63,7 @@ def web_command(
     from microneedling.application import create_clinic_app
 
     clock = utc_now if today is None else running_from(_morning_of(today))
+    check_port(host, port)  # before the demo is loaded and the address printed
     console = Console()
     with records_database(bulk_load=True) as database:
         upgrade_database(database)
