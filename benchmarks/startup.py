@@ -14,7 +14,8 @@ answering its first request on an existing database < 3 s.
     .venv/bin/python benchmarks/startup.py [--quick] [--repeats R] [--slow-repeats S]
 
 ``--quick`` makes 3 runs of each fast row and skips the slow ones (``demo``, ``web``): well under a
-minute, for the test suite.
+minute, for the test suite. The full run takes about a minute plus six demo builds and three web
+starts (two to five minutes on this machine, depending on how fast ``demo`` is).
 """
 
 from __future__ import annotations
@@ -31,10 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-from _common import print_table
+from _common import Bars, parse_arguments, print_table, step
 
 COMMAND = str(Path(sys.executable).with_name("microneedling"))
 #: The day the demo is built for and the web server runs as: the same records every run.
@@ -161,41 +159,35 @@ def rows(folder: Path) -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 runs each; skip demo and web.")
-    parser.add_argument("--repeats", type=int, default=None, help="Runs of each fast row (9).")
-    parser.add_argument("--slow-repeats", type=int, default=3, help="Runs of demo and web (3).")
-    args = parser.parse_args(argv)
-    repeats = args.repeats or (3 if args.quick else 9)
+    parser.add_argument("--repeats", type=int, default=9, help="Runs of each fast row.")
+    parser.add_argument("--slow-repeats", type=int, default=3, help="Runs of demo and web.")
+    args = parse_arguments(parser, {"repeats": 3}, argv)
 
     with tempfile.TemporaryDirectory(prefix="microneedling-startup-") as name:
         folder = Path(name)
         measured = [row for row in rows(folder) if not (row.slow and args.quick)]
         if not args.quick:
-            # The web row needs an existing database: the demo clinics, built once untimed.
-            timed(
-                [COMMAND, "demo", "--today", TODAY, "--json"], folder, records_in(folder, "demo.db")
-            )
-        runs_of = {row.label: args.slow_repeats if row.slow else repeats for row in measured}
+            with step("Building the demo clinics for the web row"):
+                timed(
+                    [COMMAND, "demo", "--today", TODAY, "--json"],
+                    folder,
+                    records_in(folder, "demo.db"),
+                )
+        runs_of = {row.label: args.slow_repeats if row.slow else args.repeats for row in measured}
         times: dict[str, list[float]] = {row.label: [] for row in measured}
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        with progress:
-            task = progress.add_task("Starting commands", total=sum(runs_of.values()))
-            for row in measured:
-                if not row.slow:
-                    row.run()  # untimed: compiles .pyc files, the knowledge base, warms the disk
+        with Bars() as bars:
+            warm = [row for row in measured if not row.slow]
+            task = bars.add_task("Warming up (untimed)", total=len(warm))
+            for row in warm:
+                row.run()  # compiles .pyc files and the knowledge base, warms the disk cache
+                bars.advance(task)
+            task = bars.add_task("Starting commands", total=sum(runs_of.values()))
             # Interleaved rounds, so a busy spell on the machine hits every row alike.
             for round_number in range(max(runs_of.values())):
                 for row in measured:
                     if round_number < runs_of[row.label]:
-                        progress.update(task, description=row.label.strip()[:40])
                         times[row.label].append(row.run())
-                        progress.advance(task)
+                        bars.advance(task)
 
     baseline = statistics.median(times[measured[0].label])
     table_rows = []
