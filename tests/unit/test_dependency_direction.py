@@ -128,3 +128,97 @@ def test_services_scheduling_modules_are_small_and_import_each_other_one_way() -
         if stem not in state:
             circle = circle_from(stem, [stem])
             assert circle is None, "import circle: " + " → ".join(circle)
+
+
+# -- no import circles in cli/ and knowledge/ (issue 16) ----------------------------------------
+
+
+def _import_graph(package: str) -> dict[str, set[str]]:
+    """Which modules of ``microneedling.<package>`` each of its modules imports: every import
+    statement counts, at the top, in a function or under ``TYPE_CHECKING`` (a circle there is
+    still one, only hidden until the day someone moves the import); ``__init__`` stands for the
+    package itself."""
+    folder = PACKAGE / package
+    name = f"microneedling.{package}"
+    modules = {path.stem for path in folder.glob("*.py")}
+
+    def stems(dotted: str) -> list[str]:
+        if dotted == name:
+            return ["__init__"]
+        if dotted.startswith(name + "."):
+            stem = dotted[len(name) + 1 :].split(".")[0]
+            return [stem if stem in modules else "__init__"]
+        return []
+
+    graph: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    found.update(stems(alias.name))
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ".".join(name.split(".")[: len(name.split(".")) - (node.level - 1)])
+                    module = ".".join(part for part in (base, node.module or "") if part)
+                else:
+                    module = node.module or ""
+                if module == name:  # from microneedling.cli import simulate_geometry
+                    for alias in node.names:
+                        found.add(alias.name if alias.name in modules else "__init__")
+                else:
+                    found.update(stems(module))
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+def _first_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(stem: str, path: list[str]) -> list[str] | None:
+        state[stem] = 1
+        for target in sorted(graph.get(stem, ())):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state:
+                found = visit(target, [*path, target])
+                if found:
+                    return found
+        state[stem] = 2
+        return None
+
+    for stem in sorted(graph):
+        if stem not in state:
+            circle = visit(stem, [stem])
+            if circle:
+                return circle
+    return None
+
+
+@pytest.mark.parametrize("package", ["cli", "knowledge"])
+def test_no_import_circle_among_the_modules_of(package: str) -> None:
+    circle = _first_circle(_import_graph(package))
+    assert circle is None, f"import circle in {package}/: " + " → ".join(circle or [])
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    assert _first_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _first_circle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_the_simulate_commands_do_not_import_the_simulate_group() -> None:
+    graph = _import_graph("cli")
+    for stem in ("simulate_geometry", "simulate_healing", "simulate_transport"):
+        assert "simulate" not in graph[stem], f"cli/{stem}.py imports cli/simulate.py"
+    assert not {"simulate_geometry", "simulate_healing", "simulate_transport"} & graph["simulate"]
+
+
+def test_the_knowledge_registry_depends_on_the_schemas_and_the_loader_on_the_registry() -> None:
+    graph = _import_graph("knowledge")
+    schemas = {stem for stem in graph if stem.startswith("schema")}
+    assert schemas <= graph["registry"]
+    assert "registry" in graph["loader"]
+    assert "loader" not in graph["registry"]
+    for stem in schemas:
+        assert not {"loader", "registry", "__init__"} & graph[stem], f"{stem} imports back"
