@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
 from microneedling.clinical.intake import IsoDate
 from microneedling.errors import Conflict, NotFound, UserError
+from microneedling.services import views
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, local_days, utc_now
 from microneedling.services.inputs import (
@@ -23,7 +29,7 @@ from microneedling.services.inputs import (
     plausible_day,
 )
 from microneedling.services.views import full_record_view, page, patient_view
-from microneedling.store import UnitOfWork
+from microneedling.store import UnitOfWork, repositories
 from microneedling.store.models import Patient
 from microneedling.store.patient_search import digits, fold
 
@@ -330,13 +336,78 @@ def open_patient_record(
     """The patient's full record: intakes, consents, plans, appointments, charts with their
     amendments, adverse events, outcomes and photos. Reading it is audited.
     """
+    record = read_patient_record(uow, actor, patient_id, clock=clock).record
+    assert record is not None  # no ETag was given
+    return record
+
+
+@dataclass(frozen=True)
+class RecordRead:
+    """A patient's full record as read: its ETag (a quoted string, as HTTP sends it), and the
+    record itself, or None when it is unchanged since one of the ETags the reader had."""
+
+    etag: str
+    record: dict[str, Any] | None
+
+
+def read_patient_record(
+    uow: UnitOfWork,
+    actor: Actor,
+    patient_id: int,
+    *,
+    known_etags: Collection[str] = (),
+    clock: Clock = utc_now,
+) -> RecordRead:
+    """The patient's full record and its ETag; just the ETag when it is among ``known_etags``
+    (quoted strings; ``*`` stands for any). Audited either way: an unchanged record is shown
+    from the reader's copy, and the entry says so (``details.unchanged``).
+
+    The ETag is read before the record, in the same read transaction: on PostgreSQL each
+    statement sees what was committed when it began, so the record is at least as new as its
+    ETag. An ETag older than the record it came with only costs the next reader a full answer;
+    the other way round would have shown a change as "unchanged".
+    """
     with Transaction(uow, actor, "patient.read_record", clock, reading=True) as tx:
+        versions = tx.records.record_version(patient_id)
+        if versions is None:
+            raise NotFound(f"no patient {patient_id} in this clinic", field="patient_id")
+        etag = record_etag(actor.clinic_id, patient_id, versions)
+        if "*" in known_etags or etag in known_etags:
+            tx.done(
+                patient_id=patient_id, entity=("patient", patient_id), details={"unchanged": True}
+            )
+            return RecordRead(etag, None)
         rows = tx.records.full_record_rows(patient_id)
         if rows is None:
             raise NotFound(f"no patient {patient_id} in this clinic", field="patient_id")
         record = full_record_view(rows)
         tx.done(patient_id=patient_id, entity=("patient", patient_id))
-    return record
+    return RecordRead(etag, record)
+
+
+def record_etag(clinic_id: int, patient_id: int, versions: tuple[int, int]) -> str:
+    """The strong ETag of a patient's full record: a digest of the patient, the versions of the
+    rows the record shows (``ClinicRecords.record_version``, kept by the database's triggers)
+    and :func:`record_format`, so that a change of either, or a new way of building the
+    record, gives a new ETag."""
+    record_version, inventory_version = versions
+    text = f"{record_format()}:{clinic_id}:{patient_id}:{record_version}:{inventory_version}"
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+@functools.cache
+def record_format() -> str:
+    """What builds the record, as a digest: this package's version and the code of its queries
+    and views (``store/repositories.py``, ``services/views.py``). A server that builds records
+    differently never takes another's ETag for its own."""
+    try:
+        installed = version("microneedling")
+    except PackageNotFoundError:
+        installed = "unknown"
+    digest = hashlib.sha256(installed.encode())
+    for module in (repositories, views):
+        digest.update(Path(module.__file__ or module.__name__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def require_patient(tx: Transaction, patient_id: int) -> Patient:

@@ -152,6 +152,11 @@ class Clinic(Base):
     calendar_resets: Mapped[int] = mapped_column(
         BigInteger, server_default="0", info={"derived": True}
     )
+    #: Kept by triggers (migration 0010): a new random value whenever one of the clinic's
+    #: devices or cartridge lots changes (a chart in a record shows them). Not in backups.
+    inventory_version: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", info={"derived": True}
+    )
 
 
 class StaffUser(Base):
@@ -229,6 +234,11 @@ class Patient(Base):
     #: The name and phone as searched (store/patient_search.py keeps them; migration 0006).
     search_name: Mapped[str | None] = mapped_column(String(210))
     phone_digits: Mapped[str | None] = mapped_column(String(40))
+    #: Kept by triggers (migration 0010): a new random value whenever this row or any row of
+    #: the patient's record changes (the record's ETag). Not in backups: restoring sets it anew.
+    record_version: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", info={"derived": True}
+    )
 
     intakes: Mapped[list[Intake]] = relationship(
         order_by="Intake.id", viewonly=True, lazy="raise_on_sql"

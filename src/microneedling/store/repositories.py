@@ -249,6 +249,13 @@ _PATIENT = select(Patient.__table__).where(
     Patient.__table__.c.id == bindparam("patient_id"),
     Patient.__table__.c.clinic_id == bindparam("clinic_id"),
 )
+_patient, _clinic = Patient.__table__.c, Clinic.__table__.c
+#: What a patient's record shows is at these versions (migration 0010).
+_RECORD_VERSION = (
+    select(_patient.record_version, _clinic.inventory_version)
+    .join_from(Patient.__table__, Clinic.__table__, _clinic.id == _patient.clinic_id)
+    .where(_patient.id == bindparam("patient_id"), _patient.clinic_id == bindparam("clinic_id"))
+)
 _RECORD: dict[str, Select[Any]] = {
     "intakes": _of_patient(Intake, "id"),
     "consents": _of_patient(Consent, "id"),
@@ -451,6 +458,18 @@ class ClinicRecords:
             order = (func.lower(Patient.family_name), func.lower(Patient.given_name), Patient.id)
         query = select(Patient).where(*conditions).order_by(*order).limit(limit).offset(offset)
         return list(self._session.execute(query).scalars())
+
+    def record_version(self, patient_id: int) -> tuple[int, int] | None:
+        """The versions of everything a patient's full record shows, kept by triggers
+        (migration 0010): the patient's ``record_version`` (their rows) and the clinic's
+        ``inventory_version`` (devices and lots). One indexed read; None if there is no such
+        patient in this clinic."""
+        row = (
+            self._session.connection()
+            .execute(_RECORD_VERSION, {"patient_id": patient_id, "clinic_id": self.clinic_id})
+            .one_or_none()
+        )
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def full_record_rows(self, patient_id: int) -> FullRecord | None:
         """A patient with every record about them (intakes, consents, plans, appointments,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import Query, Response
+from fastapi import Header, Query, Response
 
 from microneedling.api.context import Context, IdInPath, Now, Uow
 from microneedling.api.responses import plain_json
@@ -109,24 +110,88 @@ def update_contact(
     return patients.update_contact_details(uow, actor, patient_id, body, clock=clock)
 
 
+#: At most this many entity tags of an ``If-None-Match`` header are looked at.
+MAX_ENTITY_TAGS = 32
+_ENTITY_TAG = re.compile(r'\s*(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
+
+_RECORD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The record, with its `ETag`",
+        "headers": {"ETag": {"description": "The record's version", "schema": {"type": "string"}}},
+    },
+    304: {
+        "description": (
+            "Not Modified: `If-None-Match` holds the record's current `ETag` (or `*`); no body. "
+            "The reading is audited all the same"
+        ),
+        "headers": {"ETag": {"description": "The record's version", "schema": {"type": "string"}}},
+    },
+}
+
+
 @router.get(
     "/patients/{patient_id}/record",
     response_model=FullRecordOut,
     summary="A patient's full record",
+    responses=_RECORD_ANSWERS,
 )
-async def open_record(patient_id: IdInPath, actor: CurrentActor, context: Context) -> Response:
+async def open_record(
+    patient_id: IdInPath,
+    actor: CurrentActor,
+    context: Context,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            description=(
+                "The `ETag` of the record as the client has it (or several, comma-separated, or "
+                "`*`): when it is still current the answer is 304 without a body"
+            )
+        ),
+    ] = None,
+) -> Response:
     """Intakes, consents, plans, appointments, charts with their amendments, adverse events,
-    outcomes and photos' details."""
+    outcomes and photos' details.
+
+    The answer carries an `ETag` that changes whenever anything the record shows changes (any of
+    the patient's rows, or a device or lot a chart names). Send it back in `If-None-Match` to
+    get `304 Not Modified` while the record is unchanged; the reading is audited either way."""
     uow = UnitOfWork(context.database, context.photos)
-    return await context.records_lane.run(_open_record, uow, actor, patient_id, context.now)
+    known = entity_tags(if_none_match)
+    return await context.records_lane.run(_open_record, uow, actor, patient_id, context.now, known)
 
 
-def _open_record(uow: UnitOfWork, actor: Actor, patient_id: int, clock: Clock) -> Response:
+def entity_tags(header: str | None) -> frozenset[str]:
+    """The entity tags of an ``If-None-Match`` header, quoted, weak ones as strong ones (the
+    header compares weakly); ``*`` as itself. A value that is not a list of entity tags counts
+    as none (a full answer, never a wrong 304)."""
+    if header is None:
+        return frozenset()
+    header = header.strip()
+    if header == "*":
+        return frozenset({"*"})
+    tags: list[str] = []
+    position = 0
+    while position < len(header) and len(tags) < MAX_ENTITY_TAGS:
+        found = _ENTITY_TAG.match(header, position)
+        if found is None:
+            return frozenset()
+        tags.append(found[1])
+        position = found.end()
+    return frozenset(tags)
+
+
+def _open_record(
+    uow: UnitOfWork, actor: Actor, patient_id: int, clock: Clock, known: frozenset[str]
+) -> Response:
     """In a thread of the records lane (api/lanes.py): the use case and the JSON, in that thread.
 
     Sent without FastAPI's check against ``FullRecordOut`` (the route keeps it as its response
     model for the OpenAPI document): the record is built by typed code, the check took a tenth
     of a loaded server's time, and tests/api/test_api_full_record.py holds the answer to the same
     keys and values as the check and the model would send."""
-    record = patients.open_patient_record(uow, actor, patient_id, clock=clock)
-    return plain_json(record)
+    read = patients.read_patient_record(uow, actor, patient_id, known_etags=known, clock=clock)
+    if read.record is None:
+        return Response(status_code=304, headers={"ETag": read.etag})
+    response = plain_json(read.record)
+    response.headers["ETag"] = read.etag
+    return response
