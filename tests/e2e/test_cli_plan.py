@@ -135,3 +135,16 @@ def test_science_summary_is_readable() -> None:
 def test_plot_must_be_svg_or_png(tmp_path: Path) -> None:
     result = run("plan", "--demo", "--plot", str(tmp_path / "plot.gif"))
     assert result.returncode == 2 and ".svg or .png" in result.stderr
+
+
+def test_handout_and_plot_say_where_they_were_written(tmp_path: Path) -> None:
+    handout, plot = tmp_path / "handout.html", tmp_path / "collagen.svg"
+    result = run(
+        "plan", "--demo", "--json", "--handout", str(handout), "--plot", str(plot),
+        "--printed-on", "2026-11-25",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    json.loads(result.stdout)  # the paths are said on stderr: stdout stays one JSON document
+    assert f"Handout written to {handout.resolve()}" in result.stderr
+    assert f"Plot written to {plot.resolve()}" in result.stderr
+    assert handout.is_file() and plot.is_file()

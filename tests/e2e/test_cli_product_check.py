@@ -206,3 +206,11 @@ def test_real_process_bad_hours_exit_two_without_traceback() -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_one_ingredient_is_said_in_the_singular() -> None:
+    one = invoke("--hours", "30", "Aqua")
+    assert one.exit_code == 0, one.stderr
+    assert "Read 1 ingredient: Aqua" in one.stdout
+    two = invoke("--hours", "30", "Aqua, Glycerin")
+    assert "Read 2 ingredients: Aqua, Glycerin" in two.stdout

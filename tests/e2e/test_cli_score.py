@@ -249,3 +249,31 @@ def test_an_input_in_both_file_and_arguments_is_refused(tmp_path: Path) -> None:
                                          "height": 1})  # fmt: skip
     assert_clean_failure(run("vss", "--file", str(path), "height=2"),
                          "height: given both in --file and on the command line")  # fmt: skip
+
+
+def test_every_problem_is_listed_not_counted() -> None:
+    """`score vss vascularity=9`: the out-of-range value and each missing input, all named."""
+    result = run("vss", "vascularity=9")
+    assert_clean_failure(
+        result,
+        "vascularity: must be 0–3, got 9",
+        "pigmentation: is required",
+        "pliability: is required",
+        "height: is required",
+    )
+    assert "more problems" not in result.stderr
+
+
+def test_every_problem_is_listed_by_the_real_command() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "microneedling", "score", "vss", "vascularity=9"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: vascularity: must be 0–3, got 9; pigmentation: is required; "
+        "pliability: is required; height: is required"
+    )

@@ -208,3 +208,31 @@ def test_kb_show_prints_tables() -> None:
     assert result.returncode == 0
     for word in ("Zones", "Findings", "Screening rules", "Sources", "periorbital"):
         assert word in result.stdout
+
+
+def test_batch_summary_accounts_for_every_line_read(tmp_path: Path) -> None:
+    source = tmp_path / "intakes.jsonl"
+    lines = [
+        json.dumps(intake_data()),
+        "{not json",
+        json.dumps(intake_data(conditions=[{"code": "pregnancy"}])),
+        json.dumps(intake_data(zones=["elbow"])),
+    ]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    result = run("screen", "--batch", str(source), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary == f"Read 4 lines: 2 screened, 2 with errors; results in {out}"
+
+
+def test_batch_summary_counts_blank_lines_and_says_one_in_the_singular(tmp_path: Path) -> None:
+    source = tmp_path / "intakes.jsonl"
+    source.write_text(json.dumps(intake_data()) + "\n\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    result = run("screen", "--batch", str(source), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary == (
+        f"Read 2 lines: 1 screened, 0 with errors, 1 blank line skipped; results in {out}"
+    )

@@ -179,7 +179,8 @@ def _screen_batch(source: Path, out: Path, kb: KnowledgeBase) -> None:
                 screened += 1
                 record = {"line": number, **result.to_dict()}
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    err.print(batch_summary(read, screened, failed, blank, out), markup=False, highlight=False)
+    summary = batch_summary(read, screened, failed, blank, out)
+    err.print(summary, markup=False, highlight=False, soft_wrap=True)
     if screened == 0 and failed > 0:
         raise typer.Exit(2)
 
