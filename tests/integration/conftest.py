@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -77,14 +78,35 @@ def _postgres() -> tuple[str | None, str]:
     return None, "PostgreSQL refused the test connection: " + "; ".join(problems)
 
 
+def migrated_template(url: str) -> None:
+    """Migrate the database at ``url`` to the newest schema and close every connection to it."""
+    template = Database(url)
+    try:
+        upgrade(template)
+    finally:
+        template.dispose()
+
+
 class SqliteDatabases:
     name = "sqlite"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._template: Path | None = None
 
     def new_url(self) -> str:
         return f"sqlite:///{self.folder / f'{uuid.uuid4().hex[:12]}.db'}"
+
+    def migrated_url(self) -> str:
+        """A new database at the newest schema: a copy of one migrated once per test session
+        (the migrations themselves are tested on empty databases, ``new_url``)."""
+        if self._template is None:
+            template = self.folder / "template.db"
+            migrated_template(f"sqlite:///{template}")
+            self._template = template
+        copy = self.folder / f"{uuid.uuid4().hex[:12]}.db"
+        shutil.copyfile(self._template, copy)
+        return f"sqlite:///{copy}"
 
     def close(self) -> None:
         pass
@@ -97,16 +119,33 @@ class PostgresDatabases:
         self.admin = admin
         self.created: list[str] = []
         self.base = psycopg.conninfo.conninfo_to_dict(admin)
+        self._template: str | None = None
 
-    def new_url(self) -> str:
+    def _create(self, template: str | None = None) -> str:
         name = f"mn_test_{uuid.uuid4().hex[:12]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.admin, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"{clause}')
         self.created.append(name)
+        return name
+
+    def _url(self, name: str) -> str:
         user = self.base.get("user") or getpass.getuser()
         host = self.base.get("host", "127.0.0.1")
         port = self.base.get("port", "5432")
         return f"postgresql://{user}@{host}:{port}/{name}"
+
+    def new_url(self) -> str:
+        return self._url(self._create())
+
+    def migrated_url(self) -> str:
+        """A new database at the newest schema: ``CREATE DATABASE … TEMPLATE`` of one migrated
+        once per test session (no connection is left open to the template)."""
+        if self._template is None:
+            template = self._create()
+            migrated_template(self._url(template))
+            self._template = template
+        return self._url(self._create(self._template))
 
     def close(self) -> None:
         with psycopg.connect(self.admin, autocommit=True) as connection:
@@ -152,10 +191,10 @@ def fresh_url(databases: SqliteDatabases | PostgresDatabases) -> str:
 
 
 @pytest.fixture
-def fresh_database(fresh_url: str) -> Iterator[Database]:
-    """A new database migrated to the newest schema, for this test alone."""
-    db = Database(fresh_url)
-    upgrade(db)
+def fresh_database(databases: SqliteDatabases | PostgresDatabases) -> Iterator[Database]:
+    """A new database at the newest schema (a copy of a migrated template), for this test
+    alone."""
+    db = Database(databases.migrated_url())
     yield db
     db.dispose()
 

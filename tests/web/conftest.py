@@ -1,36 +1,46 @@
 """Web layer tests without a browser: the pages through Starlette's TestClient.
 
-Each test module gets a fresh SQLite database (built by the migrations) holding one clinic with
+Each test module gets a fresh SQLite database (a copy of one the migrations built once) holding one clinic with
 an owner, a clinician and a front-desk member, a device, a usable and an expired cartridge lot,
 and a second clinic. The application runs on a clock the tests move (``clinic.clock``).
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.integration.conftest import migrated_template
 from tests.web.web_helpers import PASSWORD, START, Clinic, MovableClock
 
 from microneedling.config import Settings
 from microneedling.services import clinics, inventory
-from microneedling.services.maintenance import open_database, unit_of_work, upgrade_database
+from microneedling.services.maintenance import open_database, unit_of_work
 from microneedling.web import create_web_app
 from microneedling.web.settings import WebSettings
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite file at the newest schema, migrated once per test session."""
+    template = tmp_path_factory.mktemp("web-template") / "template.db"
+    migrated_template(f"sqlite:///{template}")
+    return template
+
+
 @pytest.fixture(scope="module")
-def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
+def clinic(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[Clinic]:
     folder: Path = tmp_path_factory.mktemp("web")
+    shutil.copyfile(migrated_sqlite, folder / "records.db")
     settings = Settings(
         database_url=f"sqlite:///{folder / 'records.db'}",
         photo_dir=folder / "photos",
         photo_max_bytes=2_000_000,
     )
     database = open_database(settings)
-    upgrade_database(database)
     clock = MovableClock(START)
     uow = unit_of_work(database, settings)
     emails = {
