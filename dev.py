@@ -76,6 +76,16 @@ def start(args: list[str]) -> int:
     return _run(BIN / "microneedling", "web", *args, check=False)
 
 
+def parallel(args: list[str]) -> list[str]:
+    """pytest-xdist's options unless the arguments choose their own (``-n``, ``-p no:xdist``):
+    one worker per CPU, at least two (MICRONEEDLING_TEST_WORKERS overrides; 0 runs the tests in
+    pytest's own process). Tests in one ``xdist_group`` stay on one worker."""
+    if any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args):
+        return []
+    workers = os.environ.get("MICRONEEDLING_TEST_WORKERS") or str(max(2, os.cpu_count() or 1))
+    return ["-n", workers, "--dist", "loadgroup"]
+
+
 def test(args: list[str]) -> int:
     py = BIN / "python"
     steps: list[list[str | Path]] = [
@@ -83,7 +93,7 @@ def test(args: list[str]) -> int:
         [py, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "dev.py"],
         [py, "-m", "mypy"],
         [BIN / "microneedling", "kb", "validate"],
-        [py, "-m", "pytest", *args],
+        [py, "-m", "pytest", *parallel(args), *args],
     ]
     for step in steps:
         code = _run(*step, check=False)
