@@ -78,6 +78,15 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"browser tests skipped: {reason}" if reason else None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), the tests around one shipped server run on one
+    worker, so each server (and its demo) is started once per run, not once per worker."""
+    for item in items:
+        if "shipped_web" in getattr(item, "fixturenames", ()):
+            server = "browser" if "tests/browser/" in item.path.as_posix() else "e2e"
+            item.add_marker(pytest.mark.xdist_group(f"shipped-web-{server}"))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
