@@ -11,6 +11,10 @@ screening is more than 90 days old is screened again before a session. One lot e
 days and is in use; one older lot has expired; one lot was recalled.
 
 A second clinic (``owner@second.example``) with a few patients shows that clinics are kept apart.
+
+Building takes tens of seconds; on SQLite a build is kept and a fresh database asking for the same
+demo (same code, day, seed, patients and password) gets a copy of it instead
+(:mod:`~microneedling.services.demo_cache`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
-
-from PIL import Image
 
 from microneedling import demo
 from microneedling.clinical.intake import parse_intake
@@ -50,6 +52,7 @@ from microneedling.services import (
 )
 from microneedling.services.access import Actor, Role
 from microneedling.services.clock import Clock, fixed_clock
+from microneedling.services.demo_cache import DemoCache, fresh_sqlite
 from microneedling.store import UnitOfWork
 from microneedling.store.models import TreatmentPlan
 
@@ -214,13 +217,45 @@ def build_demo_clinic(
     password: str = DEFAULT_PASSWORD,
     kb: KnowledgeBase | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: DemoCache | Literal["configured"] | None = "configured",
 ) -> DemoSummary:
-    """Create both demo clinics, unless the demo clinic exists (then report it as loaded)."""
+    """Create both demo clinics, unless the demo clinic exists (then report it as loaded).
+
+    With ``cache`` (by default the one the environment configures, see
+    :mod:`~microneedling.services.demo_cache`) a fresh SQLite database gets a copy of the same
+    demo built before, or built now and kept; ``None`` always builds in place. A ``kb`` other
+    than the shipped knowledge base is always built in place.
+    """
     if demo_loaded(uow):
         return DemoSummary(True, today, seed, None, _staff_list())
+    if cache == "configured":
+        cache = DemoCache.configured()
+    if cache is not None and kb is None and uow.photos is not None and fresh_sqlite(uow):
+        key = cache.key(
+            uow.photos, today=today, seed=seed, patient_count=patient_count, password=password
+        )
+
+        def build(into: UnitOfWork) -> dict[str, Any]:
+            return _build(into, today, seed, patient_count, password, None, progress)
+
+        counts = cache.demo(key, uow, build)
+        return DemoSummary(False, today, seed, password, _staff_list(), counts)
+    counts = _build(uow, today, seed, patient_count, password, kb, progress)
+    return DemoSummary(False, today, seed, password, _staff_list(), counts)
+
+
+def _build(
+    uow: UnitOfWork,
+    today: date,
+    seed: int,
+    patient_count: int,
+    password: str,
+    kb: KnowledgeBase | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, Any]:
     builder = _Builder(uow, today, seed, password, kb or shipped_knowledge_base())
     builder.build(patient_count, progress)
-    return DemoSummary(False, today, seed, password, _staff_list(), builder.summary())
+    return builder.summary()
 
 
 @dataclass
@@ -968,6 +1003,8 @@ def _depth(zone: dict[str, Any]) -> float:
 
 def _demo_image(seed: int) -> bytes:
     """A small made-up "photo" (a gradient) carrying EXIF with a GPS position, to be stripped."""
+    from PIL import Image  # only the build draws pictures
+
     image = Image.new("RGB", (96, 128))
     image.putdata(
         [

@@ -1,0 +1,242 @@
+"""The demo clinics built once and copied (SQLite).
+
+Building the demo runs a year of a clinic's use cases (:mod:`~microneedling.services.demo_clinic`):
+tens of seconds. What it builds depends only on the code, the day it is built for, the seed, the
+number of patients, the password and the photo limits, so a build is kept in a cache folder under
+a key made of all of those, and a fresh database asking for the same demo again gets a copy: the
+database's pages (the sqlite3 backup API) and the photo files, the same records byte for byte, in
+well under a second.
+
+The cache is used only for a SQLite database that is migrated to the newest schema and holds no
+records at all, with a photo folder, and the shipped knowledge base; anything else is built as
+before, in place. A demo missing from the cache is built in a database of its own in the cache
+folder (which nothing else writes to), kept there, and then copied like any other, so a copy is
+all a caller's database ever receives.
+
+The key covers this package's source and data files, the installed distributions' versions, the
+Python and SQLite versions and the clinic's time-zone rules, so a change to any of them builds
+afresh. ``MICRONEEDLING_DEMO_CACHE=false`` turns the cache off, ``MICRONEEDLING_DEMO_CACHE_DIR``
+moves it (default: ``$XDG_CACHE_HOME/microneedling/demo`` or ``~/.cache/microneedling/demo``); the
+newest :data:`KEEP` builds are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import sys
+import time
+import zoneinfo
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from microneedling.services.calendar_index import CALENDAR_INDEX
+from microneedling.store import Database, PhotoFiles, UnitOfWork, migrate
+from microneedling.store.backup import has_records
+from microneedling.store.models import Photo
+
+#: Builds kept (the least recently used go first).
+KEEP = 8
+#: A build folder left behind this long (a process killed while building) is removed.
+STALE_SECONDS = 3600
+DATABASE = "demo.db"
+PHOTOS = "photos"
+SUMMARY = "summary.json"
+#: Which files of the package make up "the code" of the key.
+SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".mako")
+
+Counts = dict[str, Any]
+
+
+def _default_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "microneedling" / "demo"
+
+
+class DemoCacheSettings(BaseSettings):
+    """Where built demos are kept (``MICRONEEDLING_DEMO_CACHE*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MICRONEEDLING_", extra="ignore", frozen=True)
+
+    demo_cache: bool = Field(default=True, description="Keep built demos and copy them")
+    demo_cache_dir: Path = Field(
+        default_factory=_default_folder, description="The folder built demos are kept in"
+    )
+
+
+@cache
+def code_fingerprint() -> str:
+    """A hash of everything a demo build depends on besides its own parameters."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in SOURCE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    for folder in filter(None, sys.path):
+        try:
+            names = sorted(name for name in os.listdir(folder) if name.endswith("-info"))
+        except OSError:
+            continue
+        digest.update("\n".join(names).encode("utf-8") + b"\0")
+    digest.update(f"{sys.version}\0{sqlite3.sqlite_version}\0".encode())
+    for folder in zoneinfo.TZPATH:
+        rules = Path(folder) / "Europe" / "Amsterdam"
+        if rules.is_file():
+            digest.update(rules.read_bytes())
+            break
+    return digest.hexdigest()
+
+
+def fresh_sqlite(uow: UnitOfWork) -> bool:
+    """Whether ``uow``'s database can receive a copy: SQLite, at the newest schema, no records,
+    and a photo folder."""
+    database = uow.database
+    return (
+        database.backend == "sqlite"
+        and uow.photos is not None
+        and migrate.current_revision(database) == migrate.head_revision()
+        and not has_records(database)
+    )
+
+
+class DemoCache:
+    """Built demos in ``folder``, one subfolder per key: the database, the photos, the counts."""
+
+    def __init__(self, folder: Path, *, keep: int = KEEP) -> None:
+        self.folder = Path(folder)
+        self.keep = keep
+
+    @classmethod
+    def configured(cls) -> DemoCache | None:
+        """The cache the environment asks for (None when turned off)."""
+        settings = DemoCacheSettings()
+        return cls(settings.demo_cache_dir) if settings.demo_cache else None
+
+    def key(self, photos: PhotoFiles, **parameters: Any) -> str:
+        """The key of a demo built with ``parameters`` into a photo folder like ``photos``."""
+        described = {
+            "code": code_fingerprint(),
+            "photo_limits": [photos.max_bytes, photos.max_pixels],
+            **{name: str(value) for name, value in sorted(parameters.items())},
+        }
+        return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:32]
+
+    def demo(
+        self,
+        key: str,
+        into: UnitOfWork,
+        build: Callable[[UnitOfWork], Counts],
+    ) -> Counts:
+        """Copy the demo ``key`` into ``into`` (a :func:`fresh_sqlite` one), building it with
+        ``build`` first when the cache does not hold it; returns the build's counts."""
+        entry = self.folder / key
+        if not (entry / SUMMARY).is_file():
+            self._build(key, into, build)
+        os.utime(entry)  # most recently used
+        counts: Counts = json.loads((entry / SUMMARY).read_text("utf-8"))
+        _copy_photos(entry / PHOTOS, into)
+        _copy_pages(entry / DATABASE, into.database)
+        return counts
+
+    def _build(self, key: str, into: UnitOfWork, build: Callable[[UnitOfWork], Counts]) -> None:
+        assert into.photos is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._prune()
+        work = self.folder / f".building-{key}-{os.getpid()}-{secrets.token_hex(4)}"
+        work.mkdir()
+        try:
+            # The empty, migrated database the caller has is the one to start from.
+            _copy_pages_out(into.database, work / DATABASE)
+            database = Database(f"sqlite:///{work / DATABASE}", sqlite_synchronous="NORMAL")
+            try:
+                photos = PhotoFiles(
+                    work / PHOTOS,
+                    max_bytes=into.photos.max_bytes,
+                    max_pixels=into.photos.max_pixels,
+                )
+                counts = build(UnitOfWork(database, photos))
+            finally:
+                database.dispose()
+                # Its calendar is in the process-wide index under the build's own database.
+                CALENDAR_INDEX.clear()
+            connection = sqlite3.connect(work / DATABASE)
+            try:
+                connection.execute("PRAGMA journal_mode=DELETE")  # one file, read-only from now
+            finally:
+                connection.close()
+            (work / SUMMARY).write_text(json.dumps(counts, sort_keys=True), "utf-8")
+            # When another process built the same demo meanwhile, theirs is as good.
+            with contextlib.suppress(OSError):
+                work.rename(self.folder / key)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _prune(self) -> None:
+        now = time.time()
+        entries = []
+        for path in self.folder.iterdir():
+            if path.name.startswith(".building-"):
+                if now - path.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif path.is_dir():
+                entries.append(path)
+        entries.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+        for stale in entries[max(self.keep - 1, 0) :]:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _copy_pages_out(database: Database, target: Path) -> None:
+    source = database.engine.raw_connection()
+    try:
+        driver = source.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        destination = sqlite3.connect(target)
+        try:
+            driver.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+
+
+def _copy_pages(source_file: Path, database: Database) -> None:
+    """Every page of ``source_file`` into ``database`` (one step, under its write lock)."""
+    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
+    try:
+        target = database.engine.raw_connection()
+        try:
+            driver = target.driver_connection
+            assert isinstance(driver, sqlite3.Connection)
+            source.backup(driver)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    CALENDAR_INDEX.clear()  # nothing it held of this database is true any more
+
+
+def _copy_photos(folder: Path, into: UnitOfWork) -> None:
+    """The photo files of the demo, into ``into``'s photo folder (before the records that name
+    them, so that no record ever names a missing file)."""
+    assert into.photos is not None
+    source = sqlite3.connect(f"file:{folder.parent / DATABASE}?mode=ro", uri=True)
+    try:
+        rows = source.execute(
+            f"SELECT clinic_id, stored_sha256, stored_path FROM {Photo.__tablename__}"
+        ).fetchall()
+    finally:
+        source.close()
+    for clinic_id, sha256, stored_path in rows:
+        suffix = stored_path.rsplit(".", 1)[-1]
+        into.photos.put(clinic_id, sha256, suffix, (folder / stored_path).read_bytes())
