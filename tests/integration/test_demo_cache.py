@@ -119,3 +119,15 @@ def test_the_oldest_builds_are_dropped_and_the_cache_can_be_turned_off(
     assert DemoCacheSettings().demo_cache_dir == tmp_path / "elsewhere"
     monkeypatch.setenv("MICRONEEDLING_DEMO_CACHE", "false")
     assert DemoCache.configured() is None
+
+
+def test_a_cache_folder_that_cannot_be_made_means_building_in_place(
+    sqlite_databases: SqliteDatabases, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    database, _, counts = _demo(sqlite_databases.new_url(), tmp_path / "p", DemoCache(blocker))
+    assert counts["patients"] == 12 + 10  # and the second clinic's
+    assert "building in place" in caplog.text
+    assert verify_audit_log(database).intact
+    database.dispose()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -56,6 +57,8 @@ SUMMARY = "summary.json"
 SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".mako")
 
 Counts = dict[str, Any]
+
+log = logging.getLogger("microneedling.services")
 
 
 def _default_folder() -> Path:
@@ -137,14 +140,23 @@ class DemoCache:
         key: str,
         into: UnitOfWork,
         build: Callable[[UnitOfWork], Counts],
-    ) -> Counts:
+    ) -> Counts | None:
         """Copy the demo ``key`` into ``into`` (a :func:`fresh_sqlite` one), building it with
-        ``build`` first when the cache does not hold it; returns the build's counts."""
+        ``build`` first when the cache does not hold it; returns the build's counts, or None
+        when the cache folder cannot be used (``into`` is then untouched)."""
         entry = self.folder / key
-        if not (entry / SUMMARY).is_file():
-            self._build(key, into, build)
-        os.utime(entry)  # most recently used
-        counts: Counts = json.loads((entry / SUMMARY).read_text("utf-8"))
+        try:
+            if not (entry / SUMMARY).is_file():
+                self._build(key, into, build)
+            os.utime(entry)  # most recently used
+            counts: Counts = json.loads((entry / SUMMARY).read_text("utf-8"))
+        except OSError as error:  # a folder that cannot be written: a read-only home, a full disk
+            log.warning(
+                "the demo cache in %s cannot be used (%s); building in place",
+                self.folder,
+                error.strerror or error,
+            )
+            return None
         _copy_photos(entry / PHOTOS, into)
         _copy_pages(entry / DATABASE, into.database)
         return counts

@@ -238,8 +238,9 @@ def build_demo_clinic(
         def build(into: UnitOfWork) -> dict[str, Any]:
             return _build(into, today, seed, patient_count, password, None, progress)
 
-        counts = cache.demo(key, uow, build)
-        return DemoSummary(False, today, seed, password, _staff_list(), counts)
+        copied = cache.demo(key, uow, build)
+        if copied is not None:
+            return DemoSummary(False, today, seed, password, _staff_list(), copied)
     counts = _build(uow, today, seed, patient_count, password, kb, progress)
     return DemoSummary(False, today, seed, password, _staff_list(), counts)
 
