@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from typing import Any
 
 import pytest
@@ -14,6 +18,16 @@ ASSESSMENT_DATE = "2026-12-01"
 
 #: The shipped process and Chromium, for tests/browser and tests/e2e.
 pytest_plugins = ["tests.shipped_web"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The compiled knowledge base (and any other cache) goes to a folder of this test run, not
+    the user's ~/.cache; the commands the tests start inherit it. xdist's workers inherit the
+    controller's folder."""
+    if "MICRONEEDLING_CACHE_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="microneedling-test-cache-")
+        os.environ["MICRONEEDLING_CACHE_DIR"] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
