@@ -18,18 +18,6 @@ from microneedling.services import clinics
 from microneedling.store import Database, UnitOfWork
 from microneedling.store.migrate import upgrade
 
-#: Runs the same command function whether or not the lead has registered it in cli/main.py yet.
-LAUNCHER = """
-import sys, typer
-from microneedling.cli import main
-if any(getattr(c, "name", None) == "serve" for c in main.app.registered_commands):
-    main.app()
-else:
-    from microneedling.cli.serve import serve_command
-    sys.argv.pop(1)  # "serve"
-    typer.run(serve_command)
-"""
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -42,9 +30,7 @@ def serve(url: str, photos: Path, port: int, *options: str) -> subprocess.Popen[
                    "MICRONEEDLING_PHOTO_DIR": str(photos)}  # fmt: skip
     return subprocess.Popen(
         [
-            sys.executable,
-            "-c",
-            LAUNCHER,
+            str(Path(sys.executable).with_name("microneedling")),
             "serve",
             "--host",
             "127.0.0.1",
