@@ -104,12 +104,40 @@ def test(args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
-    code = 0
-    for script in sorted((ROOT / "benchmarks").glob("*.py")):
-        if script.name.startswith("_"):
-            continue
-        code |= _run(BIN / "python", script, *args, check=False)
-    return code
+    """Run the benchmark scripts (``benchmarks/*.py`` but the helpers, ``_*.py``) one after
+    another, each printing its table; options (``--quick``: small scale, under a minute for
+    all) go to every script, names (``records api``) choose scripts. Each script shows a
+    progress bar for its long steps; this says which script runs, and how long each took."""
+    import time
+
+    names = {arg.removesuffix(".py") for arg in args if not arg.startswith("-")}
+    options = [arg for arg in args if arg.startswith("-")]
+    scripts = [
+        script
+        for script in sorted((ROOT / "benchmarks").glob("*.py"))
+        if not script.name.startswith("_") and (not names or script.stem in names)
+    ]
+    unknown = names - {script.stem for script in scripts}
+    if unknown or not scripts:
+        print(f"no benchmark named {', '.join(sorted(unknown)) or '…'}", file=sys.stderr)
+        return 2
+    failed = []
+    started = time.monotonic()
+    for number, script in enumerate(scripts, 1):
+        said = f"[{number}/{len(scripts)}] benchmarks/{script.name}"
+        print(f"{said} {' '.join(options)}".rstrip(), flush=True)
+        began = time.monotonic()
+        code = subprocess.run([str(BIN / "python"), str(script), *options], cwd=ROOT).returncode
+        outcome = "done" if code == 0 else f"FAILED (exit {code})"
+        print(f"{said}: {outcome} in {time.monotonic() - began:.0f} s", flush=True)
+        if code != 0:
+            failed.append(script.name)
+    total = time.monotonic() - started
+    print(
+        f"{len(scripts)} benchmarks in {total:.0f} s"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    return 1 if failed else 0
 
 
 COMMANDS = {"start": start, "test": test, "bench": bench}

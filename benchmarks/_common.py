@@ -101,11 +101,18 @@ class Bars(Progress):
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         ]
-        # Off a terminal Rich draws the bars once, at the end: the lines below say it instead.
-        plain = not console.is_interactive
-        super().__init__(*columns, console=console, transient=plain)
-        self._plain = plain
+        super().__init__(*columns, console=console)
+        # Off a terminal Rich would draw the bars once, at the end: lines say it instead.
+        self._plain = not console.is_interactive
         self._said = time.monotonic()
+
+    def start(self) -> None:
+        if not self._plain:
+            super().start()
+
+    def stop(self) -> None:
+        if not self._plain:
+            super().stop()
 
     def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
         task = super().add_task(description, *args, **kwargs)
@@ -153,6 +160,11 @@ def timed_runs(run: Callable[[], object], repeats: int, description: str) -> lis
     return times
 
 
+def median_seconds_bar(run: Callable[[], object], repeats: int, description: str) -> float:
+    """Median seconds of ``repeats`` calls of ``run``, under a progress bar."""
+    return statistics.median(timed_runs(run, repeats, description))
+
+
 def median_ms(run: Callable[[], object], repeats: int, description: str) -> float:
     """Median milliseconds of ``repeats`` calls of ``run``, under a progress bar."""
     return statistics.median(timed_runs(run, repeats, description)) * 1000
@@ -188,12 +200,21 @@ def step(description: str) -> Iterator[None]:
 
 
 def postgres_admin() -> str | None:
-    """A conninfo for the ``postgres`` database at 127.0.0.1:5432 (trust authentication, user
-    ``postgres`` or this user), or None when no server answers there."""
+    """A conninfo for the ``postgres`` database: ``MICRONEEDLING_TEST_POSTGRES`` when set (as
+    for the tests), else 127.0.0.1:5432 with trust authentication as user ``postgres`` or this
+    user; None when no server answers."""
     import psycopg
 
-    for user in dict.fromkeys(("postgres", getpass.getuser())):
-        conninfo = f"postgresql://{user}@127.0.0.1:5432/postgres"
+    configured = os.environ.get("MICRONEEDLING_TEST_POSTGRES")
+    candidates = (
+        [configured]
+        if configured
+        else [
+            f"postgresql://{user}@127.0.0.1:5432/postgres"
+            for user in dict.fromkeys(("postgres", getpass.getuser()))
+        ]
+    )
+    for conninfo in candidates:
         try:
             with psycopg.connect(conninfo, connect_timeout=3, autocommit=True):
                 return conninfo
@@ -214,6 +235,8 @@ def postgres_schema(admin: str) -> Iterator[str]:
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{name}"')
     user = parts.get("user") or getpass.getuser()
+    if parts.get("password"):
+        user += f":{parts['password']}"
     try:
         yield (
             f"postgresql://{user}@{parts.get('host', '127.0.0.1')}:{parts.get('port', '5432')}"

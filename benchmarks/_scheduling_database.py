@@ -12,11 +12,12 @@ proposed with the same narrow preferences, and the 6 appointments, their booking
 and the audit entry written and committed in one transaction. Measured with the index kept (the
 target) and emptied first (a server's first booking), against loading everything the series can
 reach straight from the database.
+
+Each step shows a progress bar (the background series, the bulk load, the measured bookings).
 """
 
 from __future__ import annotations
 
-import getpass
 import statistics
 import tempfile
 import time
@@ -27,9 +28,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from sqlalchemy import delete, func, select, update
 
+from _common import console, postgres_admin, postgres_schema, step, tracked
 from microneedling.scheduling.clinic_calendar import Booking, ClinicCalendar
 from microneedling.services import calendar_settings, clinics, intakes, inventory, patients
 from microneedling.services import scheduling as scheduling_service
@@ -46,7 +47,6 @@ TARGET_MS = 50
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # Monday; the pure benchmark's today
 FIRST_ALLOWED = "2026-11-20"
 BACKGROUND_SERIES = 40
-console = Console(stderr=True)
 
 
 def _settings(calendar: ClinicCalendar, emails: dict[str, str]) -> dict[str, Any]:
@@ -209,12 +209,15 @@ def _load(
                     f"INSERT INTO {name} ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' * len(columns))})"
                 )
-                driver.executemany(sql, ([_sqlite_value(v) for v in row] for row in rows))
+                with step(f"loading {name}"):
+                    driver.executemany(sql, ([_sqlite_value(v) for v in row] for row in rows))
             driver.execute("COMMIT")
-            driver.execute("ANALYZE")
+            with step("ANALYZE"):
+                driver.execute("ANALYZE")
         else:
             for name, (columns, rows) in tables.items():
                 with (
+                    step(f"loading {name}"),
                     driver.cursor() as cursor,
                     cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy,
                 ):
@@ -226,7 +229,8 @@ def _load(
             )
             driver.commit()
             driver.autocommit = True
-            driver.execute("VACUUM ANALYZE")
+            with step("VACUUM ANALYZE"):
+                driver.execute("VACUUM ANALYZE")
             driver.autocommit = False
     finally:
         raw.close()
@@ -235,7 +239,7 @@ def _load(
 def _fill(clinic: _Clinic, bookings: list[Booking]) -> int:
     """The year of bookings as appointments of background series, with their reservations."""
     series_ids = []
-    for number in range(BACKGROUND_SERIES):
+    for number in tracked(range(BACKGROUND_SERIES), "background series"):
         patient_id, plan_id = clinic.patient(10_000 + number, plan=True)
         assert plan_id is not None
         with clinic.uow:
@@ -286,8 +290,8 @@ def _fill(clinic: _Clinic, bookings: list[Booking]) -> int:
             if b.device_id:
                 resources.append(("device", clinic.devices[b.device_id]))
             for kind, resource_id in resources:
-                for step in steps:
-                    yield (clinic_id, kind, resource_id, step, first_id + index)
+                for moment in steps:
+                    yield (clinic_id, kind, resource_id, moment, first_id + index)
 
     _load(
         clinic.database,
@@ -363,7 +367,10 @@ def _measure(clinic: _Clinic, repeats: int) -> _Medians:
         "times": ["16:00-20:00"],
         "practitioner": clinic.emails["p04"],
     }
-    plans = [clinic.patient(number, plan=True)[1] for number in range(2 * repeats)]
+    plans = [
+        clinic.patient(number, plan=True)[1]
+        for number in tracked(range(2 * repeats), "patients with plans")
+    ]
     loads, proposals, cold, warm = [], [], [], []
     held = 0
 
@@ -379,7 +386,8 @@ def _measure(clinic: _Clinic, repeats: int) -> _Medians:
         _undo(clinic, result)
         return elapsed
 
-    for first, second in zip(plans[::2], plans[1::2], strict=True):
+    pairs = list(zip(plans[::2], plans[1::2], strict=True))
+    for first, second in tracked(pairs, "bookings measured (pairs)"):
         assert first is not None and second is not None
         started = time.perf_counter()
         with Transaction(clinic.uow, clinic.desk, "series.propose", clock) as tx:
@@ -417,25 +425,6 @@ def _undo(clinic: _Clinic, result: dict[str, Any]) -> None:
         clinic.uow.commit()
 
 
-def _postgres_admin() -> str | None:
-    import os
-
-    import psycopg
-
-    configured = os.environ.get("MICRONEEDLING_TEST_POSTGRES")
-    candidates = [configured] if configured else [
-        f"postgresql://{user}@127.0.0.1:5432/postgres"
-        for user in dict.fromkeys(("postgres", getpass.getuser()))
-    ]  # fmt: skip
-    for conninfo in candidates:
-        try:
-            with psycopg.connect(conninfo, connect_timeout=3, autocommit=True):
-                return conninfo
-        except psycopg.Error:
-            continue
-    return None
-
-
 def _on_backend(backend: str, run: Callable[[Database, Path], list[list[str]]]) -> list[list[str]]:
     with tempfile.TemporaryDirectory(prefix="mn-bench-scheduling-") as folder:
         if backend == "sqlite":
@@ -444,27 +433,16 @@ def _on_backend(backend: str, run: Callable[[Database, Path], list[list[str]]]) 
                 return run(database, Path(folder))
             finally:
                 database.dispose()
-        import psycopg
-
-        admin = _postgres_admin()
+        admin = postgres_admin()
         if admin is None:
             console.print("[yellow]PostgreSQL not reachable: its rows are skipped[/]")
             return []
-        name = f"mn_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        parts = psycopg.conninfo.conninfo_to_dict(admin)
-        url = (
-            f"postgresql://{parts.get('user') or getpass.getuser()}@"
-            f"{parts.get('host', '127.0.0.1')}:{parts.get('port', '5432')}/{name}"
-        )
-        database = Database(url)
-        try:
-            return run(database, Path(folder))
-        finally:
-            database.dispose()
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with postgres_schema(admin) as url:
+            database = Database(url)
+            try:
+                return run(database, Path(folder))
+            finally:
+                database.dispose()
 
 
 def database_booking_benchmark(
@@ -473,7 +451,9 @@ def database_booking_benchmark(
     """Rows for the table: per backend, load, propose and book medians."""
 
     def run(database: Database, folder: Path) -> list[list[str]]:
-        upgrade(database)
+        console.print(f"[bold]{database.backend}[/]: the clinic and {len(bookings):,} bookings")
+        with step("migrating the new database"):
+            upgrade(database)
         started = time.perf_counter()
         clinic = _Clinic(database, folder, calendar)
         count = _fill(clinic, bookings)

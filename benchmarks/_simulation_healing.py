@@ -4,7 +4,9 @@ MODELS.md §6 targets: a 12-month, 6-session projection in < 20 ms; 10,000 alter
 < 10 s on 2 cores; each reported beside a plain baseline (``scipy.integrate.solve_ivp``, LSODA and
 BDF, of the whole 7-state model per plan) as a speed ratio, with the median of repeated runs.
 
-    .venv/bin/python benchmarks/simulation.py  (runs this with the defaults)
+    .venv/bin/python benchmarks/simulation.py [--quick]  (runs this with the defaults)
+
+``--quick``: 200 plans, 2 runs, 1 fresh process, 1 plan for the baseline and the accuracy check.
 
 The 10,000-plan baseline is not run in full: a seeded sample of plans is timed once each and the
 mean time per plan is multiplied by the number of plans (printed as "extrapolated").
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy
 
+from _common import Bars, parse_arguments, print_table
 from microneedling.simulation.collagen import (
     SeriesPlan,
     clear_tables,
@@ -45,6 +48,9 @@ DEPTHS_MM = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 #: The baseline's tolerances: typical "plain" settings, accurate to well under 1 % here.
 BASELINE_RTOL = 1e-6
 BASELINE_ATOL = 1e-10
+QUICK = {"plans": 200, "baseline_sample": 1, "runs": 2, "fresh_runs": 1}
+#: The measured steps, for the progress bar.
+STEPS = 13
 
 
 @dataclass
@@ -127,9 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--fresh-runs", type=int, default=5, help="new interpreters to time")
     parser.add_argument("--seed", type=int, default=20260101)
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, QUICK, argv)
     runs = args.runs
     rows: list[Row] = []
+    bars = Bars()
+    task = bars.add_task("Model 3: one projection, cold", total=STEPS)
+
+    def done(next_step: str) -> None:
+        bars.update(task, advance=1, description=f"Model 3: {next_step}")
+
+    bars.start()
 
     print("Model 3 benchmark: healing and collagen response")
     print(
@@ -152,14 +165,20 @@ def main(argv: list[str] | None = None) -> int:
 
     cold = median_time(fast_one, runs, before=clear_tables)
     cold_off_grid = median_time(fast_off_grid, runs, before=clear_tables)
+    done("one projection, no dose table")
     with dose_table_disabled():
         cold_integrated = median_time(fast_one, runs, before=clear_tables)
     clear_tables()  # the warm rows use tables from the dose table
+    done("one projection, fresh processes")
     fresh_import, fresh = fresh_process_times(dose, args.fresh_runs)
+    done("one projection, warm")
     fast_one()
     warm = median_time(fast_one, runs)
+    done("baseline solve_ivp LSODA")
     base_lsoda = median_time(lambda: baseline(SIX_SESSIONS, doses, "LSODA"), runs)
+    done("baseline solve_ivp BDF")
     base_bdf = median_time(lambda: baseline(SIX_SESSIONS, doses, "BDF"), runs)
+    done("reference solution")
     reference = simulate_series(SIX_SESSIONS, doses, HORIZON_DAYS, method="reference")
     fast_series = simulate_series(SIX_SESSIONS, doses, HORIZON_DAYS, method="fast")
     error = float(
@@ -207,29 +226,35 @@ def main(argv: list[str] | None = None) -> int:
     one_baseline = min(base_lsoda, base_bdf)
 
     # --- 10,000 alternative plans -----------------------------------------------------------------
+    done(f"{args.plans:,} plans, cold")
     plans = random_plans(args.plans, args.seed)
     distinct = len({u for p in plans for u in p.doses})
     clear_tables()
     start = time.perf_counter()
     simulate_many(plans, HORIZON_DAYS, keep_series=False, workers=2)
     batch_cold = time.perf_counter() - start
+    done(f"{args.plans:,} plans, 2 threads")
     batch_warm = median_time(
         lambda: simulate_many(plans, HORIZON_DAYS, keep_series=False, workers=2), runs
     )
+    done(f"{args.plans:,} plans, 1 thread")
     batch_one_core = median_time(
         lambda: simulate_many(plans, HORIZON_DAYS, keep_series=False, workers=1), runs
     )
+    done("baseline per plan")
     sample = plans[: args.baseline_sample]
     start = time.perf_counter()
     for plan in sample:
         baseline(plan.session_days, plan.doses, "LSODA")
     per_plan = (time.perf_counter() - start) / max(len(sample), 1)
     batch_baseline = per_plan * len(plans)
+    done("accuracy against the reference")
     # Accuracy of the batch on the sample, against the reference solver.
     batch = simulate_many(sample, HORIZON_DAYS)
     assert batch.collagen_pct_change is not None
     worst = 0.0
-    for k, plan in enumerate(sample[:10]):
+    checked = sample[:10]
+    for k, plan in enumerate(checked):
         ref = simulate_series(plan.session_days, plan.doses, HORIZON_DAYS, method="reference")
         worst = max(
             worst,
@@ -245,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             "simulate_many, 2 threads, tables cached",
             batch_warm,
             f"median of {runs}",
-            f"max error {worst:.1e} (10 plans)",
+            f"max error {worst:.1e} ({len(checked)} plans)",
         ),
         Row(case, "simulate_many, 1 thread, tables cached", batch_one_core, f"median of {runs}"),
         Row(
@@ -264,19 +289,22 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
 
+    bars.update(task, completed=STEPS)
+    bars.stop()
+
     # --- Table ------------------------------------------------------------------------------------
-    print()
-    header = f"{'case':<26} {'method':<44} {'time':>10} {'speed ratio':>12}  {'runs':<18} note"
-    print(header)
-    print("-" * len(header))
+    table = []
     for row in rows:
         base = one_baseline if row.case.startswith("1 plan") else batch_baseline
         ratio = base / row.seconds if not row.method.startswith("baseline") else 1.0
-        print(
-            f"{row.case:<26} {row.method:<44} {fmt_time(row.seconds):>10} {ratio:>11.1f}x  "
-            f"{row.runs:<18} {row.note}"
+        table.append(
+            [row.case, row.method, fmt_time(row.seconds), f"{ratio:.1f}×", row.runs, row.note]
         )
-    print()
+    print_table(
+        "Model 3, healing and collagen: each against the faster plain baseline",
+        ["case", "method", "time", "speed ratio", "runs", "note"],
+        table,
+    )
     print(
         f"targets: one projection < 20 ms (warm {fmt_time(warm)}, cold {fmt_time(cold)}, "
         f"fresh process {fmt_time(fresh)}); "

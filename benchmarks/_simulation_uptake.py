@@ -12,6 +12,8 @@ constrained to 0, and it steps with implicit Euler (FiPy's transient scheme) on 
 schedule. Cumulative uptake is the sink flux integrated with the trapezoid rule.
 
 Run: ``.venv/bin/python benchmarks/simulation.py`` (runs this too; about a minute).
+``--quick`` (through ``simulation.py``): the reference on level 3, this package on levels 1 and 2,
+FiPy on level 1, one run each (a few seconds; the figures are not the target's).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from _common import Bars, print_table
 from microneedling.simulation import diffusion as dif
 from microneedling.simulation import uptake as up
 from microneedling.simulation.params import value
@@ -108,33 +112,50 @@ def fipy_baseline(level: int) -> Callable[[], tuple[float, int, int]]:
     return run
 
 
-def timed(run: Callable[[], tuple[float, int, int]]) -> tuple[float, float, int, int]:
+def timed(
+    run: Callable[[], tuple[float, int, int]], runs: int = RUNS
+) -> tuple[float, float, int, int]:
     times = []
     result = (0.0, 0, 0)
-    for _ in range(RUNS):
+    for _ in range(runs):
         start = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - start)
     return statistics.median(times), *result
 
 
-def main() -> int:
+def main(*, quick: bool = False) -> int:
     import fipy
     import scipy
 
+    runs = 1 if quick else RUNS
+    reference_level, levels, fipy_level = (3, (1, 2), 1) if quick else (4, (2, 3), 2)
     cell, transport = problem()
-    start = time.perf_counter()
-    reference = dif.simulate(
-        cell, transport, HOURS, dif.GridSpec(level=4), dif.TimeSpec(0.0125, 24, 0.0025)
-    )
-    reference_q = reference.cumulative_at(HOURS)
-    reference_s = time.perf_counter() - start
-
-    rows = [
-        ("this package, level 2 (default), TR-BDF2", *timed(ours(2))),
-        ("this package, level 3, TR-BDF2", *timed(ours(3))),
-        ("FiPy, level-2 mesh, implicit Euler", *timed(fipy_baseline(2))),
-    ]
+    with Bars() as bars:
+        task = bars.add_task(f"uptake: reference (level {reference_level})", total=4)
+        start = time.perf_counter()
+        reference = dif.simulate(
+            cell,
+            transport,
+            HOURS,
+            dif.GridSpec(level=reference_level),
+            dif.TimeSpec(0.0125, 24, 0.0025),
+        )
+        reference_q = reference.cumulative_at(HOURS)
+        reference_s = time.perf_counter() - start
+        rows = []
+        for level in levels:
+            name = " (default)" if level == 2 else ""
+            bars.update(task, advance=1, description=f"uptake: this package, level {level}")
+            rows.append((f"this package, level {level}{name}, TR-BDF2", *timed(ours(level), runs)))
+        bars.update(task, advance=1, description=f"uptake: FiPy, level {fipy_level}")
+        rows.append(
+            (
+                f"FiPy, level-{fipy_level} mesh, implicit Euler",
+                *timed(fipy_baseline(fipy_level), runs),
+            )
+        )
+        bars.update(task, completed=4)
     fipy_time = rows[-1][1]
 
     print("Unit-cell uptake benchmark (MODELS.md §6): naloxone cell, channel pathway, 6 h")
@@ -144,24 +165,23 @@ def main() -> int:
         f" scipy {scipy.__version__}, FiPy {fipy.__version__}"
     )
     print(
-        f"reference: level 4 ({reference.unknowns} unknowns, {reference.steps} steps), "
-        f"Q(6 h) = {reference_q:.3f} µg/cm² ({reference_s:.1f} s, once)"
+        f"reference: level {reference_level} ({reference.unknowns} unknowns, {reference.steps} "
+        f"steps), Q(6 h) = {reference_q:.3f} µg/cm² ({reference_s:.1f} s, once)"
     )
-    print(f"median of {RUNS} runs each\n")
-    header = (
-        f"{'solver':<44} {'unknowns':>8} {'steps':>6} {'time (s)':>9} "
-        f"{'Q(6 h) µg/cm²':>14} {'error %':>8} {'FiPy/this':>10}"
-    )
-    print(header)
-    print("-" * len(header))
+    table = []
     for name, seconds, q, unknowns, steps in rows:
         error = 100.0 * (q - reference_q) / reference_q
-        ratio = f"{fipy_time / seconds:.1f}x"
-        print(
-            f"{name:<44} {unknowns:>8} {steps:>6} {seconds:>9.3f} {q:>14.3f} {error:>8.3f} "
-            f"{ratio:>10}"
-        )
-    default_time, default_q = rows[0][1], rows[0][2]
+        table.append(
+            [name, f"{unknowns}", f"{steps}", f"{seconds:.3f}", f"{q:.3f}", f"{error:.3f}",
+             f"{fipy_time / seconds:.1f}×"]
+        )  # fmt: skip
+    print_table(
+        f"Unit-cell uptake against FiPy (median of {runs} run(s) each)",
+        ["solver", "unknowns", "steps", "time (s)", "Q(6 h) µg/cm²", "error %", "FiPy/this"],
+        table,
+    )
+    default = next((row for row in rows if "(default)" in row[0]), rows[0])
+    default_time, default_q = default[1], default[2]
     within = abs(default_q - reference_q) / reference_q <= 0.01
     print(
         f"\ntarget (within 1 % in under 1 s): {'met' if within and default_time < 1.0 else 'NOT met'}"
@@ -170,4 +190,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(quick="--quick" in sys.argv[1:]))

@@ -18,7 +18,13 @@ to answer after it is started on a database that already exists.
 Targets (issue 13): every page under 200 ms at demo scale and under 300 ms with 100,000
 patients; sign-in under 300 ms; a plan preview under 150 ms; answering within 3 s of start.
 
-    .venv/bin/python benchmarks/pages.py [--scale demo|large|both] [--patients N] [--runs R]
+``--quick`` (``--scale quick --runs 1``): 30 generated patients served with ``--no-demo``, every
+page loaded once, and the start-up of that same server: a few seconds. Without Chromium
+(``apt-get install chromium``) it says so, skips the pages and still measures the start-up; at
+the other scales it stops.
+
+    .venv/bin/python benchmarks/pages.py [--scale demo|large|both|quick] [--patients N] [--runs R]
+                                         [--quick]
 """
 
 from __future__ import annotations
@@ -38,16 +44,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
 from sqlalchemy import text, update
 
-from _common import print_table
+from _common import console, parse_arguments, print_table, step, tracked
 from microneedling.services.passwords import hash_password
 from microneedling.store import Database
 from microneedling.store.migrate import upgrade
 from microneedling.store.models import StaffUser
 
-console = Console(stderr=True)
+QUICK = {"scale": "quick", "runs": 1}
+QUICK_PATIENTS = 30
 TODAY = "2026-12-08"
 PASSWORD = "microneedling-demo"
 CHROMIUM_ARGS = [
@@ -92,14 +98,15 @@ def web(folder: Path, *options: str) -> Iterator[tuple[str, float]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"microneedling web exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(base + "/sign-in", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        with step(f"microneedling web {' '.join(options)}: starting"):
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"microneedling web exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
+                try:
+                    if httpx.get(base + "/sign-in", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
         yield base, time.perf_counter() - started
     finally:
         process.terminate()
@@ -109,7 +116,7 @@ def web(folder: Path, *options: str) -> Iterator[tuple[str, float]]:
 def start_up(folder: Path, runs: int) -> list[float]:
     """Seconds from starting ``microneedling web`` on an existing database to its first answer."""
     found = []
-    for _ in range(runs):
+    for _ in tracked(range(runs), "starts of microneedling web"):
         with web(folder, "--no-demo") as (_, seconds):
             found.append(seconds)
     return found
@@ -118,16 +125,20 @@ def start_up(folder: Path, runs: int) -> list[float]:
 def python_start(runs: int) -> list[float]:
     """Baseline for start-up: Python importing the web server's libraries and nothing of ours."""
     found = []
-    for _ in range(runs):
+    for _ in tracked(range(runs), "python importing the libraries"):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import fastapi, sqlalchemy, uvicorn"], check=True)
         found.append(time.perf_counter() - started)
     return found
 
 
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
 class Browser:
     def __init__(self, playwright: Any, base: str) -> None:
-        executable = shutil.which("chromium") or shutil.which("chromium-browser")
+        executable = chromium()
         if executable is None:
             sys.exit("Chromium not found: apt-get install chromium")
         self.browser = playwright.chromium.launch(
@@ -235,7 +246,7 @@ def measure(
             sign_ins = [browser.sign_in(clinician) for _ in range(runs)]
             results = [("Sign-in page, signed out (baseline)", signed_out)]
             results.append(("Signing in (form → Today)", sign_ins))
-            for name, path in pages.items():
+            for name, path in tracked(list(pages.items()), "pages loaded"):
                 results.append((name, browser.load(path, runs)))
             results.append(("Plan preview (HTMX)", browser.preview(patient, runs)))
             browser.sign_in(owner)
@@ -259,12 +270,17 @@ def demo_scale(folder: Path, runs: int) -> list[list[str]]:
             database.dispose()
 
 
-def large_scale(folder: Path, patients: int, runs: int) -> list[list[str]]:
+def large_scale(
+    folder: Path, patients: int, runs: int, *, browser: bool = True
+) -> tuple[list[list[str]], float]:
+    """The pages (none without ``browser``) on ``patients`` generated patients, and the seconds
+    the server took to answer first."""
     from records import CLINICIAN, Scale, generate
 
     database = Database(f"sqlite:///{folder / 'records.db'}")
     try:
-        upgrade(database)
+        with step("migrating the new database"):
+            upgrade(database)
         console.print(f"large: generating {patients:,} patients, {patients * 10:,} sessions")
         generate(database, Scale(patients, patients * 10))
         with database.engine.begin() as connection:
@@ -275,21 +291,53 @@ def large_scale(folder: Path, patients: int, runs: int) -> list[list[str]]:
                     {"c": CLINICIAN},
                 ).all()
             )
-        with web(folder, "--no-demo") as (base, _):
-            return measure(base, database, emails["clinician"], emails["owner"], runs)
+        with web(folder, "--no-demo") as (base, seconds):
+            if not browser:
+                return [], seconds
+            return measure(base, database, emails["clinician"], emails["owner"], runs), seconds
     finally:
         database.dispose()
 
 
+def quick_scale(folder: Path, runs: int, columns: list[str]) -> None:
+    """A few generated patients, each page once (when Chromium is there), and the start-up of
+    that same server against Python importing the server's libraries."""
+    browser = chromium() is not None
+    if not browser:
+        console.print(
+            "[yellow]Chromium not found (apt-get install chromium): the pages are skipped; only "
+            "the start-up of microneedling web is measured.[/]"
+        )
+    rows, seconds = large_scale(folder, QUICK_PATIENTS, runs, browser=browser)
+    if browser:
+        print_table(
+            f"Pages in Chromium, {QUICK_PATIENTS} patients (median of {runs}; --quick)",
+            columns,
+            rows,
+        )
+    python = statistics.median(python_start(runs))
+    print_table(
+        "microneedling web answering, existing database (one start; --quick)",
+        ["what", "median s", "× baseline"],
+        [
+            ["python -c 'import fastapi, sqlalchemy, uvicorn' (baseline)", f"{python:.2f}", "1.0"],
+            ["microneedling web → first answer", f"{seconds:.2f}", f"{seconds / python:.1f}"],
+        ],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", choices=["demo", "large", "both"], default="both")
+    parser.add_argument("--scale", choices=["demo", "large", "both", "quick"], default="both")
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
-    args = parser.parse_args()
+    args = parse_arguments(parser, QUICK)
     columns = ["page", "median ms", "max ms", "× sign-in page"]
     with tempfile.TemporaryDirectory(prefix="mn-pages-") as name:
         folder = Path(name)
+        if args.scale == "quick":
+            quick_scale(folder, args.runs, columns)
+            return
         if args.scale in ("demo", "both"):
             (folder / "demo").mkdir()
             rows = demo_scale(folder / "demo", args.runs)
@@ -309,7 +357,7 @@ def main() -> None:
             )  # fmt: skip
         if args.scale in ("large", "both"):
             (folder / "large").mkdir()
-            rows = large_scale(folder / "large", args.patients, args.runs)
+            rows, _ = large_scale(folder / "large", args.patients, args.runs)
             print_table(
                 f"Pages in Chromium, {args.patients:,} patients (median of {args.runs})",
                 columns,

@@ -4,7 +4,9 @@
 add-ons) are parsed and planned; requests the policy refuses count as handled. Median of 5 runs,
 against the target (5,000 per second) and a baseline measured in the same run: parsing alone.
 
-    .venv/bin/python benchmarks/planning.py [--count N] [--repeats R]
+``--quick``: 1,000 requests, 3 runs.
+
+    .venv/bin/python benchmarks/planning.py [--count N] [--repeats R] [--quick]
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from _common import median_seconds, print_table
+from _common import median_seconds_bar, parse_arguments, print_table, tracked
 from microneedling.clinical.planning import parse_plan_request, plan
 from microneedling.errors import PlanRequestError
 from microneedling.knowledge import shipped_knowledge_base
 
 TARGET_PER_SECOND = 5_000
+QUICK = {"count": 1_000, "repeats": 3}
 
 
 def generate(count: int, seed: int = 20261207) -> list[dict[str, Any]]:
@@ -30,7 +33,7 @@ def generate(count: int, seed: int = 20261207) -> list[dict[str, Any]]:
     professional = [*rejuvenation, "acne_scars", "surgical_scars", "burn_scars", "stretch_marks",
                     "hyperpigmentation"]  # fmt: skip
     requests = []
-    for _ in range(count):
+    for _ in tracked(range(count), "generating requests"):
         on = date(2026, 1, 1) + timedelta(days=rng.randrange(365))
         setting = "home" if rng.random() < 0.15 else "professional"
         treatments = []
@@ -60,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_arguments(parser, QUICK)
     kb = shipped_knowledge_base()
     requests = generate(args.count)
 
@@ -79,8 +82,8 @@ def main() -> None:
             except PlanRequestError:
                 refused += 1
 
-    baseline, _ = median_seconds(parse_only, args.repeats)
-    full, _ = median_seconds(parse_and_plan, args.repeats)
+    baseline = median_seconds_bar(parse_only, args.repeats, "parse only (baseline)")
+    full = median_seconds_bar(parse_and_plan, args.repeats, "parse + plan")
     n = len(requests)
     print_table(
         f"Planning {n:,} requests, median of {args.repeats} runs (target ≥ {TARGET_PER_SECOND:,}/s)",

@@ -23,8 +23,12 @@
    baseline, and the rolling horizon without the solver, in the same run; target under 60 s and
    more sessions in window than greedy. One run each at full size (CP-SAT takes most of a minute).
 
+The year of bookings is made once and used by both booking benchmarks; each step shows a progress
+bar. ``--quick``: 21 days of bookings, 3 runs, 40 series with a 1 s solver budget (about ten
+seconds; the figures are not the targets').
+
     .venv/bin/python benchmarks/scheduling.py [--series N] [--time-limit S] [--workers W]
-        [--skip-booking] [--skip-database] [--skip-optimiser]
+        [--days D] [--repeats R] [--skip-booking] [--skip-database] [--skip-optimiser] [--quick]
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from _common import median_seconds, print_table
+from _common import median_seconds_bar, parse_arguments, print_table, step, tracked
 from _scheduling_database import database_booking_benchmark
 from microneedling.scheduling.clinic_calendar import (
     Booking,
@@ -64,6 +68,8 @@ from microneedling.scheduling.slots import Occupancy
 
 BOOKING_TARGET_MS = 50
 OPTIMISER_TARGET_S = 60
+QUICK = {"series": 40, "time_limit": 1.0, "repeats": 3, "days": 21}
+FIRST_DAY = date(2026, 7, 1)
 
 FACE = ["forehead", "glabella", "periorbital", "nose", "cheeks", "perioral", "chin", "jawline"]
 BODY = ["neck", "decolletage", "hands", "arms", "abdomen", "back", "thighs"]
@@ -124,7 +130,7 @@ def year_of_bookings(
     occupancy = Occupancy(calendar)
     length = calendar.lengths.length(["cheeks"])
     bookings = []
-    for offset in range(days):
+    for offset in tracked(range(days), "days of bookings"):
         day = first + timedelta(days=offset)
         slots = occupancy.free_slots(day, length)
         rng.shuffle(slots)
@@ -185,10 +191,9 @@ def pending_series(
     return result
 
 
-def booking_benchmark(repeats: int) -> list[list[str]]:
-    calendar = clinic(20, 14, 14)
-    first = date(2026, 7, 1)
-    bookings = year_of_bookings(calendar, first, 365)
+def booking_benchmark(
+    calendar: ClinicCalendar, bookings: list[Booking], repeats: int
+) -> list[list[str]]:
     request = SeriesRequest(6, IntervalWeeks(4, 6, 4), ("cheeks", "forehead"))
     preferences = PatientPreferences(
         weekdays=frozenset({1, 3}), times=(TimeRange.parse("16:00-20:00"),), practitioner_id="p04"
@@ -206,16 +211,18 @@ def booking_benchmark(repeats: int) -> list[list[str]]:
         )
         assert proposal.complete, proposal
 
-    build, _ = median_seconds(lambda: Occupancy(calendar, bookings), repeats)
+    build = median_seconds_bar(lambda: Occupancy(calendar, bookings), repeats, "index (baseline)")
     fresh = [Occupancy(calendar, bookings) for _ in range(repeats)]
     times = []
-    for occupancy in fresh:
+    for occupancy in tracked(fresh, "propose from the index"):
         started = time.perf_counter()
         propose(occupancy)
         times.append(time.perf_counter() - started)
     times.sort()
     proposal_only = times[len(times) // 2]
-    end_to_end, _ = median_seconds(lambda: propose(Occupancy(calendar, bookings)), repeats)
+    end_to_end = median_seconds_bar(
+        lambda: propose(Occupancy(calendar, bookings)), repeats, "index + propose"
+    )
     ms = 1000
     return [
         [f"baseline: index {len(bookings):,} bookings (Occupancy)", f"{build * ms:.1f}", "", ""],
@@ -240,18 +247,20 @@ def optimiser_benchmark(count: int, time_limit: float, workers: int) -> list[lis
     until = today + timedelta(days=181)
     pending = pending_series(count, today + timedelta(days=7), calendar)
 
-    def timed(run: Callable[[], Assignment]) -> tuple[Assignment, float]:
-        started = time.perf_counter()
-        result = run()
-        return result, time.perf_counter() - started
+    def timed(run: Callable[[], Assignment], what: str) -> tuple[Assignment, float]:
+        with step(what):
+            started = time.perf_counter()
+            result = run()
+            return result, time.perf_counter() - started
 
     greedy, greedy_seconds = timed(
-        lambda: assign_greedy(pending, calendar, today=today, until=until)
+        lambda: assign_greedy(pending, calendar, today=today, until=until), "greedy (baseline)"
     )
     heuristic, heuristic_seconds = timed(
         lambda: assign_optimised(
             pending, calendar, today=today, until=until, use_solver=False, baseline=greedy
-        )
+        ),
+        "rolling horizon, no solver",
     )
     # The full call, greedy baseline included (assign_optimised computes it itself).
     optimised, optimised_seconds = timed(
@@ -262,7 +271,8 @@ def optimiser_benchmark(count: int, time_limit: float, workers: int) -> list[lis
             until=until,
             time_limit_seconds=time_limit,
             workers=workers,
-        )
+        ),
+        f"rolling horizon + CP-SAT (budget {time_limit:g} s)",
     )
     for result in (greedy, heuristic, optimised):
         _check(result, pending, calendar, today)
@@ -333,27 +343,31 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=40.0, help="CP-SAT solver budget")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--days", type=int, default=365, help="Days of existing bookings")
     parser.add_argument("--skip-booking", action="store_true")
     parser.add_argument("--skip-database", action="store_true")
     parser.add_argument("--skip-optimiser", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, QUICK)
+    calendar = clinic(20, 14, 14)
+    span = "a year" if args.days == 365 else f"{args.days} days"
+    bookings = (
+        year_of_bookings(calendar, FIRST_DAY, args.days)
+        if not (args.skip_booking and args.skip_database)
+        else []
+    )
     if not args.skip_booking:
         print_table(
-            "Booking one 6-session series: 20 practitioners, a year of bookings "
+            f"Booking one 6-session series: 20 practitioners, {span} of bookings "
             f"(median of {args.repeats})",
             ["run", "ms", "target", "result"],
-            booking_benchmark(args.repeats),
+            booking_benchmark(calendar, bookings, args.repeats),
         )
     if not args.skip_database:
         print_table(
             "Booking one 6-session series end to end through the database: 20 practitioners, "
-            f"a year of bookings (median of {args.repeats})",
+            f"{span} of bookings (median of {args.repeats})",
             ["run", "ms", "vs baseline", "target", "result"],
-            database_booking_benchmark(
-                clinic(20, 14, 14),
-                year_of_bookings(clinic(20, 14, 14), date(2026, 7, 1), 365),
-                args.repeats,
-            ),
+            database_booking_benchmark(calendar, bookings, args.repeats),
         )
     if args.skip_optimiser:
         return

@@ -4,7 +4,9 @@
 reported against the target (10,000 per second) and against a baseline measured in the same run:
 parsing alone (Pydantic validation of the same intakes), so the ratio shows what screening adds.
 
-    .venv/bin/python benchmarks/screening.py [--count N] [--repeats R]
+``--quick``: 2,000 intakes, 3 runs.
+
+    .venv/bin/python benchmarks/screening.py [--count N] [--repeats R] [--quick]
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from _common import median_seconds, print_table
+from _common import median_seconds_bar, parse_arguments, print_table, tracked
 from microneedling.clinical.intake import parse_intake
 from microneedling.clinical.screening import screen
 from microneedling.knowledge import shipped_knowledge_base
 
 TARGET_PER_SECOND = 10_000
+QUICK = {"count": 2_000, "repeats": 3}
 
 
 def generate(count: int, seed: int = 20261201) -> list[dict[str, Any]]:
@@ -34,7 +37,7 @@ def generate(count: int, seed: int = 20261201) -> list[dict[str, Any]]:
     lists = {"condition": "conditions", "medication": "medications",
              "procedure": "procedures", "allergy": "allergies"}  # fmt: skip
     intakes = []
-    for _ in range(count):
+    for _ in tracked(range(count), "generating intakes"):
         on = date(2026, 1, 1) + timedelta(days=rng.randrange(730))
         data: dict[str, Any] = {
             "on": on.isoformat(),
@@ -65,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_arguments(parser, QUICK)
 
     kb = shipped_knowledge_base()
     intakes = generate(args.count)
@@ -89,9 +92,9 @@ def main() -> None:
         decision = screen(intake, kb).decision
         decisions[decision] = decisions.get(decision, 0) + 1
 
-    baseline, _ = median_seconds(parse_only, args.repeats)
-    full, _ = median_seconds(parse_and_screen, args.repeats)
-    core, _ = median_seconds(screen_only, args.repeats)
+    baseline = median_seconds_bar(parse_only, args.repeats, "parse only (baseline)")
+    full = median_seconds_bar(parse_and_screen, args.repeats, "parse + screen")
+    core = median_seconds_bar(screen_only, args.repeats, "screen only")
     n = len(intakes)
     rows = [
         ["baseline: parse only (Pydantic)", f"{baseline:.3f}", f"{n / baseline:,.0f}", "1.00", ""],
