@@ -165,6 +165,8 @@ class DemoCache:
         assert into.photos is not None
         self.folder.mkdir(parents=True, exist_ok=True)
         self._prune()
+        # Builds arrive whole (a folder renamed into place): one without its counts was damaged.
+        shutil.rmtree(self.folder / key, ignore_errors=True)
         work = self.folder / f".building-{key}-{os.getpid()}-{secrets.token_hex(4)}"
         work.mkdir()
         try:
@@ -195,16 +197,19 @@ class DemoCache:
             shutil.rmtree(work, ignore_errors=True)
 
     def _prune(self) -> None:
+        """Make room for one more build; drop builds left behind by killed processes."""
         now = time.time()
         entries = []
         for path in self.folder.iterdir():
-            if path.name.startswith(".building-"):
-                if now - path.stat().st_mtime > STALE_SECONDS:
-                    shutil.rmtree(path, ignore_errors=True)
-            elif path.is_dir():
-                entries.append(path)
-        entries.sort(key=lambda path: path.stat().st_mtime, reverse=True)
-        for stale in entries[max(self.keep - 1, 0) :]:
+            with contextlib.suppress(OSError):  # another process may be pruning too
+                used = path.stat().st_mtime
+                if path.name.startswith(".building-"):
+                    if now - used > STALE_SECONDS:
+                        shutil.rmtree(path, ignore_errors=True)
+                elif path.is_dir():
+                    entries.append((used, path))
+        entries.sort(reverse=True)
+        for _, stale in entries[max(self.keep - 1, 0) :]:
             shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -222,9 +227,13 @@ def _copy_pages_out(database: Database, target: Path) -> None:
         source.close()
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _copy_pages(source_file: Path, database: Database) -> None:
     """Every page of ``source_file`` into ``database`` (one step, under its write lock)."""
-    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
+    source = _read_only(source_file)
     try:
         target = database.engine.raw_connection()
         try:
@@ -242,7 +251,7 @@ def _copy_photos(folder: Path, into: UnitOfWork) -> None:
     """The photo files of the demo, into ``into``'s photo folder (before the records that name
     them, so that no record ever names a missing file)."""
     assert into.photos is not None
-    source = sqlite3.connect(f"file:{folder.parent / DATABASE}?mode=ro", uri=True)
+    source = _read_only(folder.parent / DATABASE)
     try:
         rows = source.execute(
             f"SELECT clinic_id, stored_sha256, stored_path FROM {Photo.__tablename__}"
