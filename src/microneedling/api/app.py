@@ -6,6 +6,7 @@ Everything is under ``/api/v1``; the OpenAPI document is at ``/openapi.json`` an
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -169,5 +170,9 @@ def create_app(
     app.add_middleware(errors.ServerErrors)  # the outermost of the API's own
     if security_headers:
         app.add_middleware(SecurityHeaders, hsts_seconds=config.hsts_seconds)
-    verify_nothing("warm-up")  # the dummy hash is made now, not during someone's sign-in
+    # The dummy password hash is made now, not during someone's sign-in: on a thread of its own,
+    # since Argon2 lets go of the GIL, so that it takes nothing from the server's start.
+    threading.Thread(
+        target=verify_nothing, args=("warm-up",), name="password-warm-up", daemon=True
+    ).start()
     return app
