@@ -8,6 +8,7 @@ says; anything else in the header is no tag at all (the full record, never a wro
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from microneedling.services import (
     photos,
     plans,
 )
-from microneedling.store import Database
+from microneedling.store import Database, repositories
 from microneedling.store.audit import verify_chain
 from microneedling.store.models import AuditEntry
 
@@ -409,3 +410,32 @@ def test_the_changes_above_reach_every_part_of_the_record() -> None:
     }
     assert set(FullRecordOut.model_fields) == set(parts)
     assert set(parts.values()) <= set(CHANGES)
+
+
+def test_the_database_keeps_the_versions_triggers_on_every_table_of_the_record(
+    database: Database,
+) -> None:
+    """Migration 0010's triggers are there at the newest revision: a later migration that
+    rebuilds one of these tables (SQLite's batch mode copies a table without its triggers) must
+    make them again, or the ETag would miss that table's changes."""
+    migration = importlib.import_module(
+        "microneedling.store.migrations.versions.0010_record_versions"
+    )
+    with database.engine.connect() as connection:
+        if database.backend == "sqlite":
+            expected = set(migration.SQLITE_TRIGGERS)
+            found = connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).scalars()
+        else:
+            expected = {name for name, _ in migration.POSTGRESQL_TRIGGERS}
+            found = connection.execute(
+                text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            ).scalars()
+        assert expected <= set(found)
+    covered = {table for _, table in migration.POSTGRESQL_TRIGGERS}
+    assert covered == {"patient", *migration.PATIENT_TABLES, *migration.CHART_TABLES,
+                       *migration.INVENTORY_TABLES}  # fmt: skip
+    # Every table the record is read from (ClinicRecords.full_record_rows) is covered.
+    read = {query.selected_columns[0].table.name for query in repositories._RECORD.values()}
+    assert read <= covered, read - covered

@@ -18,7 +18,9 @@ Triggers keep them, so no code path (nor a bulk load, nor a hand-made change) ca
 version is raised in the transaction of the change, so a reader sees the change and the new
 version together. SQLite: per row. PostgreSQL: per statement, with the statement's rows as
 transition tables (a bulk ``COPY`` moves each patient's version once, not once per row); the
-patient's own row gets its new value in a ``BEFORE`` row trigger.
+patient's own row gets its new value in a ``BEFORE`` row trigger. A later migration that rebuilds
+one of these tables on SQLite (batch mode copies a table without its triggers) must make its
+triggers again, as 0007 does for 0004's; tests/api/test_api_record_etag.py checks they are there.
 
 Revision ID: 0010
 Revises: 0009
