@@ -13,11 +13,12 @@ before, in place. A demo missing from the cache is built in a database of its ow
 folder (which nothing else writes to), kept there, and then copied like any other, so a copy is
 all a caller's database ever receives.
 
-The key covers this package's source and data files, the installed distributions' versions, the
-Python and SQLite versions and the clinic's time-zone rules, so a change to any of them builds
-afresh. ``MICRONEEDLING_DEMO_CACHE=false`` turns the cache off, ``MICRONEEDLING_DEMO_CACHE_DIR``
-moves it (default: ``$XDG_CACHE_HOME/microneedling/demo`` or ``~/.cache/microneedling/demo``); the
-newest :data:`KEEP` builds are kept.
+The key covers this package's source and data files (but those of the pages, the API and the
+command line), the installed distributions' versions, the Python and SQLite versions and the
+clinic's time-zone rules, so a change to any of them builds afresh. The newest :data:`KEEP`
+builds are kept, in ``MICRONEEDLING_DEMO_CACHE_DIR`` (default: ``$XDG_CACHE_HOME/microneedling/
+demo`` or ``~/.cache/microneedling/demo``); ``MICRONEEDLING_DEMO_CACHE=false`` turns the cache
+off.
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ STALE_SECONDS = 3600
 DATABASE = "demo.db"
 PHOTOS = "photos"
 SUMMARY = "summary.json"
-#: Which files of the package make up "the code" of the key.
+#: Which files of the package make up "the code" of the key: its source and data files, but
+#: not those of the edges, which the use cases never import (tests/unit/test_dependency_direction):
+#: changing a page, a route or a command keeps the builds.
 SOURCE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".mako")
+EDGES = ("api", "web", "cli")
 
 Counts = dict[str, Any]
 
@@ -83,8 +87,14 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*")):
-        if path.suffix in SOURCE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
-            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+        relative = path.relative_to(package)
+        if (
+            path.suffix in SOURCE_SUFFIXES
+            and relative.parts[0] not in EDGES
+            and "__pycache__" not in relative.parts
+            and path.is_file()
+        ):
+            digest.update(relative.as_posix().encode("utf-8") + b"\0")
             digest.update(path.read_bytes() + b"\0")
     for folder in filter(None, sys.path):
         try:
