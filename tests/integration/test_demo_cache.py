@@ -14,7 +14,7 @@ from tests.integration.test_demo_clinic import _without_password_hashes
 
 from microneedling.services import clinics, patients
 from microneedling.services.audit import verify_audit_log
-from microneedling.services.demo_cache import DemoCache, DemoCacheSettings
+from microneedling.services.demo_cache import DemoCache
 from microneedling.services.demo_clinic import build_demo_clinic
 from microneedling.store import Database, PhotoFiles, UnitOfWork
 from microneedling.store.backup import backup
@@ -114,20 +114,29 @@ def test_the_oldest_builds_are_dropped_and_the_cache_can_be_turned_off(
         database.dispose()
     assert len(list((tmp_path / "cache").iterdir())) == 1
 
-    monkeypatch.setenv("MICRONEEDLING_DEMO_CACHE_DIR", str(tmp_path / "elsewhere"))
-    assert DemoCache.configured() is not None
-    assert DemoCacheSettings().demo_cache_dir == tmp_path / "elsewhere"
-    monkeypatch.setenv("MICRONEEDLING_DEMO_CACHE", "false")
+    monkeypatch.setenv("MICRONEEDLING_CACHE_DIR", str(tmp_path / "elsewhere"))
+    configured = DemoCache.configured()
+    assert configured is not None and configured.folder == tmp_path / "elsewhere" / "demo"
+    monkeypatch.setenv("MICRONEEDLING_CACHE_DIR", "off")
     assert DemoCache.configured() is None
 
 
-def test_a_cache_folder_that_cannot_be_made_means_building_in_place(
-    sqlite_databases: SqliteDatabases, tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("problem", ["a file in the way", "writable by others"])
+def test_a_cache_folder_that_cannot_be_used_means_building_in_place(
+    sqlite_databases: SqliteDatabases,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    problem: str,
 ) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    database, _, counts = _demo(sqlite_databases.new_url(), tmp_path / "p", DemoCache(blocker))
+    folder = tmp_path / "cache"
+    if problem == "a file in the way":
+        folder.write_text("not a folder")
+    else:
+        folder.mkdir()
+        folder.chmod(0o777)
+    database, _, counts = _demo(sqlite_databases.new_url(), tmp_path / "p", DemoCache(folder))
     assert counts["patients"] == 12 + 10  # and the second clinic's
     assert "building in place" in caplog.text
     assert verify_audit_log(database).intact
     database.dispose()
+    assert not folder.is_dir() or list(folder.iterdir()) == []

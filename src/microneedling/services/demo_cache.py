@@ -16,14 +16,16 @@ all a caller's database ever receives.
 The key covers this package's source and data files (but those of the pages, the API and the
 command line), the installed distributions' versions, the Python and SQLite versions and the
 clinic's time-zone rules, so a change to any of them builds afresh. The newest :data:`KEEP`
-builds are kept, in ``MICRONEEDLING_DEMO_CACHE_DIR`` (default: ``$XDG_CACHE_HOME/microneedling/
-demo`` or ``~/.cache/microneedling/demo``); ``MICRONEEDLING_DEMO_CACHE=false`` turns the cache
-off.
+builds are kept in the ``demo`` folder of the user's cache folder, as the compiled knowledge base
+is (:mod:`~microneedling.knowledge.compiled`: ``~/.cache/microneedling``, or
+``MICRONEEDLING_CACHE_DIR``; ``off`` turns caching off). A build that is not the user's own, or
+that others may write to, is not copied.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -39,9 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from microneedling.knowledge.compiled import cache_folder
 from microneedling.services.calendar_index import CALENDAR_INDEX
 from microneedling.store import Database, PhotoFiles, UnitOfWork, migrate
 from microneedling.store.backup import has_records
@@ -65,20 +65,13 @@ Counts = dict[str, Any]
 log = logging.getLogger("microneedling.services")
 
 
-def _default_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "microneedling" / "demo"
-
-
-class DemoCacheSettings(BaseSettings):
-    """Where built demos are kept (``MICRONEEDLING_DEMO_CACHE*``)."""
-
-    model_config = SettingsConfigDict(env_prefix="MICRONEEDLING_", extra="ignore", frozen=True)
-
-    demo_cache: bool = Field(default=True, description="Keep built demos and copy them")
-    demo_cache_dir: Path = Field(
-        default_factory=_default_folder, description="The folder built demos are kept in"
-    )
+def _ours(path: Path) -> bool:
+    """Ours and writable only by us (POSIX): anything else could have been planted."""
+    status = path.stat()
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # pragma: no cover - Windows: the folder is the user's own profile
+        return True
+    return status.st_uid == getuid() and not status.st_mode & 0o022
 
 
 @cache
@@ -132,9 +125,10 @@ class DemoCache:
 
     @classmethod
     def configured(cls) -> DemoCache | None:
-        """The cache the environment asks for (None when turned off)."""
-        settings = DemoCacheSettings()
-        return cls(settings.demo_cache_dir) if settings.demo_cache else None
+        """The ``demo`` folder of the user's cache folder (``MICRONEEDLING_CACHE_DIR``, as for the
+        compiled knowledge base); None when caching is off."""
+        folder = cache_folder()
+        return None if folder is None else cls(folder / "demo")
 
     def key(self, photos: PhotoFiles, **parameters: Any) -> str:
         """The key of a demo built with ``parameters`` into a photo folder like ``photos``."""
@@ -158,6 +152,8 @@ class DemoCache:
         try:
             if not (entry / SUMMARY).is_file():
                 self._build(key, into, build)
+            if not all(_ours(path) for path in (self.folder, entry, entry / DATABASE)):
+                raise PermissionError(errno.EPERM, "not the user's own, or writable by others")
             os.utime(entry)  # most recently used
             counts: Counts = json.loads((entry / SUMMARY).read_text("utf-8"))
         except OSError as error:  # a folder that cannot be written: a read-only home, a full disk
@@ -173,12 +169,14 @@ class DemoCache:
 
     def _build(self, key: str, into: UnitOfWork, build: Callable[[UnitOfWork], Counts]) -> None:
         assert into.photos is not None
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _ours(self.folder):
+            raise PermissionError(errno.EPERM, "not the user's own, or writable by others")
         self._prune()
         # Builds arrive whole (a folder renamed into place): one without its counts was damaged.
         shutil.rmtree(self.folder / key, ignore_errors=True)
         work = self.folder / f".building-{key}-{os.getpid()}-{secrets.token_hex(4)}"
-        work.mkdir()
+        work.mkdir(mode=0o700)
         try:
             # The empty, migrated database the caller has is the one to start from.
             _copy_pages_out(into.database, work / DATABASE)
