@@ -8,6 +8,12 @@ made before Argon2 (``scrypt$<log2 n>$<r>$<p>$<salt b64>$<hash b64>``) still ver
 
 ``verify_nothing`` costs what a real verification costs; sign-in calls it for an unknown e-mail so
 that the time taken does not tell whether an account exists.
+
+``check_new_password`` is the password policy (OWASP ASVS level 2, section 2.1), applied wherever
+a password is chosen: first-run setup, ``clinic create``, adding a staff member, changing or
+resetting a password. A new password has 12 to 128 characters (any characters, spaces included;
+nothing is cut off), and zxcvbn, with no network, must score it at least 3 of 4 with the person's
+name, e-mail and clinic counted as known words; a refusal says what to do, in zxcvbn's words.
 """
 
 from __future__ import annotations
@@ -15,13 +21,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
+import threading
+from collections.abc import Iterable
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
+
+from microneedling.errors import UserError
 
 MAX_PASSWORD_CHARS = 1024
+
+#: The password policy: ASVS 2.1.1 (at least 12), 2.1.2 (at least 64 allowed), 2.1.7 (strength).
+MIN_NEW_PASSWORD_CHARS = 12
+MAX_NEW_PASSWORD_CHARS = 128
+#: zxcvbn's score (0-4) a new password needs: 3 is "safely unguessable" (about 10^10 guesses).
+MIN_STRENGTH = 3
+#: zxcvbn refuses longer passwords; a longer one is judged by its first 72 characters.
+_ZXCVBN_CHARS = 72
+#: zxcvbn keeps the user inputs in a module-level dictionary, so calls take turns.
+_ZXCVBN_LOCK = threading.Lock()
 
 #: Argon2id, OWASP's minimum recommended parameters.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -67,6 +89,69 @@ def needs_rehash(stored: str) -> bool:
         return HASHER.check_needs_rehash(stored)
     except (InvalidHashError, ValueError):
         return True
+
+
+def check_new_password(
+    password: str, *, user_inputs: Iterable[str] = (), field: str = "password"
+) -> None:
+    """Refuse a new password the policy does not accept, with a message saying what to do.
+
+    ``user_inputs`` are words an attacker would try first for this person: their name, e-mail,
+    clinic name and slug (split into words here). Raises :class:`UserError` on ``field``.
+    """
+    if not isinstance(password, str) or len(password) < MIN_NEW_PASSWORD_CHARS:
+        raise UserError(
+            f"A password needs at least {MIN_NEW_PASSWORD_CHARS} characters: add a few more "
+            "words (a short sentence is easy to remember and hard to guess).",
+            field=field,
+        )
+    if len(password) > MAX_NEW_PASSWORD_CHARS:
+        raise UserError(
+            f"A password has at most {MAX_NEW_PASSWORD_CHARS} characters: choose a shorter one.",
+            field=field,
+        )
+    if not password.strip():
+        raise UserError("A password cannot be only spaces: use a few words.", field=field)
+    words = _known_words(user_inputs)
+    with _ZXCVBN_LOCK:
+        result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=words)
+    own = sum(
+        len(match["token"])
+        for match in result["sequence"]
+        if match.get("dictionary_name") == "user_inputs"
+    )
+    if own * 2 >= len(password[:_ZXCVBN_CHARS].replace(" ", "")):
+        raise UserError(
+            "This password is mostly your name, e-mail or clinic, which are the first words "
+            "anyone would try. Add another word or two. Uncommon words are better.",
+            field=field,
+        )
+    if result["score"] >= MIN_STRENGTH:
+        return
+    feedback = result.get("feedback") or {}
+    advice = [str(feedback.get("warning") or "").strip()]
+    advice += [str(tip).strip() for tip in feedback.get("suggestions") or []]
+    said = " ".join(_sentence(line) for line in advice if line)
+    raise UserError(
+        "This password is too easy to guess. "
+        + (said or "Add another word or two. Uncommon words are better."),
+        field=field,
+    )
+
+
+def _known_words(user_inputs: Iterable[str]) -> list[str]:
+    words: list[str] = []
+    for text in user_inputs:
+        if not text:
+            continue
+        text = str(text)[:254].lower()
+        words.append(text)
+        words += [part for part in re.split(r"[^\w]+", text) if len(part) >= 3]
+    return list(dict.fromkeys(words))
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 @cache
