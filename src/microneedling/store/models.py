@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -175,6 +176,10 @@ class StaffUser(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    #: Set by an owner's reset (a one-time password): nothing else until it is changed (0011).
+    password_must_change: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(), default=False
+    )
 
 
 class AccessToken(Base):
@@ -190,6 +195,26 @@ class AccessToken(Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser (migration 0011): the SHA-256 of the opaque id its cookie carries,
+    never the id; its CSRF token; when it ended and why (services/web_sessions.py)."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index(None, "staff_user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = _staff_fk()
+    clinic_id: Mapped[int] = _clinic_fk()
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    user_agent: Mapped[str] = mapped_column(String(300))
+    client: Mapped[str] = mapped_column(String(64))
 
 
 class SignInFailure(Base):
