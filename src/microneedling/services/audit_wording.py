@@ -228,6 +228,14 @@ WORDING: Mapping[str, Wording] = {
     "staff.add": Wording("Added a staff member", "{who} added {staff} as {role}"),
     "staff.read": Wording("Looked at the staff list", "{who} looked at the list of staff"),
     "staff.deactivate": Wording("Closed a staff account", "{who} closed the account of {staff}"),
+    "staff.reset_password": Wording(
+        "Reset a staff member's password",
+        "{who} reset the password of {staff} (a one-time password, to be changed at sign-in)",
+    ),
+    "staff.read_sessions": Wording(
+        "Looked at a staff member's sign-ins", "{who} looked at where {staff} is signed in"
+    ),
+    "staff.end_sessions": Wording("Signed a staff member out", "{who} signed {staff} out"),
     "audit.read": Wording("Read the audit log", _audit_read),
     "audit.verify": Wording("Verified the audit log", "{who} had the audit log's chain verified"),
     "calendar.configure": Wording("Changed the clinic calendar", _calendar_configure),
@@ -235,6 +243,9 @@ WORDING: Mapping[str, Wording] = {
     "account.sign_in": Wording("Signed in", "{who} signed in"),
     "account.sign_in_refused": Wording("Sign-in refused", _sign_in_refused),
     "account.sign_out": Wording("Signed out", "{who} signed out"),
+    "account.change_password": Wording(
+        "Changed their password", "{who} changed their password (signed out everywhere else)"
+    ),
     # Front desk's work.
     "patient.register": Wording("Registered a patient", "{who} registered {patient}"),
     "patient.search": Wording(
