@@ -10,14 +10,17 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Where the records live, their limits, and how signing in to the API behaves."""
 
-    model_config = SettingsConfigDict(env_prefix="MICRONEEDLING_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a bad setting's error never quotes what was typed (keys, passwords).
+    model_config = SettingsConfigDict(
+        env_prefix="MICRONEEDLING_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./var/microneedling.db",
@@ -78,6 +81,31 @@ class Settings(BaseSettings):
         "(Strict-Transport-Security); 0 sends no such header",
     )
 
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="The key that authenticates every new audit entry (HMAC-SHA256), kept "
+        "outside the database; at least 32 characters. Unset: entries are "
+        "hash-chained but not authenticated (docs/audit.md)",
+    )
+    audit_keys_retired: SecretStr | None = Field(
+        default=None,
+        description="Earlier audit keys, separated by commas: entries written under them still "
+        "verify after the key is changed (docs/audit.md)",
+    )
+
+    @field_validator("audit_key", "audit_keys_retired", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _audit_keys_long_enough(self) -> Settings:
+        if self.audit_key is not None:
+            check_audit_key(self.audit_key.get_secret_value(), "MICRONEEDLING_AUDIT_KEY")
+        for key in retired_audit_keys(self.audit_keys_retired):
+            check_audit_key(key, "MICRONEEDLING_AUDIT_KEYS_RETIRED")
+        return self
+
     @model_validator(mode="after")
     def _threads_within_the_pool(self) -> Settings:
         lane = self.api_record_read_threads
@@ -88,6 +116,28 @@ class Settings(BaseSettings):
                 "connections"
             )
         return self
+
+
+#: The shortest audit key taken (``secrets.token_urlsafe(32)`` gives 43 characters).
+AUDIT_KEY_MIN_CHARS = 32
+
+
+def check_audit_key(key: str, setting: str) -> None:
+    """ValueError unless ``key`` is long enough and holds no spaces or commas."""
+    if len(key) < AUDIT_KEY_MIN_CHARS:
+        raise ValueError(
+            f"{setting}: an audit key is at least {AUDIT_KEY_MIN_CHARS} characters (make one "
+            "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if any(char.isspace() or char == "," for char in key):
+        raise ValueError(f"{setting}: an audit key holds no spaces or commas")
+
+
+def retired_audit_keys(value: SecretStr | None) -> list[str]:
+    """The retired audit keys of the setting, in the order given."""
+    if value is None:
+        return []
+    return [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
 
 
 #: The most connections the database pool opens (store/database.py keeps POOL_SIZE of them open).
