@@ -38,6 +38,7 @@ EXPECTED = {
     "staff.add": {OWNER},
     "staff.read": {OWNER},
     "staff.deactivate": {OWNER},
+    "staff.change_role": {OWNER},
     "audit.read": {OWNER},
     "audit.verify": {OWNER},
     "calendar.configure": {OWNER},

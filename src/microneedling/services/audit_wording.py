@@ -218,6 +218,12 @@ def _clinic_create(facts: Facts) -> str:
     return f"{facts['who']} created the clinic{owner}"
 
 
+def _staff_role(facts: Facts) -> str:
+    was = facts.get("details", {}).get("from")
+    before = f" (was {ROLE_WORDS.get(was, words(was))})" if isinstance(was, str) else ""
+    return f"{facts['who']} made {facts['staff']} {facts['role']}{before}"
+
+
 WORDING: Mapping[str, Wording] = {
     # The clinic (owners).
     "clinic.create": Wording("Created the clinic", _clinic_create),
@@ -228,6 +234,7 @@ WORDING: Mapping[str, Wording] = {
     "staff.add": Wording("Added a staff member", "{who} added {staff} as {role}"),
     "staff.read": Wording("Looked at the staff list", "{who} looked at the list of staff"),
     "staff.deactivate": Wording("Closed a staff account", "{who} closed the account of {staff}"),
+    "staff.change_role": Wording("Changed a staff member's role", _staff_role),
     "staff.reset_password": Wording(
         "Reset a staff member's password",
         "{who} reset the password of {staff} (a one-time password, to be changed at sign-in)",

@@ -1,5 +1,12 @@
-"""Clinics and their staff: creating a clinic with its first owner, adding staff, signing in,
-the price list and policy overrides.
+"""Clinics and their staff: creating a clinic with its first owner (the first-run setup, ``clinic
+create``), adding staff, changing roles, closing accounts, signing in, the price list and policy
+overrides.
+
+Every password chosen here goes through the password policy (:func:`passwords.check_new_password`)
+with the person's name, e-mail and clinic as words an attacker would try first. Only the demo
+loader passes ``demo=True``: the demo's accounts share a published password, and the demo clinics
+keep their short names (:data:`DEMO_SLUGS`) to themselves, so that an installation holding them can
+always be told apart (:func:`installation`: every page then says so).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.inputs import Email, Input, Text, parse
 from microneedling.services.passwords import (
+    MAX_PASSWORD_CHARS,
+    check_new_password,
     hash_password,
     needs_rehash,
     verify_nothing,
@@ -32,12 +41,47 @@ log = logging.getLogger("microneedling.services")
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
+#: The demo clinics' short names (``services/demo_clinic.py``): only the demo loader creates them,
+#: and a database holding one is a demo installation.
+DEMO_SLUGS = ("demo", "second")
+
+#: The one answer for an e-mail address that already has an account, in this clinic or another:
+#: an owner learns nothing about other clinics' staff from it.
+EMAIL_TAKEN = (
+    "this e-mail address cannot be given a new account; use another address for them "
+    "(each person signs in with an address of their own)"
+)
+
 
 class NewStaffMember(Input):
     email: Email
     display_name: Text
     role: Role
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    password: str | None = Field(default=None, max_length=MAX_PASSWORD_CHARS)
+
+
+def check_password_of(
+    member: NewStaffMember, *clinic_words: str, field: str = "password", demo: bool = False
+) -> None:
+    """Hold a new member's password to the policy (a member without one cannot sign in yet)."""
+    if member.password is None:
+        return
+    if demo:
+        if not member.password:
+            raise UserError("a password cannot be empty", field=field)
+        return
+    check_new_password(
+        member.password,
+        user_inputs=(member.display_name, member.email, *clinic_words),
+        field=field,
+    )
+
+
+def installation(uow: UnitOfWork) -> dict[str, bool]:
+    """``clinics``: whether the database holds any clinic (none: the first-run setup is open);
+    ``demo``: whether it holds the demo clinics, whose accounts have a published password."""
+    with uow:
+        return {"clinics": uow.clinics.exist(), "demo": uow.clinics.exist(DEMO_SLUGS)}
 
 
 def _time_zone(name: str) -> str:
@@ -60,25 +104,44 @@ def create_clinic(
     owner: NewStaffMember | dict[str, Any],
     price_list: dict[str, Any] | None = None,
     clock: Clock = utc_now,
+    first_run: bool = False,
+    demo: bool = False,
 ) -> Actor:
-    """A new clinic and its first owner (a system action: there is no one to act for yet)."""
-    if not _SLUG.match(slug):
+    """A new clinic and its first owner (a system action: there is no one to act for yet).
+
+    ``first_run``: the first-run setup, which only a database without any clinic accepts (two
+    setups at once: one wins, the other is refused). ``demo``: the demo loader only.
+    """
+    if not isinstance(slug, str) or not _SLUG.match(slug):
         raise UserError(
-            "a clinic's short name has lower-case letters, digits and dashes", field="slug"
+            "a clinic's short name has 1 to 63 lower-case letters, digits and dashes, "
+            "starting with a letter or digit (for example sunrise-skin)",
+            field="slug",
         )
-    if not name.strip() or len(name) > 200:
+    if (slug in DEMO_SLUGS) != demo:
+        raise UserError(
+            f"the short name {slug!r} is kept for the demo clinics; choose another", field="slug"
+        )
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise UserError("a clinic needs a name of at most 200 characters", field="name")
+    if not isinstance(time_zone, str) or len(time_zone) > 64:
+        raise UserError(
+            "unknown time zone (expected a name such as Europe/Amsterdam)", field="time_zone"
+        )
     _time_zone(time_zone)
     first = parse(NewStaffMember, owner, what="owner")
     if first.role is not Role.OWNER:
         raise UserError("the first staff member of a clinic is its owner", field="owner.role")
+    check_password_of(first, name, slug, field="owner.password", demo=demo)
     prices = parse_price_list(price_list).model_dump(mode="json") if price_list else None
     now = clock()
     with uow:
+        if first_run and uow.clinics.exist():
+            raise Conflict(SET_UP_ALREADY)
         if uow.clinics.by_slug(slug) is not None:
             raise Conflict(f"a clinic called {slug!r} already exists", field="slug")
         if uow.staff.by_email(first.email) is not None:
-            raise Conflict("this e-mail address already has an account", field="owner.email")
+            raise Conflict(EMAIL_TAKEN, field="owner.email")
         clinic = Clinic(
             slug=slug,
             name=name.strip(),
@@ -103,10 +166,18 @@ def create_clinic(
                 entity_id=clinic.id,
                 details={"owner": user.id, "time_zone": time_zone},
             )
+        # Appending took the audit chain's lock: a setup that raced this one has committed its
+        # clinic by now (or waits for this one), so a second clinic here means it won.
+        if first_run and uow.clinics.exist(other_than=clinic.id):
+            raise Conflict(SET_UP_ALREADY)
         uow.commit("a clinic with this name or owner e-mail already exists")
         actor = Actor(user.id, clinic.id, Role.OWNER)
     log.info("done action=clinic.create clinic=%s owner=%s", actor.clinic_id, actor.staff_user_id)
     return actor
+
+
+#: The answer to a first-run setup once a clinic exists.
+SET_UP_ALREADY = "this installation is already set up: sign in, or ask its owner for an account"
 
 
 def _staff_row(clinic_id: int, member: NewStaffMember, now: Any) -> StaffUser:
@@ -127,18 +198,97 @@ def add_staff_member(
     member: NewStaffMember | dict[str, Any],
     *,
     clock: Clock = utc_now,
+    demo: bool = False,
 ) -> Actor:
-    """An owner adds someone to their clinic; returns the new member as an :class:`Actor`."""
+    """An owner adds someone to their clinic; returns the new member as an :class:`Actor`.
+
+    One account per e-mail address across the installation. An address that already has one,
+    here or in another clinic, gets one answer (:data:`EMAIL_TAKEN`), after the same work as a
+    new account (the password is checked and hashed first), so nothing tells the two apart.
+    """
     details = parse(NewStaffMember, member, what="staff member")
-    taken = "this e-mail address already has an account"
+    if details.password is not None and not details.password and not demo:
+        raise UserError("give them a password, or none to set one later", field="password")
     with Transaction(uow, actor, "staff.add", clock) as tx:
-        if uow.staff.by_email(details.email) is not None:
-            raise Conflict(taken, field="email")
+        clinic = tx.records.clinic()
+        check_password_of(details, clinic.name, clinic.slug, demo=demo)
         user = _staff_row(actor.clinic_id, details, tx.now)
+        if uow.staff.by_email(details.email) is not None:
+            raise Conflict(EMAIL_TAKEN, field="email")
         uow.staff.add(user)
-        tx.flush(taken)
-        tx.done(entity=("staff_user", user.id), details={"role": str(details.role)}, conflict=taken)
+        tx.flush(EMAIL_TAKEN)
+        tx.done(
+            entity=("staff_user", user.id),
+            details={"role": str(details.role)},
+            conflict=EMAIL_TAKEN,
+        )
     return Actor(user.id, actor.clinic_id, details.role)
+
+
+def _member(tx: Transaction, staff_user_id: int) -> StaffUser:
+    user = tx.records.get(StaffUser, staff_user_id, for_update=True)
+    if user is None:
+        raise NotFound(f"no staff member {staff_user_id} in this clinic", field="staff_id")
+    return user
+
+
+def _keep_an_owner(tx: Transaction, user: StaffUser) -> None:
+    """Refuse a change that would leave the clinic without an active owner."""
+    owners = tx.records.lock_active_owners()
+    if user.id in owners and not set(owners) - {user.id}:
+        raise RuleViolation(
+            f"{user.display_name} is the clinic's only owner: make someone else an owner first",
+            field="staff_id",
+        )
+
+
+def change_role(
+    uow: UnitOfWork,
+    actor: Actor,
+    staff_user_id: int,
+    role: Role | str,
+    *,
+    clock: Clock = utc_now,
+) -> dict[str, Any]:
+    """An owner gives a staff member another role (their sign-ins carry the new role at once).
+
+    An owner cannot change their own role (another owner can), and a clinic keeps an owner.
+    """
+    try:
+        new_role = Role(role)
+    except ValueError:
+        choices = ", ".join(str(choice) for choice in Role)
+        raise UserError(f"a role is one of {choices}", field="role") from None
+    with Transaction(uow, actor, "staff.change_role", clock) as tx:
+        user = _member(tx, staff_user_id)
+        if user.id == actor.staff_user_id:
+            raise RuleViolation(
+                "you cannot change your own role; another owner can", field="staff_id"
+            )
+        if not user.active:
+            raise RuleViolation(
+                f"{user.display_name}'s account is closed: it has no role to change",
+                field="staff_id",
+            )
+        before = user.role
+        if before != str(new_role):
+            if before == str(Role.OWNER):
+                _keep_an_owner(tx, user)
+            user.role = str(new_role)
+        view = staff_view(user)
+        tx.done(entity=("staff_user", user.id), details={"role": str(new_role), "from": before})
+    TOKENS.forget_account(uow.database.describe(), staff_user_id)
+    return view
+
+
+def staff_id_by_email(uow: UnitOfWork, actor: Actor, email: str) -> int:
+    """The id of the staff member of the actor's clinic with this e-mail (the command line names
+    people by address); another clinic's member is reported like a missing one."""
+    with uow:
+        user = uow.staff.by_email(email.strip().lower()) if len(email) <= 254 else None
+        if user is None or user.clinic_id != actor.clinic_id:
+            raise NotFound(f"no staff member {email!r} in this clinic", field="email")
+        return user.id
 
 
 def sign_in(uow: UnitOfWork, email: str, password: str) -> Actor:
@@ -178,13 +328,13 @@ def deactivate_staff_member(
     can), so a clinic always keeps an active owner.
     """
     with Transaction(uow, actor, "staff.deactivate", clock) as tx:
-        user = tx.records.get(StaffUser, staff_user_id, for_update=True)
-        if user is None:
-            raise NotFound(f"no staff member {staff_user_id} in this clinic", field="staff_id")
+        user = _member(tx, staff_user_id)
         if user.id == actor.staff_user_id:
             raise RuleViolation(
                 "you cannot close your own account; another owner can", field="staff_id"
             )
+        if user.active and user.role == str(Role.OWNER):
+            _keep_an_owner(tx, user)
         user.active = False
         view = staff_view(user)
         tx.done(entity=("staff_user", user.id), details={"active": False})

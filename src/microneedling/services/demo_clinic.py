@@ -372,6 +372,7 @@ class _Builder:
             },
             price_list=demo.load("price_list.yaml") if prices else None,
             clock=self.clock(opened),
+            demo=True,  # the published password: this is not a real installation
         )
         actors = {email: owner}
         for email, display, role in members[1:]:
@@ -385,6 +386,7 @@ class _Builder:
                     "password": self.password,
                 },
                 clock=self.clock(opened + timedelta(minutes=10)),
+                demo=True,
             )
         return actors
 

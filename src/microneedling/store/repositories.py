@@ -84,6 +84,15 @@ class Clinics:
     def add(self, clinic: Clinic) -> None:
         self._session.add(clinic)
 
+    def exist(self, slugs: Sequence[str] | None = None, *, other_than: int | None = None) -> bool:
+        """Whether the database holds any clinic (with one of these slugs; but this one)."""
+        query = select(Clinic.id)
+        if slugs is not None:
+            query = query.where(Clinic.slug.in_(list(slugs)))
+        if other_than is not None:
+            query = query.where(Clinic.id != other_than)
+        return self._session.execute(query.limit(1)).first() is not None
+
 
 class StaffAccounts:
     """Staff users across clinics (signing in is by e-mail, before the clinic is known)."""
@@ -338,6 +347,22 @@ class ClinicRecords:
                 StaffUser.active.is_(True),
             )
         ).scalar_one()
+
+    def lock_active_owners(self) -> list[int]:
+        """The ids of the clinic's active owners, their rows locked until the commit (in id
+        order, so two changes to owners take turns and cannot leave the clinic without one)."""
+        return list(
+            self._session.execute(
+                select(StaffUser.id)
+                .where(
+                    StaffUser.clinic_id == self.clinic_id,
+                    StaffUser.role == "owner",
+                    StaffUser.active.is_(True),
+                )
+                .order_by(StaffUser.id)
+                .with_for_update()
+            ).scalars()
+        )
 
     def of_patient(self, model: type[RowT], patient_id: int, *order_by: Any) -> list[RowT]:
         """Every row of ``model`` about one patient (intakes, consents, plans...)."""
