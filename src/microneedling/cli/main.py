@@ -60,6 +60,11 @@ COMMANDS = {
         "web_command",
         "Start the web application for clinic staff on the configured database.",
     ),
+    "check": Lazy(
+        f"{_CLI}.check",
+        "check_command",
+        "Say what is unsafe in the current settings, and what to do; exit 1 if anything is.",
+    ),
     "kb": Lazy(f"{_CLI}.kb", "kb_app", "The clinical knowledge base."),
     "db": Lazy(f"{_CLI}.db", "db_app", "The records database: migrate, back up, restore."),
     "audit": Lazy(f"{_CLI}.audit", "audit_app", "The audit log: verify it, read it."),
@@ -115,3 +120,12 @@ def main(
     ] = False,
 ) -> None:
     """Clinic software for microneedling: screening, planning, records and the science."""
+    _private_files()
+
+
+def _private_files() -> None:
+    """Files the commands write (databases, backups, photos, handouts, .ics) are readable by the
+    user running them only: they hold patients' data."""
+    import os
+
+    os.umask(os.umask(0o077) | 0o077)
