@@ -96,22 +96,25 @@ def check_new_password(
 ) -> None:
     """Refuse a new password the policy does not accept, with a message saying what to do.
 
+    The message follows the field's label ("Password: is too easy to guess. Add another word or
+    two."), as the forms show it and the command line prints it.
+
     ``user_inputs`` are words an attacker would try first for this person: their name, e-mail,
     clinic name and slug (split into words here). Raises :class:`UserError` on ``field``.
     """
     if not isinstance(password, str) or len(password) < MIN_NEW_PASSWORD_CHARS:
         raise UserError(
-            f"A password needs at least {MIN_NEW_PASSWORD_CHARS} characters: add a few more "
+            f"is too short: use at least {MIN_NEW_PASSWORD_CHARS} characters. Add a few more "
             "words (a short sentence is easy to remember and hard to guess).",
             field=field,
         )
     if len(password) > MAX_NEW_PASSWORD_CHARS:
         raise UserError(
-            f"A password has at most {MAX_NEW_PASSWORD_CHARS} characters: choose a shorter one.",
+            f"is too long: at most {MAX_NEW_PASSWORD_CHARS} characters. Choose a shorter one.",
             field=field,
         )
     if not password.strip():
-        raise UserError("A password cannot be only spaces: use a few words.", field=field)
+        raise UserError("cannot be only spaces: use a few words.", field=field)
     words = _known_words(user_inputs)
     with _ZXCVBN_LOCK:
         result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=words)
@@ -122,8 +125,8 @@ def check_new_password(
     )
     if own * 2 >= len(password[:_ZXCVBN_CHARS].replace(" ", "")):
         raise UserError(
-            "This password is mostly your name, e-mail or clinic, which are the first words "
-            "anyone would try. Add another word or two. Uncommon words are better.",
+            "is mostly your name, e-mail or clinic, the first words anyone would try. Add "
+            "another word or two. Uncommon words are better.",
             field=field,
         )
     if result["score"] >= MIN_STRENGTH:
@@ -133,8 +136,7 @@ def check_new_password(
     advice += [str(tip).strip() for tip in feedback.get("suggestions") or []]
     said = " ".join(_sentence(line) for line in advice if line)
     raise UserError(
-        "This password is too easy to guess. "
-        + (said or "Add another word or two. Uncommon words are better."),
+        "is too easy to guess. " + (said or "Add another word or two. Uncommon words are better."),
         field=field,
     )
 
