@@ -19,7 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from microneedling.clinical.scales import scale_info
-from microneedling.errors import UserError
+from microneedling.config import Settings, settings
+from microneedling.errors import NotFound, UserError
 from microneedling.knowledge import shipped_knowledge_base
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.audit_wording import (
@@ -34,7 +35,8 @@ from microneedling.services.audit_wording import (
 )
 from microneedling.services.clock import Clock, utc_now
 from microneedling.store import Database, UnitOfWork
-from microneedling.store.audit import ChainReport, EntryFilter, canonical_time, verify_chain
+from microneedling.store.audit import EntryFilter, canonical_time
+from microneedling.store.audit_verify import ChainReport, verify_chain, verify_clinic_chain
 from microneedling.store.models import AuditEntry, StaffUser
 
 
@@ -520,13 +522,38 @@ def _scale_label(code: str) -> str:
 
 
 def verify_audit_log_as(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> ChainReport:
-    """An owner has the whole chain checked (the check itself is audited first)."""
+    """An owner has their clinic's chain checked (the check itself is audited first, so the
+    clinic's head is fresh): each entry's hash and authentication, the clinic's entries without
+    gaps, the clinic's head. Nothing of any other clinic is read or told."""
     with Transaction(uow, actor, "audit.verify", clock) as tx:
         tx.done()
-    return verify_audit_log(uow.database)
+    return verify_clinic_audit_log(uow.database, actor.clinic_id)
 
 
 def verify_audit_log(database: Database) -> ChainReport:
-    """Check the whole chain (every clinic's entries) in one read-only snapshot."""
+    """Check the whole chain (every clinic's entries) in one read-only snapshot: for whoever
+    runs the server."""
     with database.snapshot_session() as session:
-        return verify_chain(session)
+        return verify_chain(session, database.audit_keys)
+
+
+def verify_clinic_audit_log(database: Database, clinic_id: int) -> ChainReport:
+    """Check one clinic's chain in one read-only snapshot."""
+    with database.snapshot_session() as session:
+        return verify_clinic_chain(session, clinic_id, database.audit_keys)
+
+
+def clinic_by_slug(database: Database, slug: str) -> int:
+    """The id of the clinic with short name ``slug``; NotFound naming it otherwise."""
+    uow = UnitOfWork(database, read_only=True)
+    with uow:
+        clinic = uow.clinics.by_slug(slug.strip())
+        if clinic is None:
+            raise NotFound(f"no clinic has the short name {slug.strip()[:60]!r}", field="clinic")
+        return clinic.id
+
+
+def audit_key_configured(config: Settings | None = None) -> bool:
+    """Whether new audit entries are authenticated (``MICRONEEDLING_AUDIT_KEY`` is set): for
+    ``microneedling check``, which flags an installation without one."""
+    return (config or settings()).audit_key is not None

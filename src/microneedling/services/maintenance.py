@@ -7,6 +7,7 @@ from pathlib import Path
 from microneedling.config import Settings, settings
 from microneedling.services.clock import Clock, utc_now
 from microneedling.store import Database, PhotoFiles, UnitOfWork, migrate
+from microneedling.store.audit_keys import keys_from_settings
 from microneedling.store.backup import BackupSummary, backup, restore
 
 
@@ -21,6 +22,7 @@ def open_database(config: Settings | None = None, *, bulk_load: bool = False) ->
         config.database_url,
         busy_timeout_ms=config.sqlite_busy_timeout_ms,
         sqlite_synchronous="NORMAL" if bulk_load else "FULL",
+        audit_keys=keys_from_settings(config),
     )
 
 

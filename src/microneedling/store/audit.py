@@ -8,9 +8,13 @@ Each entry's ``hash`` is SHA-256 over ``prev_hash`` and a canonical serialisatio
 already serialises writers), so the chain cannot fork.
 
 Triggers refuse UPDATE and DELETE on ``audit_entry``. Someone able to drop them can still edit the
-table; :func:`verify_chain` then finds the altered, inserted or deleted entry. (Someone who also
-rewrites every later hash and the head produces a consistent chain: keep the printed head hash
-elsewhere to catch that.)
+table, and re-hash every later entry and move the head. So each entry is also authenticated with a
+key the database never holds (``MICRONEEDLING_AUDIT_KEY``, store/audit_keys.py): ``hmac`` is
+HMAC-SHA256 of the entry's number, clinic, place in its clinic's chain (``clinic_sequence``) and
+hash, and the heads (``audit_chain_head``, one ``audit_clinic_head`` per clinic) are authenticated
+too. Without the key an edit, an insertion, a deletion (also of the last entries) or a swap of
+clinics cannot be made to verify. :func:`verify_chain` checks the whole database;
+:func:`verify_clinic_chain` one clinic's entries, reading nothing of any other clinic.
 """
 
 from __future__ import annotations
@@ -18,16 +22,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from microneedling.store.audit_keys import NO_KEYS, AuditKeys
 from microneedling.store.models import (
-    GENESIS_HASH,
     AuditChainHead,
+    AuditClinicHead,
     AuditEntry,
     Patient,
     UtcDateTime,
@@ -74,7 +79,34 @@ def entry_hash(
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
-def hash_of(entry: AuditEntry) -> str:
+def entry_message(
+    sequence: int, clinic_id: int | None, clinic_sequence: int | None, hash_: str
+) -> bytes:
+    """What an entry's HMAC authenticates: its number, clinic, place in the clinic's chain and
+    hash (which covers its content and, through ``prev_hash``, every entry before it)."""
+    return f"entry\n{sequence}\n{_text(clinic_id)}\n{_text(clinic_sequence)}\n{hash_}".encode()
+
+
+def head_message(sequence: int, hash_: str) -> bytes:
+    """What the chain head's HMAC authenticates (a label of its own: never an entry's)."""
+    return f"head\n{sequence}\n{hash_}".encode()
+
+
+def clinic_head_message(chain: int, clinic_sequence: int, entry: int, hash_: str) -> bytes:
+    """What a clinic's head's HMAC authenticates: its last entry's place, number and hash."""
+    return f"clinic-head\n{chain}\n{clinic_sequence}\n{entry}\n{hash_}".encode()
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def chain_of(clinic_id: int | None) -> int:
+    """The ``audit_clinic_head`` row of a clinic's entries (0: entries of no clinic)."""
+    return 0 if clinic_id is None else clinic_id
+
+
+def hash_of(entry: Any) -> str:
     """The hash ``entry`` should have, given its own ``prev_hash``."""
     return entry_hash(
         prev_hash=entry.prev_hash,
@@ -91,25 +123,53 @@ def hash_of(entry: AuditEntry) -> str:
     )
 
 
-_HEAD = (
-    select(AuditChainHead.sequence, AuditChainHead.hash)
+# The head, locked, and where the clinic's chain ends, in one statement.
+_HEADS = (
+    select(
+        AuditChainHead.sequence,
+        AuditChainHead.hash,
+        AuditClinicHead.sequence.label("clinic_sequence"),
+    )
+    .select_from(AuditChainHead)
+    .outerjoin(AuditClinicHead, AuditClinicHead.clinic_id == bindparam("chain"))
     .where(AuditChainHead.id == 1)
-    .with_for_update()
+    .with_for_update(of=AuditChainHead)
 )
 _ENTRY_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
 _INSERT = insert(AuditEntry)
 _MOVE_HEAD = (
     update(AuditChainHead)
     .where(AuditChainHead.id == 1)
-    .values(sequence=bindparam("new_sequence"), hash=bindparam("new_hash"))
+    .values(
+        sequence=bindparam("new_sequence"),
+        hash=bindparam("new_hash"),
+        hmac=bindparam("new_hmac"),
+        hmac_key=bindparam("new_hmac_key"),
+    )
+)
+_CLINIC_HEAD_VALUES: dict[str, Any] = {
+    "sequence": bindparam("new_sequence"),
+    "entry": bindparam("new_entry"),
+    "hash": bindparam("new_hash"),
+    "hmac": bindparam("new_hmac"),
+    "hmac_key": bindparam("new_hmac_key"),
+}
+_START_CLINIC_HEAD = insert(AuditClinicHead).values(
+    clinic_id=bindparam("chain"), **_CLINIC_HEAD_VALUES
+)
+_MOVE_CLINIC_HEAD = (
+    update(AuditClinicHead)
+    .where(AuditClinicHead.clinic_id == bindparam("chain"))
+    .values(**_CLINIC_HEAD_VALUES)
 )
 
 
 class AuditLog:
     """Appending to and reading the audit log inside one transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, keys: AuditKeys = NO_KEYS) -> None:
         self._session = session
+        self._keys = keys
 
     def append(
         self,
@@ -126,13 +186,16 @@ class AuditLog:
     ) -> AuditEntry:
         """Add the next entry. Call it last in a transaction: it holds the chain until commit.
 
-        Three Core statements on the session's connection (lock and read the head, insert the
-        entry, move the head): an audit entry is written after every read of patient data, and
-        the ORM's unit of work around the same three cost several times as much. The entry is
-        returned as a plain object, not added to the session.
+        Four Core statements on the session's connection (lock and read the head with the
+        clinic's, insert the entry, move both heads): an audit entry is written after every
+        read of patient data, and the ORM's unit of work around them costs several times as
+        much. With an audit key, the entry and both heads are authenticated (three HMACs). The
+        entry is returned as a plain object, not added to the session.
         """
         connection = self._session.connection()
-        head = connection.execute(_HEAD).one()
+        chain = chain_of(clinic_id)
+        head = connection.execute(_HEADS, {"chain": chain}).one()
+        clinic_sequence = (head.clinic_sequence or 0) + 1
         entry = AuditEntry(
             sequence=head.sequence + 1,
             recorded_at=at.astimezone(UTC),
@@ -145,13 +208,29 @@ class AuditLog:
             entity_id=entity_id,
             details=canonical_json(dict(details or {})),
             prev_hash=head.hash,
+            clinic_sequence=clinic_sequence,
         )
         entry.hash = hash_of(entry)
+        sign = self._keys.sign
+        entry.hmac_key, entry.hmac = sign(
+            entry_message(entry.sequence, clinic_id, clinic_sequence, entry.hash)
+        )
         connection.execute(
             _INSERT,
             {column: getattr(entry, column) for column in _ENTRY_COLUMNS},
         )
-        connection.execute(_MOVE_HEAD, {"new_sequence": entry.sequence, "new_hash": entry.hash})
+        key, mac = sign(head_message(entry.sequence, entry.hash))
+        connection.execute(
+            _MOVE_HEAD,
+            {"new_sequence": entry.sequence, "new_hash": entry.hash, "new_hmac": mac,
+             "new_hmac_key": key},
+        )  # fmt: skip
+        key, mac = sign(clinic_head_message(chain, clinic_sequence, entry.sequence, entry.hash))
+        connection.execute(
+            _START_CLINIC_HEAD if head.clinic_sequence is None else _MOVE_CLINIC_HEAD,
+            {"chain": chain, "new_sequence": clinic_sequence, "new_entry": entry.sequence,
+             "new_hash": entry.hash, "new_hmac": mac, "new_hmac_key": key},
+        )  # fmt: skip
         return entry
 
     def entries(
@@ -268,98 +347,3 @@ def _position(at: tuple[datetime, int]) -> Any:
     """A (time, sequence) pair compared as one row value (an index range on both backends)."""
     moment, sequence = at
     return tuple_(literal(moment, UtcDateTime()), literal(sequence))
-
-
-@dataclass
-class ChainReport:
-    """What :func:`verify_chain` found."""
-
-    entries: int = 0
-    head_sequence: int = 0
-    head_hash: str = GENESIS_HASH
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "intact": self.intact,
-            "entries": self.entries,
-            "head": {"sequence": self.head_sequence, "hash": self.head_hash},
-            "problems": list(self.problems),
-        }
-
-
-#: Stop listing after this many problems (one tampering usually breaks two links).
-MAX_PROBLEMS = 50
-
-
-def verify_chain(session: Session, *, batch: int = 5_000) -> ChainReport:
-    """Walk the whole chain: sequence without gaps, each link, each hash, and the head."""
-    report = ChainReport()
-    expected_prev = GENESIS_HASH
-    expected_sequence = 1
-    for entry in _all_entries(session, batch):
-        report.entries += 1
-        if entry.sequence != expected_sequence:
-            if entry.sequence > expected_sequence:
-                missing = f"{expected_sequence}" + (
-                    f"–{entry.sequence - 1}" if entry.sequence - 1 > expected_sequence else ""
-                )
-                _problem(
-                    report, f"entry {missing} missing (deleted?) before entry {entry.sequence}"
-                )
-            else:
-                _problem(report, f"entry {entry.sequence} out of order")
-        if entry.prev_hash != expected_prev:
-            _problem(
-                report,
-                f"entry {entry.sequence}: prev_hash does not match the entry before it "
-                "(an entry was inserted, deleted or altered)",
-            )
-        if hash_of(entry) != entry.hash:
-            _problem(report, f"entry {entry.sequence}: content does not match its hash (altered)")
-        expected_prev = entry.hash
-        expected_sequence = entry.sequence + 1
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1)
-    ).scalar_one_or_none()
-    if head is None:
-        _problem(report, "the audit chain head row is missing")
-    else:
-        report.head_sequence, report.head_hash = head.sequence, head.hash
-        if head.sequence != expected_sequence - 1 or head.hash != expected_prev:
-            _problem(
-                report,
-                f"the chain head says entry {head.sequence} is last, but the log ends at entry "
-                f"{expected_sequence - 1} with a different hash (entries deleted or appended "
-                "outside the application)",
-            )
-    return report
-
-
-def _problem(report: ChainReport, message: str) -> None:
-    if len(report.problems) < MAX_PROBLEMS:
-        report.problems.append(message)
-    elif len(report.problems) == MAX_PROBLEMS:
-        report.problems.append("... (more problems not listed)")
-
-
-def _all_entries(session: Session, batch: int) -> Iterable[AuditEntry]:
-    after = 0
-    while True:
-        rows = list(
-            session.execute(
-                select(AuditEntry)
-                .where(AuditEntry.sequence > after)
-                .order_by(AuditEntry.sequence)
-                .limit(batch)
-            ).scalars()
-        )
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].sequence
-        session.expunge_all()

@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microneedling.config import POOL_CONNECTIONS
+from microneedling.store.audit_keys import NO_KEYS, AuditKeys
 from microneedling.errors import UserError
 
 BACKENDS = ("sqlite", "postgresql")
@@ -198,9 +199,16 @@ class Database:
     """One database: its engine and a session factory."""
 
     def __init__(
-        self, url: str, *, busy_timeout_ms: int = 10_000, sqlite_synchronous: str = "FULL"
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 10_000,
+        sqlite_synchronous: str = "FULL",
+        audit_keys: AuditKeys = NO_KEYS,
     ) -> None:
         self.url = database_url(url)
+        #: The keys audit entries are authenticated and checked with (never stored in it).
+        self.audit_keys = audit_keys
         self._described = self.url.render_as_string(hide_password=True)
         self.engine = create_database_engine(
             self.url, busy_timeout_ms=busy_timeout_ms, sqlite_synchronous=sqlite_synchronous

@@ -629,6 +629,12 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The entry's place in its clinic's own chain (1, 2, ...; NULL before migration 0012).
+    clinic_sequence: Mapped[int | None] = mapped_column(Integer)
+    #: HMAC-SHA256 of the entry's place and hash under the audit key, and that key's id (NULL
+    #: when no key was configured); the key itself is never in the database (store/audit_keys.py).
+    hmac: Mapped[str | None] = mapped_column(String(64))
+    hmac_key: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):
@@ -640,3 +646,21 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     sequence: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
+    #: The head authenticated under the audit key (moving it back needs the key).
+    hmac: Mapped[str | None] = mapped_column(String(64))
+    hmac_key: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditClinicHead(Base):
+    """Where one clinic's chain ends (``clinic_id`` 0: entries of no clinic), authenticated, so
+    that deleting a clinic's last entries shows."""
+
+    __tablename__ = "audit_clinic_head"
+
+    clinic_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: The clinic's last entry: its place in the clinic's chain, its number, its hash.
+    sequence: Mapped[int]
+    entry: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    hmac: Mapped[str | None] = mapped_column(String(64))
+    hmac_key: Mapped[str | None] = mapped_column(String(16))

@@ -82,7 +82,7 @@ class UnitOfWork:
         )()
         self.clinics = Clinics(self._session)
         self.staff = StaffAccounts(self._session)
-        self.audit = AuditLog(self._session)
+        self.audit = AuditLog(self._session, self.database.audit_keys)
         self.tokens = AccessTokens(self._session)
         self.sign_in_failures = SignInFailures(self._session)
         return self
