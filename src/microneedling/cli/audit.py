@@ -10,9 +10,16 @@ from rich.table import Table
 
 from microneedling.cli.common import counted, options_named, print_json, user_errors
 from microneedling.cli.db import records_database
-from microneedling.services.audit import audit_log, audit_query, verify_audit_log
+from microneedling.services.audit import (
+    audit_log,
+    audit_query,
+    clinic_by_slug,
+    verify_audit_log,
+    verify_clinic_audit_log,
+)
 from microneedling.services.clinics import local_operator
 from microneedling.services.maintenance import unit_of_work
+from microneedling.store.audit_verify import ChainReport
 
 #: Exit code of `audit verify` when the chain is broken (2 stays "bad input").
 EXIT_TAMPERED = 1
@@ -24,27 +31,56 @@ audit_app = typer.Typer(help="The audit log: verify it, read it.", no_args_is_he
 
 @audit_app.command("verify")
 def verify_command(
+    clinic: Annotated[
+        str | None,
+        typer.Option(
+            "--clinic", metavar="SLUG", help="Only this clinic's chain (the clinic's short name)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Check every entry's hash and link. Exit 0 when intact, 1 when altered, inserted or
-    deleted entries are found, 2 when the database cannot be read.
+    """Check every entry's hash, link and authentication (with MICRONEEDLING_AUDIT_KEY), each
+    clinic's chain and the heads; with --clinic, one clinic's chain only. Exit 0 when intact, 1
+    when an entry was altered, inserted, deleted, moved or cannot be read (the first one is
+    named), 2 when the database cannot be read.
     """
     with records_database(migrated=True) as database:
-        report = verify_audit_log(database)
+        if clinic is None:
+            report = verify_audit_log(database)
+        else:
+            with options_named({"clinic": "--clinic"}):
+                report = verify_clinic_audit_log(database, clinic_by_slug(database, clinic))
     if as_json:
         print_json(report.to_dict())
-    elif report.intact:
-        typer.echo(
-            f"Audit log intact: {report.entries:,} entries; head {report.head_sequence} "
-            f"{report.head_hash}"
-        )
     else:
-        err = Console(stderr=True)
-        err.print(f"Audit log BROKEN: {counted(len(report.problems), 'problem')}", markup=False)
-        for problem in report.problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
+        print_report(report, clinic)
     if not report.intact:
         raise typer.Exit(EXIT_TAMPERED)
+
+
+def print_report(report: ChainReport, clinic: str | None) -> None:
+    """The outcome in words: intact or broken (the first entry that fails, every problem), and
+    how far it can be trusted (authenticated with the audit key, or not)."""
+    whose = f"Clinic {clinic!r}'s audit log" if clinic else "Audit log"
+    if report.intact:
+        last = "last entry" if clinic else "head"
+        typer.echo(
+            f"{whose} intact: {report.entries:,} entries; {last} {report.head_sequence} "
+            f"{report.head_hash}"
+        )
+        if report.fully_authenticated:
+            typer.echo("Every entry is authenticated with the audit key.")
+        for note in report.notes():
+            typer.echo(note)
+        return
+    err = Console(stderr=True)
+    err.print(f"{whose} BROKEN: {counted(len(report.problems), 'problem')}", markup=False)
+    if report.first_failing is not None:
+        err.print(f"The first entry that fails is entry {report.first_failing}.", markup=False)
+    for problem in report.problems:
+        err.print(f"  {problem}", markup=False, highlight=False)
+    for note in report.notes():
+        err.print(note, markup=False, highlight=False)
 
 
 @audit_app.command("log")
