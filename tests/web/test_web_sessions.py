@@ -152,12 +152,32 @@ def test_a_forged_or_altered_cookie_is_ignored(clinic: Clinic) -> None:
     client = clinic.signed_in("front_desk")
     value = client.cookies.get(COOKIE)
     assert value
-    body, mac = value.split(".")
     forger = clinic.client()
-    forger.cookies.set(COOKIE, body[:-2] + "xx." + mac)
-    assert forger.get("/").url.path == "/sign-in"
-    forger.cookies.set(COOKIE, "garbage")
-    assert forger.get("/").url.path == "/sign-in"
+    altered = value[:-2] + ("xx" if not value.endswith("xx") else "yy")
+    hostile = [
+        altered,
+        "garbage",
+        "a" * 43,  # the shape of an id, but none issued
+        value + "." + value,  # an id dressed as a signed value
+        "x" * 5000,
+        "%C3%A9" * 10,  # percent-encoded non-ASCII
+        "",
+    ]
+    for cookie in hostile:
+        forger.cookies.clear()
+        forger.cookies.set(COOKIE, cookie)
+        assert forger.get("/").url.path == "/sign-in", cookie[:50]
+    # The anonymous cookie of the sign-in form cannot be turned into a signed-in one either.
+    anonymous = clinic.client()
+    anonymous.get("/sign-in")
+    signed = anonymous.cookies.get(COOKIE)
+    assert signed and signed.count(".") == 1
+    body, mac = signed.split(".")
+    tampered = clinic.client()
+    tampered.cookies.set(COOKIE, body[:-2] + "xx." + mac)
+    page = tampered.get("/sign-in")
+    assert page.headers["set-cookie"].startswith(COOKIE + "=")  # a fresh one was issued
+    assert csrf_of(page.text) != csrf_of(anonymous.get("/sign-in").text)
 
 
 def test_a_closed_account_is_signed_out_at_its_next_request(clinic: Clinic) -> None:

@@ -216,6 +216,20 @@ class Actor:
     role: Role
 
 
+#: What an account whose password was reset by an owner may do before choosing its own.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({"account.change_password", "account.sign_out"})
+
+
+class PasswordMustChange(PermissionDenied):
+    """The account's password was reset by an owner: nothing else until it is changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "choose a new password first: this account's password was reset by an owner, and "
+            "the one-time password must be changed before anything else"
+        )
+
+
 def allowed(role: Role, action: str) -> bool:
     """Whether ``role`` may do ``action`` (for showing or hiding things in a UI)."""
     return role in _roles(action)
@@ -253,6 +267,8 @@ def authorize(uow: UnitOfWork, actor: Actor, action: str) -> None:
         or user.role != actor.role
     ):
         raise PermissionDenied("this account is not active in this clinic; sign in again")
+    if user.password_must_change and action not in ALLOWED_BEFORE_PASSWORD_CHANGE:
+        raise PasswordMustChange()
 
 
 class Transaction:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from microneedling.config import Settings
-from microneedling.errors import NotFound, PermissionDenied
+from microneedling.errors import NotFound, PermissionDenied, UserError
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.passwords import (
@@ -187,6 +187,7 @@ def _sign_in(
     email = email.strip().lower()
     email_key = _email_key(email)
     with uow:
+        _serialise(uow, email_key, client)
         wait = _locked_for(uow, email_key, client, now, policy)
         if wait is not None:
             log.info("sign-in refused while locked client=%s", client)
@@ -198,7 +199,13 @@ def _sign_in(
         else:
             matches = verify_password(password, user.password_hash)
         if user is None or not matches or not user.active:
-            _refuse(uow, user, email_key, client, now, policy, matches=matches)
+            if user is None:
+                reason = "unknown e-mail"
+            elif matches:
+                reason = "account inactive"
+            else:
+                reason = "wrong password"
+            _refuse(uow, user, email_key, client, now, policy, reason=reason)
             raise SignInRefused(WRONG)
         assert user.password_hash is not None
         if needs_rehash(user.password_hash):
@@ -237,6 +244,53 @@ def _sign_in(
     return IssuedToken(secret, row.expires_at, _seconds(row.expires_at - now), actor)
 
 
+def _serialise(uow: UnitOfWork, email_key: str, client: str) -> None:
+    """Make counting and recording a failure one step per e-mail and per address: the first
+    statement of the transaction waits for any other sign-in of the same e-mail or from the
+    same address to finish (its failure committed and counted).
+
+    PostgreSQL: two transaction-level advisory locks (the e-mail's, then the address's: always in
+    that order, so two sign-ins never wait for each other crosswise). SQLite: every write
+    transaction begins ``IMMEDIATE``, holding the one writer lock from its first statement, so
+    sign-ins already take turns.
+    """
+    if uow.database.engine.dialect.name != "postgresql":
+        return
+    for key in (f"sign-in e-mail {email_key}", f"sign-in client {client}"):
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        uow.session.execute(select(func.pg_advisory_xact_lock(number)))
+
+
+def check_password_of(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    password_hash: str | None,
+    *,
+    client: str,
+    policy: SignInPolicy,
+    clock: Clock = utc_now,
+) -> None:
+    """Check a signed-in person's current password (to change it) under the sign-in lockout of
+    their e-mail: a wrong one is a failed sign-in (counted, audited, locking the e-mail out as
+    signing in does). Raises :class:`TooManySignIns` or :class:`UserError` on
+    ``current_password``."""
+    now = clock()
+    client = (client or "unknown")[:64]
+    email_key = _email_key(email)
+    with uow:
+        _serialise(uow, email_key, client)
+        wait = _locked_for(uow, email_key, client, now, policy)
+        if wait is not None:
+            raise TooManySignIns(wait)
+        if password_hash is not None and verify_password(password, password_hash):
+            uow.commit()
+            return
+        user = uow.staff.by_email(email)
+        _refuse(uow, user, email_key, client, now, policy, reason="wrong current password")
+    raise UserError("This is not your current password.", field="current_password")
+
+
 def _forget_expired_tokens(uow: UnitOfWork, now: datetime) -> None:
     """Delete every token (of any account) that expired more than :data:`EXPIRED_TOKENS_KEPT`
     ago: each sign-in adds a row, and nothing else would ever remove them. A token that expired
@@ -254,19 +308,13 @@ def _refuse(
     now: datetime,
     policy: SignInPolicy,
     *,
-    matches: bool,
+    reason: str,
 ) -> None:
     """Count the failure, audit it, and commit (the caller then raises)."""
     uow.sign_in_failures.forget(before=now - policy.window)
     uow.sign_in_failures.add(SignInFailure(at=now, email_sha256=email_key, client=client))
     uow.flush()
-    details: dict[str, Any] = {"client": client}
-    if user is None:
-        details["reason"] = "unknown e-mail"
-    elif matches:
-        details["reason"] = "account inactive"
-    else:
-        details["reason"] = "wrong password"
+    details: dict[str, Any] = {"client": client, "reason": reason}
     locked = _locked_for(uow, email_key, client, now, policy)
     if locked is not None:
         details["locked_for_seconds"] = locked

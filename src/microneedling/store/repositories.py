@@ -64,9 +64,9 @@ _SIGN_IN_OF: Select[Any] = (
 )
 
 
-_STANDING = select(StaffUser.active, StaffUser.clinic_id, StaffUser.role).where(
-    StaffUser.id == bindparam("staff_user_id")
-)
+_STANDING = select(
+    StaffUser.active, StaffUser.clinic_id, StaffUser.role, StaffUser.password_must_change
+).where(StaffUser.id == bindparam("staff_user_id"))
 
 
 class Clinics:
@@ -103,8 +103,8 @@ class StaffAccounts:
     def get(self, staff_user_id: int) -> StaffUser | None:
         return self._session.get(StaffUser, staff_user_id)
 
-    def standing(self, staff_user_id: int) -> Row[bool, int, str] | None:
-        """``active``, ``clinic_id`` and ``role`` of an account as stored, in one Core query on
+    def standing(self, staff_user_id: int) -> Row[bool, int, str, bool] | None:
+        """``active``, ``clinic_id``, ``role`` and ``password_must_change`` of an account as stored, in one Core query on
         the session's connection (every use case checks them first: no ORM object is made)."""
         return (
             self._session.connection()

@@ -11,6 +11,7 @@ import logging
 import secrets
 import traceback
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from microneedling.config import Settings
 from microneedling.config import settings as configured_settings
 from microneedling.errors import Conflict, NotFound, PermissionDenied, UserError
 from microneedling.security_headers import SecurityHeaders
+from microneedling.services import web_sessions
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.maintenance import open_database
 from microneedling.services.sign_in import SignInPolicy
@@ -34,6 +36,7 @@ from microneedling.web import labels
 from microneedling.web.context import (
     CsrfRefused,
     NotSignedIn,
+    PasswordMustChange,
     WebApp,
     any_page,
     is_htmx,
@@ -41,7 +44,7 @@ from microneedling.web.context import (
 )
 from microneedling.web.forms import field_id
 from microneedling.web.security import BodyTooLarge, SecurityMiddleware, refusal_page
-from microneedling.web.sessions import RevokedSessions, SessionCodec, SessionMiddleware
+from microneedling.web.sessions import SessionCodec, SessionMiddleware
 from microneedling.web.settings import WebSettings
 
 log = logging.getLogger("microneedling.web")
@@ -68,7 +71,10 @@ def _secret(web: WebSettings) -> bytes:
         if len(key) < 32:
             raise ValueError("MICRONEEDLING_WEB_SECRET_KEY needs at least 32 characters")
         return key
-    log.info("no MICRONEEDLING_WEB_SECRET_KEY: sessions last until this process stops")
+    log.info(
+        "no MICRONEEDLING_WEB_SECRET_KEY: a form opened before a restart (the sign-in form) "
+        "must be opened again after it; signed-in sessions are kept in the database"
+    )
     return secrets.token_bytes(32)
 
 
@@ -95,16 +101,23 @@ def create_web_app(
         redoc_url=None,
         openapi_url=None,
     )
-    revoked = RevokedSessions(keep_seconds=web.session_max_hours * 3600)
     app.state.web = WebApp(
         settings=config,
         web=web,
         database=database or open_database(config),
         templates=templates(),
         clock=now,
-        revoked=revoked,
         sign_in_policy=SignInPolicy.from_settings(config),
     )
+    records = app.state.web.database
+    idle, max_age = (
+        timedelta(minutes=web.session_idle_minutes),
+        timedelta(hours=web.session_max_hours),
+    )
+
+    def lookup(token: str) -> web_sessions.CheckedSession:
+        return web_sessions.check_session(records, token, idle=idle, max_age=max_age, clock=now)
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     from microneedling.web.routes import ROUTERS
 
@@ -115,11 +128,8 @@ def create_web_app(
     app.add_middleware(
         SessionMiddleware,
         codec=SessionCodec(_secret(web)),
-        idle_seconds=web.session_idle_minutes * 60,
-        max_age_seconds=web.session_max_hours * 3600,
+        lookup=lookup,
         secure=web.cookie_secure,
-        revoked=revoked,
-        now=lambda: now().timestamp(),
     )
     app.add_middleware(
         SecurityMiddleware,
@@ -150,6 +160,12 @@ def _handle_errors(app: FastAPI) -> None:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": url})
         return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(PasswordMustChange)
+    async def password_must_change(request: Request, error: PasswordMustChange) -> Response:
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": "/account/password"})
+        return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, error: CsrfRefused) -> Response:

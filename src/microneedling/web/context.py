@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from microneedling.config import Settings
 from microneedling.errors import PermissionDenied
-from microneedling.services import overview
+from microneedling.services import overview, web_sessions
 from microneedling.services.access import Actor, Role, allowed
 from microneedling.services.clock import Clock, local_date
 from microneedling.services.maintenance import unit_of_work
@@ -49,6 +49,15 @@ class CsrfRefused(Exception):
 
 
 @dataclass
+class PasswordMustChange(Exception):
+    """The account's password was reset by an owner: only the password page until it is
+    changed (the handler redirects there)."""
+
+
+#: Pages an account whose password must change may still open.
+BEFORE_PASSWORD_CHANGE = frozenset({"/account/password", "/sign-out"})
+
+
 class WebApp:
     """The parts every request shares (kept on ``app.state.web``)."""
 
@@ -57,7 +66,6 @@ class WebApp:
     database: Database
     templates: Environment
     clock: Clock
-    revoked: RevokedSessions
     #: Failed sign-ins: the API's policy, counted in the database with the API's.
     sign_in_policy: SignInPolicy
     cache: dict[str, Any] = field(default_factory=dict)
@@ -162,13 +170,17 @@ def staff_page(page: Page = Depends(any_page)) -> Page:
         raise NotSignedIn()
     return page
 
+    if page.session.must_change_password and page.request.url.path not in BEFORE_PASSWORD_CHANGE:
+        raise PasswordMustChange()
 
-def end_session(page: Page, *, ended: str | None = None) -> None:
-    """Sign the session out: forget its id here, start an anonymous one."""
-    now = page.clock().timestamp()
-    page.app.revoked.revoke(page.session.sid, now)
-    fresh = new_session(now, ended=ended)
-    page.session.__dict__.update(fresh.__dict__)
+def end_session(page: Page, *, ended: str) -> None:
+    """End the signed-in session (in the database, so on every server) for ``ended`` (a key of
+    ``web_sessions.ENDED_WORDS``) and start an anonymous one here."""
+    if page.session.token is not None:
+        web_sessions.end_session_by_token(
+            page.app.database, page.session.token, ended, clock=page.clock
+        )
+    page.session.become_anonymous(ended=ended)
     page.account = None
 
 
@@ -186,7 +198,8 @@ def sign_in_url(request: Request) -> str:
 
 async def posted_form(request: Request) -> Form:
     """The submitted form, after checking its CSRF token (field ``csrf_token`` or the
-    ``X-CSRF-Token`` header that HTMX requests carry)."""
+    ``X-CSRF-Token`` header that HTMX requests carry): a signed-in session's token is kept with
+    the session in the database, an anonymous one's in its signed cookie."""
     session: WebSession = request.scope["state"]["web_session"]
     data: FormData = await request.form(max_files=1, max_fields=2000)
     given = data.get("csrf_token")

@@ -1,22 +1,20 @@
-"""Web sessions: a signed, expiring cookie and the CSRF token it carries.
+"""Web sessions: the cookies and what they stand for.
 
-The cookie holds a small JSON object (session id, CSRF token, the signed-in staff member's account,
-clinic and role, when they signed in and when they were last seen), base64url-encoded and signed
-with HMAC-SHA256 under the secret key. Nothing in it is secret from its holder; it cannot be
-forged or altered without the key. It carries no patient data.
+A signed-in browser's cookie ``microneedling_session`` carries only an opaque random id; the
+session itself lives in the database (:mod:`microneedling.services.web_sessions`: the account,
+the CSRF token, last seen, ended and why). Every request looks the id up (on a worker thread, one
+indexed read), so signing out, the idle and maximum age, a closed account, a password change or
+an owner ending the session count on every server at once, and a copied cookie is worth nothing
+after any of them, restarts included.
 
-- A session that has not been seen for ``session_idle_minutes``, or is older than
-  ``session_max_hours``, is signed out: the next request finds an anonymous session with
-  ``expired`` set, and the page says why.
-- Every request through the application refreshes "last seen" (the cookie is re-sent at most
-  every :data:`TOUCH_SECONDS`).
-- Signing in gives a new session id and CSRF token (no session fixation); signing out forgets the
-  session id in this process (a copy of the old cookie no longer works) and clears the cookie.
-- The account is checked against the database on every request (``web.context``): a closed
-  account or a changed role ends the session at once.
+A browser that is not signed in gets an anonymous session, so the sign-in form carries a CSRF
+token: its cookie is a small signed value (HMAC-SHA256 under the secret key) holding only that
+token. One-off messages for the next page ("Patient registered", why a session ended) travel in a
+second signed cookie, ``microneedling_notice``, and are taken by the next page shown. Neither
+signed cookie holds anything secret from its holder, identity or patient data.
 
-Anonymous sessions exist too, so the sign-in form carries a CSRF token. Failed sign-ins are
-counted in the database, with the API's (``services.sign_in``), not here.
+- Signing in gives a new session (id and CSRF token): a session fixed beforehand is useless.
+- A session found ended tells the next page why (``ended``), once.
 """
 
 from __future__ import annotations
@@ -26,83 +24,89 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from microneedling.services.web_sessions import CheckedSession
+
 COOKIE = "microneedling_session"
-#: Refresh the cookie's "last seen" at most this often.
-TOUCH_SECONDS = 30
-#: Largest cookie value read (a real one is about 300 bytes).
+NOTICE_COOKIE = "microneedling_notice"
+#: Largest cookie value read.
 MAX_COOKIE_CHARS = 4096
 
-Now = Callable[[], float]
+#: Looks a signed-in cookie's opaque id up in the database (runs on a worker thread).
+Lookup = Callable[[str], CheckedSession]
 
 
 @dataclass
 class WebSession:
-    """One browser's session (anonymous until someone signs in)."""
+    """One browser's session for this request (anonymous until someone signs in)."""
 
-    sid: str
     csrf: str
-    issued: float
-    seen: float
+    #: The opaque id of a signed-in session (the cookie's value), None when anonymous.
+    token: str | None = None
+    session_id: int | None = None
     staff_user_id: int | None = None
     clinic_id: int | None = None
     role: str | None = None
-    #: Why an earlier session ended ("idle", "max_age", "account"), shown once.
+    must_change_password: bool = False
+    #: Why an earlier session ended (a key of ``web_sessions.ENDED_WORDS``), shown once.
     ended: str | None = None
     #: One-off messages for the next page ("Patient registered").
     flashes: list[str] = field(default_factory=list)
+    #: The session cookie must be sent again (a new anonymous session, a sign-in, a sign-out).
     dirty: bool = False
-    #: Sign the cookie out (delete it) rather than send it.
-    clear: bool = False
+    #: The notice cookie must be sent again (or cleared).
+    notice_dirty: bool = False
 
     @property
     def signed_in(self) -> bool:
         return self.staff_user_id is not None
 
-    def to_payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"s": self.sid, "t": self.csrf, "i": int(self.issued)}
-        payload["a"] = int(self.seen)
-        if self.signed_in:
-            payload.update({"u": self.staff_user_id, "c": self.clinic_id, "r": self.role})
-        if self.ended:
-            payload["e"] = self.ended
-        if self.flashes:
-            payload["f"] = self.flashes[-5:]
-        return payload
-
     def flash(self, message: str) -> None:
         self.flashes.append(message[:300])
-        self.dirty = True
+        self.notice_dirty = True
 
     def take_flashes(self) -> list[str]:
         taken, self.flashes = self.flashes, []
         if taken:
-            self.dirty = True
+            self.notice_dirty = True
         return taken
 
     def take_ended(self) -> str | None:
         ended, self.ended = self.ended, None
         if ended:
-            self.dirty = True
+            self.notice_dirty = True
         return ended
 
+    def become_anonymous(self, *, ended: str | None = None) -> None:
+        """Forget the signed-in session here (a new anonymous one with a new CSRF token)."""
+        self.csrf = secrets.token_urlsafe(32)
+        self.token = self.session_id = self.staff_user_id = self.clinic_id = self.role = None
+        self.must_change_password = False
+        self.dirty = True
+        if ended is not None:
+            self.ended = ended
+            self.notice_dirty = True
 
-def new_session(now: float, *, ended: str | None = None) -> WebSession:
-    return WebSession(
-        sid=secrets.token_urlsafe(16),
-        csrf=secrets.token_urlsafe(32),
-        issued=now,
-        seen=now,
-        ended=ended,
-        dirty=True,
-    )
+    def become_signed_in(
+        self, token: str, csrf: str, session_id: int, staff_user_id: int, clinic_id: int, role: str
+    ) -> None:
+        self.token, self.csrf, self.session_id = token, csrf, session_id
+        self.staff_user_id, self.clinic_id, self.role = staff_user_id, clinic_id, role
+        self.ended = None
+        self.dirty = self.notice_dirty = True
+
+
+def new_session(*, ended: str | None = None) -> WebSession:
+    session = WebSession(csrf=secrets.token_urlsafe(32), dirty=True)
+    if ended:
+        session.ended, session.notice_dirty = ended, True
+    return session
 
 
 def _b64(data: bytes) -> str:
@@ -114,13 +118,13 @@ def _unb64(text: str) -> bytes:
 
 
 class SessionCodec:
-    """Signs and checks cookie values."""
+    """Signs and checks the anonymous and notice cookies' values."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 32:
             raise ValueError("the session key needs at least 32 bytes")
         # A key of its own for this purpose, so the same secret could sign something else.
-        self._key = hmac.new(key, b"microneedling web session v1", hashlib.sha256).digest()
+        self._key = hmac.new(key, b"microneedling web session v2", hashlib.sha256).digest()
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest())
@@ -143,109 +147,106 @@ class SessionCodec:
         return payload if isinstance(payload, dict) else None
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _is_token(value: str) -> bool:
+    """A signed-in cookie's value: URL-safe base64 text without a dot (anonymous ones have one)."""
+    return 20 <= len(value) <= 128 and all(c.isalnum() or c in "-_" for c in value)
 
 
-def _session_from(payload: dict[str, Any]) -> WebSession | None:
-    sid, csrf = payload.get("s"), payload.get("t")
-    issued, seen = _int(payload.get("i")), _int(payload.get("a"))
-    if not isinstance(sid, str) or not isinstance(csrf, str) or issued is None or seen is None:
-        return None
-    session = WebSession(sid=sid, csrf=csrf, issued=float(issued), seen=float(seen))
-    user, clinic, role = _int(payload.get("u")), _int(payload.get("c")), payload.get("r")
-    if user is not None and clinic is not None and isinstance(role, str):
-        session.staff_user_id, session.clinic_id, session.role = user, clinic, role
-    ended = payload.get("e")
-    session.ended = ended if isinstance(ended, str) else None
-    flashes = payload.get("f")
-    if isinstance(flashes, list):
-        session.flashes = [str(item)[:300] for item in flashes[:5]]
-    return session
-
-
-class RevokedSessions:
-    """Session ids signed out in this process, kept until they would have expired anyway."""
-
-    def __init__(self, keep_seconds: float) -> None:
-        self._keep = keep_seconds
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def revoke(self, sid: str, now: float) -> None:
-        with self._lock:
-            self._until = {s: t for s, t in self._until.items() if t > now}
-            self._until[sid] = now + self._keep
-
-    def __contains__(self, sid: object) -> bool:
-        with self._lock:
-            return sid in self._until
+def _cookies(scope: Scope) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, text = part.strip().partition("=")
+                if key in (COOKIE, NOTICE_COOKIE):
+                    cookies[key] = text
+    return cookies
 
 
 class SessionMiddleware:
-    """Reads the session cookie into ``scope["state"]["web_session"]`` and writes it back."""
+    """Reads the cookies into ``scope["state"]["web_session"]`` and writes them back."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        codec: SessionCodec,
-        idle_seconds: float,
-        max_age_seconds: float,
-        secure: bool,
-        revoked: RevokedSessions,
-        now: Now = time.time,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, codec: SessionCodec, lookup: Lookup, secure: bool) -> None:
         self.app = app
         self.codec = codec
-        self.idle = idle_seconds
-        self.max_age = max_age_seconds
+        self.lookup = lookup
         self.secure = secure
-        self.revoked = revoked
-        self.now = now
 
-    def load(self, cookie: str | None, now: float) -> WebSession:
-        payload = self.codec.decode(cookie) if cookie else None
-        session = _session_from(payload) if payload is not None else None
-        if session is None or session.sid in self.revoked:
-            return new_session(now)
-        if session.signed_in:
-            if now - session.seen > self.idle:
-                return new_session(now, ended="idle")
-            if now - session.issued > self.max_age:
-                return new_session(now, ended="max_age")
-        if now - session.seen >= TOUCH_SECONDS:
-            session.seen = now
-            session.dirty = True
+    def _notices(self, value: str | None) -> tuple[list[str], str | None]:
+        payload = self.codec.decode(value) if value else None
+        if payload is None:
+            return [], None
+        flashes = payload.get("f")
+        ended = payload.get("e")
+        return (
+            [str(item)[:300] for item in flashes[:5]] if isinstance(flashes, list) else [],
+            ended if isinstance(ended, str) else None,
+        )
+
+    async def load(self, cookies: dict[str, str]) -> WebSession:
+        value = cookies.get(COOKIE, "")
+        flashes, ended = self._notices(cookies.get(NOTICE_COOKIE))
+        session: WebSession | None = None
+        if value and _is_token(value):
+            checked = await anyio.to_thread.run_sync(self.lookup, value)
+            if checked.actor is not None:
+                actor = checked.actor
+                session = WebSession(
+                    csrf=checked.csrf,
+                    token=value,
+                    session_id=checked.session_id,
+                    staff_user_id=actor.staff_user_id,
+                    clinic_id=actor.clinic_id,
+                    role=str(actor.role),
+                    must_change_password=checked.must_change_password,
+                )
+            else:
+                session = new_session(ended=checked.ended)
+        elif value:
+            payload = self.codec.decode(value)
+            csrf = payload.get("t") if payload is not None else None
+            if isinstance(csrf, str) and 20 <= len(csrf) <= 100:
+                session = WebSession(csrf=csrf)
+        if session is None:
+            session = new_session()
+        session.flashes = flashes + session.flashes
+        session.ended = session.ended or ended
         return session
 
-    def cookie_header(self, session: WebSession) -> bytes:
+    def _cookie(self, name: str, value: str | None) -> bytes:
         attributes = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure else "")
-        if session.clear:
-            return f"{COOKIE}=; Max-Age=0{attributes}".encode("latin-1")
+        if value is None:
+            return f"{name}=; Max-Age=0{attributes}".encode("latin-1")
         # No Max-Age: the browser forgets it when it closes; the server enforces the time limits.
-        value = self.codec.encode(session.to_payload())
-        return f"{COOKIE}={value}{attributes}".encode("latin-1")
+        return f"{name}={value}{attributes}".encode("latin-1")
+
+    def set_cookies(self, session: WebSession) -> list[tuple[bytes, bytes]]:
+        headers = []
+        if session.dirty:
+            value = session.token or self.codec.encode({"t": session.csrf})
+            headers.append((b"set-cookie", self._cookie(COOKIE, value)))
+        if session.notice_dirty:
+            notice: dict[str, Any] = {}
+            if session.flashes:
+                notice["f"] = session.flashes[-5:]
+            if session.ended:
+                notice["e"] = session.ended
+            value = self.codec.encode(notice) if notice else None
+            headers.append((b"set-cookie", self._cookie(NOTICE_COOKIE, value)))
+        return headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        cookie = None
-        for name, value in scope.get("headers", []):
-            if name == b"cookie":
-                for part in value.decode("latin-1").split(";"):
-                    key, _, text = part.strip().partition("=")
-                    if key == COOKIE:
-                        cookie = text
-        session = self.load(cookie, self.now())
+        session = await self.load(_cookies(scope))
         scope.setdefault("state", {})["web_session"] = session
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and (session.dirty or session.clear):
-                headers = list(message.get("headers", []))
-                headers.append((b"set-cookie", self.cookie_header(session)))
-                message = {**message, "headers": headers}
+            if message["type"] == "http.response.start":
+                extra = self.set_cookies(session)
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

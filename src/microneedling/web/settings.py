@@ -19,8 +19,9 @@ class WebSettings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
-            "Signs the session cookies (at least 32 characters). Unset: a random key per "
-            "process, so a restart signs everyone out"
+            "Signs the cookies of browsers not signed in (the sign-in form's CSRF token) and "
+            "one-off notices (at least 32 characters; the same on every server). Unset: a random "
+            "key per process, so a sign-in form opened before a restart must be opened again"
         ),
     )
     session_idle_minutes: int = Field(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from microneedling.web.routes import (
+    account,
     admin,
     auth,
     booking,
@@ -18,6 +19,7 @@ from microneedling.web.routes import (
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     today.router,
     patients.router,
     intakes.router,

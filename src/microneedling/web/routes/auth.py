@@ -10,16 +10,17 @@ account exists.
 from __future__ import annotations
 
 import math
-import secrets
+from contextlib import suppress
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
-from microneedling.errors import PermissionDenied
-from microneedling.services import overview
+from microneedling.errors import NotFound, PermissionDenied
+from microneedling.services import overview, web_sessions
 from microneedling.services import sign_in as signing_in
 from microneedling.web.context import Page, any_page, end_session, posted_form
 from microneedling.web.forms import Form
+from microneedling.web.installation import installation_of
 
 router = APIRouter()
 
@@ -49,6 +50,8 @@ def _show(page: Page, form: Form, next_url: str, status_code: int = 200) -> Resp
 
 @router.get("/sign-in")
 def sign_in_page(next: str = "/", page: Page = Depends(any_page)) -> Response:
+    if not page.account and not installation_of(page.app)["clinics"]:
+        return RedirectResponse("/setup", status_code=303)  # the first-run setup
     if page.account is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return _show(page, Form.blank(LABELS), safe_next(next))
@@ -85,22 +88,36 @@ def sign_in(page: Page = Depends(any_page), form: Form = Depends(posted_form)) -
     except PermissionDenied:
         form.add(None, "Wrong e-mail address or password (or the account is closed).")
         return _show(page, form, next_url, 422)
-    # A new session id and CSRF token at sign-in: a session fixed beforehand is useless.
-    end_session(page)
-    session = page.session
-    session.staff_user_id, session.clinic_id, session.role = (
+    # A new session (id and CSRF token) at sign-in: a session fixed beforehand is useless.
+    if page.session.token is not None:
+        end_session(page, ended="signed_out")
+    opened = web_sessions.open_session(
+        page.app.uow(),
+        actor,
+        user_agent=request.headers.get("user-agent"),
+        client=request.client.host if request.client else "unknown",
+        clock=page.clock,
+    )
+    page.session.become_signed_in(
+        opened.token,
+        opened.csrf,
+        opened.session_id,
         actor.staff_user_id,
         actor.clinic_id,
         str(actor.role),
     )
-    session.csrf = secrets.token_urlsafe(32)
-    session.ended = None
-    session.dirty = True
     page.account = account
+    if opened.must_change_password:
+        return RedirectResponse("/account/password", status_code=303)
     return RedirectResponse(next_url, status_code=303)
 
 
 @router.post("/sign-out")
 def sign_out(page: Page = Depends(any_page), form: Form = Depends(posted_form)) -> Response:
-    end_session(page, ended="signed_out")
+    if page.session.token is not None and page.account is not None:
+        # The session or the account may have ended meanwhile: signed out all the same.
+        with suppress(PermissionDenied, NotFound):
+            web_sessions.sign_out(page.app.uow(), page.actor, page.session.token, clock=page.clock)
+    page.session.become_anonymous(ended="signed_out")
+    page.account = None
     return RedirectResponse("/sign-in", status_code=303)
