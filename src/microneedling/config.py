@@ -7,8 +7,10 @@ working directory the command runs in.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +95,18 @@ class Settings(BaseSettings):
         "verify after the key is changed (docs/audit.md)",
     )
 
+    trusted_proxies: str = Field(
+        default="",
+        description="The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed (addresses or networks, separated by commas, e.g. 127.0.0.1,10.0.0.0/8). "
+        "Empty: no one's; the client address is the connection's (docs/deploy.md)",
+    )
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        return ",".join(trusted_proxy_list(value))
+
     @field_validator("audit_key", "audit_keys_retired", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -148,3 +162,33 @@ POOL_CONNECTIONS = 16
 def settings() -> Settings:
     """The settings of this process (read once from the environment)."""
     return Settings()
+
+
+def trusted_proxy_list(value: str) -> list[str]:
+    """The addresses and networks of ``MICRONEEDLING_TRUSTED_PROXIES``, checked (ValueError
+    naming the first that is neither; ``*``, trusting anyone, is refused)."""
+    proxies = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            if "/" in item:
+                proxies.append(str(ipaddress.ip_network(item, strict=False)))
+            else:
+                proxies.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            shown = item[:60].encode("unicode_escape").decode("ascii")
+            raise ValueError(
+                f"MICRONEEDLING_TRUSTED_PROXIES: {shown!r} is not an address or network "
+                "(e.g. 127.0.0.1 or 10.0.0.0/8; separate several with commas)"
+            ) from None
+    return proxies
+
+
+def forwarded_options(config: Settings) -> dict[str, Any]:
+    """uvicorn's options for forwarded headers: believed only from the trusted proxies (uvicorn
+    would otherwise believe 127.0.0.1's, so anyone could name any address through a local
+    program)."""
+    if not config.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": config.trusted_proxies}
