@@ -232,9 +232,9 @@ def _member(tx: Transaction, staff_user_id: int) -> StaffUser:
     return user
 
 
-def _keep_an_owner(tx: Transaction, user: StaffUser) -> None:
-    """Refuse a change that would leave the clinic without an active owner."""
-    owners = tx.records.lock_active_owners()
+def _keep_an_owner(owners: list[int], user: StaffUser) -> None:
+    """Refuse a change that would leave the clinic without an active owner (``owners``: the
+    active owners, locked before the member's row, so two such changes take turns)."""
     if user.id in owners and not set(owners) - {user.id}:
         raise RuleViolation(
             f"{user.display_name} is the clinic's only owner: make someone else an owner first",
@@ -260,6 +260,7 @@ def change_role(
         choices = ", ".join(str(choice) for choice in Role)
         raise UserError(f"a role is one of {choices}", field="role") from None
     with Transaction(uow, actor, "staff.change_role", clock) as tx:
+        owners = tx.records.lock_active_owners()
         user = _member(tx, staff_user_id)
         if user.id == actor.staff_user_id:
             raise RuleViolation(
@@ -272,8 +273,7 @@ def change_role(
             )
         before = user.role
         if before != str(new_role):
-            if before == str(Role.OWNER):
-                _keep_an_owner(tx, user)
+            _keep_an_owner(owners, user)
             user.role = str(new_role)
         view = staff_view(user)
         tx.done(entity=("staff_user", user.id), details={"role": str(new_role), "from": before})
@@ -328,13 +328,13 @@ def deactivate_staff_member(
     can), so a clinic always keeps an active owner.
     """
     with Transaction(uow, actor, "staff.deactivate", clock) as tx:
+        owners = tx.records.lock_active_owners()
         user = _member(tx, staff_user_id)
         if user.id == actor.staff_user_id:
             raise RuleViolation(
                 "you cannot close your own account; another owner can", field="staff_id"
             )
-        if user.active and user.role == str(Role.OWNER):
-            _keep_an_owner(tx, user)
+        _keep_an_owner(owners, user)
         user.active = False
         view = staff_view(user)
         tx.done(entity=("staff_user", user.id), details={"active": False})

@@ -40,6 +40,10 @@ MIN_NEW_PASSWORD_CHARS = 12
 MAX_NEW_PASSWORD_CHARS = 128
 #: zxcvbn's score (0-4) a new password needs: 3 is "safely unguessable" (about 10^10 guesses).
 MIN_STRENGTH = 3
+#: Passwords printed in the software's own documents (the demo's): never a real account's.
+PUBLISHED_PASSWORDS = frozenset({"microneedling-demo"})
+#: Words anyone attacking this software tries first, whoever the person is.
+PRODUCT_WORDS = ("microneedling", "microneedle", "dermaroller", "clinic")
 #: zxcvbn refuses longer passwords; a longer one is judged by its first 72 characters.
 _ZXCVBN_CHARS = 72
 #: zxcvbn keeps the user inputs in a module-level dictionary, so calls take turns.
@@ -115,7 +119,12 @@ def check_new_password(
         )
     if not password.strip():
         raise UserError("cannot be only spaces: use a few words.", field=field)
-    words = _known_words(user_inputs)
+    if password.strip().casefold() in PUBLISHED_PASSWORDS:
+        raise UserError(
+            "is the demo's password, published with the software: choose one of your own.",
+            field=field,
+        )
+    words = _known_words((*user_inputs, *PRODUCT_WORDS))
     with _ZXCVBN_LOCK:
         result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=words)
     own = sum(
@@ -125,8 +134,8 @@ def check_new_password(
     )
     if own * 2 >= len(password[:_ZXCVBN_CHARS].replace(" ", "")):
         raise UserError(
-            "is mostly your name, e-mail or clinic, the first words anyone would try. Add "
-            "another word or two. Uncommon words are better.",
+            "is mostly words anyone would try first (your name, e-mail, the clinic's name, "
+            "this software's). Add another word or two. Uncommon words are better.",
             field=field,
         )
     if result["score"] >= MIN_STRENGTH:
