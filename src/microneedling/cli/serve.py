@@ -3,7 +3,9 @@
 The database is the configured one (``MICRONEEDLING_DATABASE_URL``); its schema must be the
 newest (``microneedling db upgrade``, or ``microneedling demo``, which migrates): the server does
 not change a clinic's schema on its own, it refuses to start and says which command to run.
-Uvicorn's access log is off: a request line's query string can hold a patient's name.
+Uvicorn's access log is off: a request line's query string can hold a patient's name. With
+``--workers`` above 1 each worker listens with a socket of its own (``SO_REUSEPORT``) and the
+kernel spreads the connections over them (api/server.py).
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from microneedling.api.server import APP_FACTORY, uvicorn_options
+from microneedling.api.server import APP_FACTORY, serve
 from microneedling.cli.common import check_port
 from microneedling.cli.db import records_database
 
@@ -46,6 +47,4 @@ def serve_command(
     typer.echo(
         f"microneedling API on http://{host}:{port}/api/v1 (docs: /docs) with {where}", err=True
     )
-    uvicorn.run(
-        APP_FACTORY, host=host, port=port, **uvicorn_options(workers=workers, http=http.value)
-    )
+    serve(APP_FACTORY, host=host, port=port, workers=workers, http=http.value)
