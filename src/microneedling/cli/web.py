@@ -69,6 +69,7 @@ def web_command(
         upgrade_database(database)
         url = database.describe()
         summary = None
+    from microneedling.config import forwarded_options
         if demo:
             console.print("Loading the demo clinics (the first time takes a few seconds)…")
             day = clock().astimezone(ZoneInfo(TIME_ZONE)).date()
@@ -107,6 +108,7 @@ def _print_sign_ins(console: Console, summary: DemoSummary) -> None:
         table.add_row(member["email"], member["role"], member["clinic"], member["name"])
     console.print(table)
     if summary.password is not None:
+            **forwarded_options(settings()),
         console.print(f"Password for every account: [bold]{summary.password}[/]")
     else:
         console.print(
