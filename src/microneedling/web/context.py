@@ -29,6 +29,7 @@ from microneedling.services.maintenance import unit_of_work
 from microneedling.services.sign_in import SignInPolicy
 from microneedling.store import Database, UnitOfWork
 from microneedling.web.forms import Form
+from microneedling.web.installation import installation_of
 from microneedling.web.sessions import RevokedSessions, WebSession, new_session
 from microneedling.web.settings import WebSettings
 
@@ -132,6 +133,7 @@ class Page:
             "csrf_token": self.session.csrf,
             "flashes": self.session.take_flashes() if not self.htmx else [],
             "ended": self.session.take_ended(),
+            "installation": {} if self.htmx else installation_of(self.app),
             **context,
         }
         html = self.app.templates.get_template(template).render(**values)

@@ -14,11 +14,13 @@ from microneedling.web.routes import (
     outcomes,
     patients,
     plans,
+    setup,
     today,
 )
 
 ROUTERS: list[APIRouter] = [
     auth.router,
+    setup.router,
     account.router,
     today.router,
     patients.router,
