@@ -73,7 +73,9 @@ def ensure_venv() -> None:
 
 
 def start(args: list[str]) -> int:
-    return _run(BIN / "microneedling", "web", *args, check=False)
+    """``microneedling web`` on the embedded default: the demo clinics, unless ``--no-demo``."""
+    demo = [] if {"--demo", "--no-demo"} & set(args) else ["--demo"]
+    return _run(BIN / "microneedling", "web", *demo, *args, check=False)
 
 
 def parallel(args: list[str]) -> list[str]:

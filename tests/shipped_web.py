@@ -118,9 +118,11 @@ class ShippedWeb:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_shipped_web(folder: Path, *, today: date = TODAY, timeout: float = 180) -> ShippedWeb:
+def start_shipped_web(
+    folder: Path, *, today: date = TODAY, timeout: float = 180, demo: bool = True
+) -> ShippedWeb:
     """Start ``microneedling web --demo --today DAY`` on a fresh database in ``folder`` and wait
-    until it answers."""
+    until it answers (``demo=False``: without ``--demo``, a new installation's first run)."""
     folder.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         database_url=f"sqlite:///{folder / 'microneedling.db'}", photo_dir=folder / "photos"
@@ -134,9 +136,10 @@ def start_shipped_web(folder: Path, *, today: date = TODAY, timeout: float = 180
     port = free_port()
     command = Path(sys.executable).with_name("microneedling")
     log = folder / "web.log"
+    demo_flag = ["--demo"] if demo else []
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(command), "web", "--demo", "--today", today.isoformat(), "--port", str(port)],
+            [str(command), "web", *demo_flag, "--today", today.isoformat(), "--port", str(port)],
             cwd=folder,
             env=env,
             stdout=output,
@@ -154,7 +157,7 @@ def start_shipped_web(folder: Path, *, today: date = TODAY, timeout: float = 180
                 f"microneedling web exited ({process.returncode}):\n{shipped.output()}"
             )
         try:
-            if httpx.get(f"{url}/sign-in", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/sign-in", timeout=2).status_code in (200, 303):
                 return shipped
         except httpx.TransportError:
             pass

@@ -18,6 +18,8 @@ import typer
 from microneedling.api.server import APP_FACTORY, serve
 from microneedling.cli.common import check_port
 from microneedling.cli.db import records_database
+from microneedling.services.clock import utc_now
+from microneedling.services.maintenance import unit_of_work, upgrade_database
 
 
 class HttpParser(StrEnum):
@@ -39,9 +41,29 @@ def serve_command(
             case_sensitive=False,
         ),
     ] = HttpParser.httptools,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Migrate the database and load the demo clinics first, unless they are there "
+            "(their accounts share a published password: never for a real clinic).",
+        ),
+    ] = False,
 ) -> None:
     """Start the HTTP API on the configured database (docs at /docs, OpenAPI at /openapi.json)."""
     check_port(host, port)
+    if demo:
+        from zoneinfo import ZoneInfo
+
+        from microneedling.services.demo_clinic import TIME_ZONE, build_demo_clinic
+
+        with records_database(bulk_load=True) as database:
+            upgrade_database(database)
+            day = utc_now().astimezone(ZoneInfo(TIME_ZONE)).date()
+            build_demo_clinic(unit_of_work(database), today=day)
+        typer.echo(
+            "The demo clinics are loaded: their accounts share a published password.", err=True
+        )
     with records_database(migrated=True) as database:
         where = database.describe()
     typer.echo(

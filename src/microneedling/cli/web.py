@@ -1,4 +1,9 @@
-"""`microneedling web`: start the staff web application (on the demo clinic by default)."""
+"""`microneedling web`: start the staff web application.
+
+A database without a clinic opens on the first-run setup (the clinic and its owner, once), or
+``microneedling clinic create`` makes them first. ``--demo`` loads the demo clinics, whose
+accounts share a published password: every page then says it is a demo installation.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from rich.table import Table
 from microneedling.cli.common import check_port, fail
 from microneedling.cli.db import records_database
 from microneedling.config import settings
+from microneedling.services.clinics import installation
 from microneedling.services.clock import running_from, utc_now
 from microneedling.services.demo_clinic import (
     DEFAULT_PASSWORD,
@@ -33,9 +39,11 @@ def web_command(
     demo: Annotated[
         bool,
         typer.Option(
-            "--demo/--no-demo", help="Load the demo clinics first, unless they are already there."
+            "--demo/--no-demo",
+            help="Load the demo clinics first, unless they are already there (their accounts "
+            "share a published password: for trying the product, never for a real clinic).",
         ),
-    ] = True,
+    ] = False,
     today: Annotated[
         str | None,
         typer.Option(
@@ -56,11 +64,12 @@ def web_command(
     """Start the web application for clinic staff on the configured database.
 
     Migrates the database, loads the demo clinics when asked (the first time only), prints the
-    address and the demo sign-ins, and serves until Ctrl+C.
+    address (and the demo sign-ins, or that the first-run setup awaits), and serves until Ctrl+C.
     """
     import uvicorn
 
     from microneedling.application import create_clinic_app
+    from microneedling.config import forwarded_options
 
     clock = utc_now if today is None else running_from(_morning_of(today))
     check_port(host, port)  # before the demo is loaded and the address printed
@@ -69,17 +78,27 @@ def web_command(
         upgrade_database(database)
         url = database.describe()
         summary = None
-    from microneedling.config import forwarded_options
         if demo:
             console.print("Loading the demo clinics (the first time takes a few seconds)…")
             day = clock().astimezone(ZoneInfo(TIME_ZONE)).date()
             summary = build_demo_clinic(unit_of_work(database), today=day)
+        state = installation(unit_of_work(database))
     # One server: the JSON API under /api/v1 (with /docs and /openapi.json), the pages at /.
     app = create_clinic_app(settings(), clock=clock)
     address = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     console.print(f"\nThe clinic's records: {url}")
     if summary is not None:
         _print_sign_ins(console, summary)
+    if state["demo"]:
+        console.print(
+            "[bold]This database holds the demo clinics, whose accounts share a published "
+            "password[/]: it is for trying the product, never for patients' records."
+        )
+    elif not state["clinics"]:
+        console.print(
+            "No clinic yet: the first page asks for the clinic's name and its owner's account "
+            "(or run [bold]microneedling clinic create[/] first)."
+        )
     console.print(f"\n[bold]Open {address} in a browser[/] (Ctrl+C stops the server).\n")
     try:
         uvicorn.run(
@@ -89,6 +108,7 @@ def web_command(
             log_level="warning",
             access_log=access_log,
             server_header=False,
+            **forwarded_options(settings()),
         )
     except OSError as error:  # the port is taken, or the address is not this computer's
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
@@ -108,7 +128,6 @@ def _print_sign_ins(console: Console, summary: DemoSummary) -> None:
         table.add_row(member["email"], member["role"], member["clinic"], member["name"])
     console.print(table)
     if summary.password is not None:
-            **forwarded_options(settings()),
         console.print(f"Password for every account: [bold]{summary.password}[/]")
     else:
         console.print(
