@@ -224,11 +224,15 @@ class _Walk:
             chain = self.clinics[chain_of(row.clinic_id)] = _ClinicChain()
         expected = chain.place + 1
         if place > expected:
-            missing = f"{expected}" + (f"–{place - 1}" if place - 1 > expected else "")
-            self.report.problem(
-                f"the clinic's entries {missing} are missing (deleted?) before entry {number}",
-                number,
+            count = place - expected
+            which = (
+                f"an entry of the same clinic is missing (deleted?) before entry {number} "
+                f"(place {expected} in the clinic's chain)"
+                if count == 1
+                else f"{count} entries of the same clinic are missing (deleted?) before entry "
+                f"{number} (places {expected}–{place - 1} in the clinic's chain)"
             )
+            self.report.problem(which, number)
         elif place < expected:
             self.report.problem(
                 f"entry {number}: out of place in its clinic's chain (moved from another "
