@@ -65,6 +65,12 @@ COMMANDS = {
         "check_command",
         "Say what is unsafe in the current settings, and what to do; exit 1 if anything is.",
     ),
+    "clinic": Lazy(f"{_CLI}.clinic", "clinic_app", "Clinics: create one with its owner."),
+    "staff": Lazy(
+        f"{_CLI}.staff",
+        "staff_app",
+        "Staff accounts: add, list, change a role, close (as an owner).",
+    ),
     "kb": Lazy(f"{_CLI}.kb", "kb_app", "The clinical knowledge base."),
     "db": Lazy(f"{_CLI}.db", "db_app", "The records database: migrate, back up, restore."),
     "audit": Lazy(f"{_CLI}.audit", "audit_app", "The audit log: verify it, read it."),

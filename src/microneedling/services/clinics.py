@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,7 +25,7 @@ from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.inputs import Email, Input, Text, parse
 from microneedling.services.passwords import (
-    MAX_PASSWORD_CHARS,
+    MAX_NEW_PASSWORD_CHARS,
     check_new_password,
     hash_password,
     needs_rehash,
@@ -57,7 +58,7 @@ class NewStaffMember(Input):
     email: Email
     display_name: Text
     role: Role
-    password: str | None = Field(default=None, max_length=MAX_PASSWORD_CHARS)
+    password: str | None = Field(default=None, max_length=MAX_NEW_PASSWORD_CHARS)
 
 
 def check_password_of(
@@ -82,6 +83,13 @@ def installation(uow: UnitOfWork) -> dict[str, bool]:
     ``demo``: whether it holds the demo clinics, whose accounts have a published password."""
     with uow:
         return {"clinics": uow.clinics.exist(), "demo": uow.clinics.exist(DEMO_SLUGS)}
+
+
+def slug_from_name(name: str) -> str:
+    """A short name made from the clinic's name: "Zon & Huid Kliniek" → "zon-huid-kliniek"."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:63].strip("-")
+    return slug if slug not in DEMO_SLUGS else f"{slug}-clinic"
 
 
 def _time_zone(name: str) -> str:

@@ -9,8 +9,6 @@ before opening it to others.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -59,13 +57,6 @@ def time_zones() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in names]
 
 
-def slug_of(name: str) -> str:
-    """A short name from the clinic's name: "Zon & Huid Kliniek" → "zon-huid-kliniek"."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:63].strip("-")
-    return slug if slug not in clinics.DEMO_SLUGS else f"{slug}-clinic"
-
-
 def _show(page: Page, form: Form, status_code: int = 200) -> Response:
     form.set("password", "")
     form.set("password_again", "")
@@ -102,7 +93,7 @@ def set_up(page: Page = Depends(any_page), form: Form = Depends(posted_form)) ->
     if installation_of(page.app)["clinics"]:
         return _already_set_up(page)
     name = form.text("clinic_name", required=True, max_length=200)
-    slug = form.text("slug", max_length=63) or (slug_of(name) if name else None)
+    slug = form.text("slug", max_length=63) or (clinics.slug_from_name(name) if name else None)
     time_zone = form.choice("time_zone", dict(time_zones()), required=True)
     display_name = form.text("display_name", required=True, max_length=200)
     email = form.text("email", required=True, max_length=254)
