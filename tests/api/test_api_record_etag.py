@@ -34,8 +34,8 @@ from microneedling.services import (
     photos,
     plans,
 )
+from microneedling.services.audit import verify_audit_log
 from microneedling.store import Database, repositories
-from microneedling.store.audit import verify_chain
 from microneedling.store.models import AuditEntry
 
 STRONG_TAG = re.compile(r'^"[0-9a-f]{32}"$')
@@ -112,8 +112,7 @@ def test_an_unchanged_record_answers_304_without_a_body_and_the_reading_is_audit
         session.patient_id,
     )
     assert '"unchanged":true' in last.details
-    with database.sessions() as db_session:
-        assert verify_chain(db_session).intact
+    assert verify_audit_log(database).intact
 
 
 @pytest.mark.parametrize(
