@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from microneedling.errors import NotFound, PermissionDenied, UserError
+from microneedling.errors import NotFound, PermissionDenied, RuleViolation, UserError
 from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services import audit, clinics, inventory
 from microneedling.services.access import check_role
@@ -56,6 +56,14 @@ def _staff_page(page: Page, form: Form, status: int = 200) -> Response:
     )
 
 
+def _refused(page: Page, error: RuleViolation) -> Response:
+    """A change the clinic's rules refuse (your own account, the last owner): the staff page
+    again, saying why."""
+    form = Form.blank(STAFF_LABELS, role="clinician")
+    form.add(None, error.message[0].upper() + error.message[1:] + ".")
+    return _staff_page(page, form, 409)
+
+
 @router.get("/admin/staff")
 def staff_page_(page: Page = Depends(staff_page)) -> Response:
     return _staff_page(page, Form.blank(STAFF_LABELS, role="clinician"))
@@ -71,9 +79,7 @@ def add_staff(page: Page = Depends(staff_page), form: Form = Depends(posted_form
         "password": form.get("password") or None,
     }
     if member["password"] is None:
-        form.add("password", "is required: give them a first password of at least 8 characters")
-    elif len(member["password"]) < 8:
-        form.add("password", "needs at least 8 characters")
+        form.add("password", "is required: give them a first password of at least 12 characters")
     form.check(clinics.NewStaffMember, member)  # the use case's own checks, in this same pass
     if form.ok:
         try:
@@ -88,11 +94,33 @@ def add_staff(page: Page = Depends(staff_page), form: Form = Depends(posted_form
     return _staff_page(page, form, 422)
 
 
+@router.post("/admin/staff/{staff_id}/role")
+def change_role(
+    staff_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
+) -> Response:
+    role = form.choice("role", ROLES, required=True)
+    if role is None:
+        page.flash("Choose a role (owner, clinician or front desk); nothing was changed.")
+        return page.redirect("/admin/staff")
+    try:
+        changed = page.run(clinics.change_role, staff_id, role)
+    except RuleViolation as error:
+        return _refused(page, error)
+    page.flash(
+        f"{changed['display_name']} is now {ROLES[role].lower()}; their sign-ins carry the new "
+        "role at once."
+    )
+    return page.redirect("/admin/staff")
+
+
 @router.post("/admin/staff/{staff_id}/deactivate")
 def deactivate(
     staff_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
 ) -> Response:
-    closed = page.run(clinics.deactivate_staff_member, staff_id)
+    try:
+        closed = page.run(clinics.deactivate_staff_member, staff_id)
+    except RuleViolation as error:
+        return _refused(page, error)
     page.flash(f"{closed['display_name']}'s account is closed: they are signed out at once.")
     return page.redirect("/admin/staff")
 
