@@ -290,6 +290,12 @@ TABLE: dict[tuple[str, str], Case] = {
         ALL, 204, lambda s, r: Call("/auth/logout", token=s.own_token(r)), record=False
     ),
     ("GET", "/auth/me"): Case(ALL, 200, lambda s, r: Call("/auth/me"), record=False),
+    # Everyone may change their own password (an empty one is refused: nothing changes here;
+    # tests/api/test_api_password.py changes them).
+    ("POST", "/auth/password"): Case(
+        ALL, 422, lambda s, r: Call("/auth/password", json={"current_password": ""}),
+        record=False,
+    ),
     # Patients
     ("GET", "/patients"): Case(ALL, 200, lambda s, r: Call("/patients?q=Matrix"), record=False),
     ("POST", "/patients"): Case(
@@ -447,6 +453,15 @@ TABLE: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/staff/{staff_id}/deactivate"): Case(
         OWNERS, 200, lambda s, r: Call(f"/staff/{s.staff_member()}/deactivate")
+    ),
+    ("POST", "/staff/{staff_id}/password-reset"): Case(
+        OWNERS, 200, lambda s, r: Call(f"/staff/{s.staff_member()}/password-reset")
+    ),
+    ("GET", "/staff/{staff_id}/sessions"): Case(
+        OWNERS, 200, lambda s, r: Call(f"/staff/{s.staff_member()}/sessions")
+    ),
+    ("POST", "/staff/{staff_id}/sessions/end"): Case(
+        OWNERS, 200, lambda s, r: Call(f"/staff/{s.staff_member()}/sessions/end", json={})
     ),
     ("GET", "/clinic/price-list"): Case(
         OWNERS, 200, lambda s, r: Call("/clinic/price-list"), record=False

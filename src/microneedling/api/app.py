@@ -33,6 +33,7 @@ from microneedling.api.routes import (
     photos,
     plans,
     scheduling,
+    sessions,
 )
 from microneedling.api.schemas import ErrorOut
 from microneedling.config import Settings, settings
@@ -157,6 +158,7 @@ def create_app(
         adverse_events,
         inventory,
         auth,
+        sessions,
         clinic,
     )
     for module in modules:

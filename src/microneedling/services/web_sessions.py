@@ -254,9 +254,10 @@ def end_sessions_of(
     )
     if keep_session is not None:
         query = query.where(WebSession.id != keep_session)
-    ended = uow.session.execute(
+    result = uow.session.execute(
         query.values(ended_at=now, ended_reason=reason).execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    ended = int(getattr(result, "rowcount", 0) or 0)
     if tokens_too:
         condition = and_(
             AccessToken.staff_user_id == staff_user_id,

@@ -223,8 +223,8 @@ class SessionMiddleware:
     def set_cookies(self, session: WebSession) -> list[tuple[bytes, bytes]]:
         headers = []
         if session.dirty:
-            value = session.token or self.codec.encode({"t": session.csrf})
-            headers.append((b"set-cookie", self._cookie(COOKIE, value)))
+            kept = session.token or self.codec.encode({"t": session.csrf})
+            headers.append((b"set-cookie", self._cookie(COOKIE, kept)))
         if session.notice_dirty:
             notice: dict[str, Any] = {}
             if session.flashes:
