@@ -501,8 +501,21 @@ class ChainHeadOut(Out):
     hash: str
 
 
+class ChainAuthenticationOut(Out):
+    key_configured: bool = Field(description="Whether the server has an audit key")
+    complete: bool = Field(description="Whether every entry is authenticated with it")
+    authenticated: int = Field(description="Entries whose authentication matched")
+    unauthenticated: int = Field(description="Entries written before the key was set")
+    unchecked: int = Field(description="Entries with an authentication no key here can check")
+    since_entry: int | None = Field(description="The first authenticated entry")
+
+
 class ChainReportOut(Out):
     intact: bool
-    entries: int
-    head: ChainHeadOut
+    scope: str = Field(description="`clinic`: this clinic's entries only; `database`: all")
+    entries: int = Field(description="How many entries were checked (the clinic's own)")
+    head: ChainHeadOut = Field(description="The last entry checked: its number and hash")
+    first_failing: int | None = Field(description="The first entry that fails, if any")
     problems: list[str]
+    authentication: ChainAuthenticationOut
+    notes: list[str] = Field(description="How far the check can be trusted")

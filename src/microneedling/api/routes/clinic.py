@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Body, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from microneedling.api.context import IdInPath, Now, Uow
 from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import AuditPage, ChainReportOut, Created, StaffOut
 from microneedling.api.security import CurrentActor
 from microneedling.services import audit, clinics
+from microneedling.services.access import Role
 from microneedling.services.clinics import NewStaffMember
 from microneedling.services.inputs import MAX_ID
 
@@ -28,11 +30,31 @@ def list_staff(actor: CurrentActor, uow: Uow, clock: Now) -> list[dict[str, Any]
 def add_staff(
     body: NewStaffMember, actor: CurrentActor, uow: Uow, clock: Now, response: Response
 ) -> dict[str, Any]:
-    """One account per e-mail address, across clinics; the password (8 or more characters) is
-    stored as an Argon2 hash."""
+    """One account per e-mail address, across clinics: an address that already has one, in this
+    clinic or another, gets the same 409 answer, which says nothing of where. The password must
+    pass the password policy (12 to 128 characters, not easy to guess: the 422 says what to do);
+    it is stored as an Argon2 hash."""
     member = clinics.add_staff_member(uow, actor, body, clock=clock)
     response.headers["Location"] = "/api/v1/staff"
     return {"id": member.staff_user_id}
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role = Field(description="owner, clinician or front_desk")
+
+
+@router.post(
+    "/staff/{staff_id}/role",
+    response_model=StaffOut,
+    summary="Give a staff member another role (their tokens carry it at once)",
+)
+def change_role(
+    staff_id: IdInPath, body: RoleChange, actor: CurrentActor, uow: Uow, clock: Now
+) -> dict[str, Any]:
+    """Owners; not their own role (another owner can), and never the clinic's last owner."""
+    return clinics.change_role(uow, actor, staff_id, body.role, clock=clock)
 
 
 @router.post(
@@ -95,9 +117,11 @@ def audit_log(
 
 
 @router.get(
-    "/audit/verify", response_model=ChainReportOut, summary="Check the audit log's hash chain"
+    "/audit/verify", response_model=ChainReportOut, summary="Check the clinic's audit chain"
 )
 def verify_audit(actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
-    """The whole chain (every clinic's entries are links of it); keep the head's hash somewhere
-    else to catch a rewrite of the whole chain."""
+    """This clinic's chain: each entry's hash and its authentication with the server's audit key,
+    the clinic's entries without gaps, and the clinic's head (the check is audited first). It
+    reads and tells nothing of any other clinic; `first_failing` names the first entry that
+    fails."""
     return audit.verify_audit_log_as(uow, actor, clock=clock).to_dict()
