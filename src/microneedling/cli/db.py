@@ -1,10 +1,15 @@
 """`microneedling db ...`: migrate the records database, back it up, restore it.
 
 The database is ``MICRONEEDLING_DATABASE_URL`` (SQLite file ``./var/microneedling.db`` by default).
+A backup's passphrase is asked for (hidden), read from standard input when that is not a
+terminal, or taken from ``MICRONEEDLING_BACKUP_PASSPHRASE``; never from the command line, where
+every user of the machine could read it.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +35,32 @@ BACKUP_KINDS = {
     ".jsonl": "JSON lines, any database",
     ".jsonl.gz": "gzipped JSON lines, any database",
     ".sqlite": "a copy of a SQLite database",
-    ".db": "a copy of a SQLite database",
+    ".db": "a copy of a SQLite database, without the photos",
+    ".enc": "encrypted gzipped JSON lines, any database (with --encrypt or --public-key)",
 }
+
+#: Where a script gives the backup passphrase (rather than on the command line).
+PASSPHRASE_VARIABLE = "MICRONEEDLING_BACKUP_PASSPHRASE"
+
+
+def read_passphrase(*, confirm: bool) -> str:
+    """The backup passphrase: the environment variable, else asked (hidden) on a terminal, else
+    the first line of standard input."""
+    given = os.environ.get(PASSPHRASE_VARIABLE)
+    if given:
+        return given
+    if sys.stdin is not None and sys.stdin.isatty():
+        text: str = typer.prompt(
+            "Backup passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+        )
+        return text
+    line = sys.stdin.readline(2048) if sys.stdin is not None else ""
+    if not line.strip():
+        fail(
+            f"no backup passphrase: type it when asked, give it on standard input or set "
+            f"{PASSPHRASE_VARIABLE}"
+        )
+    return line.rstrip("\r\n")
 
 
 @contextmanager
@@ -145,26 +174,74 @@ def backup_command(
         typer.Argument(
             metavar="FILE",
             help="Where to write: FILE.jsonl or FILE.jsonl.gz (any database), "
-            "FILE.sqlite or FILE.db (SQLite only).",
+            "FILE.sqlite or FILE.db (SQLite only, no photos), FILE.enc (encrypted).",
             show_default=False,
         ),
     ],
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--encrypt",
+            help="Encrypt with a passphrase (asked for, or MICRONEEDLING_BACKUP_PASSPHRASE).",
+        ),
+    ] = False,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            metavar="PEM",
+            help="Encrypt for this X25519 public key (its private key restores).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """A consistent snapshot of every record, taken while the application keeps running.
+    """A consistent snapshot of every record and photo file, taken while the application runs.
 
-    Photo files are not in it: copy the photo folder (MICRONEEDLING_PHOTO_DIR) alongside.
+    The file is readable by its owner only. A FILE.jsonl, .jsonl.gz or .enc backup holds the
+    photo files (MICRONEEDLING_PHOTO_DIR); a .sqlite/.db copy holds the records only.
     """
-    backup_kind(file)
+    from microneedling.store.backup_crypto import check_passphrase, load_public_key
+
+    ending = backup_kind(file)
+    if encrypt and public_key is not None:
+        fail("give --encrypt (a passphrase) or --public-key, not both")
+    sealed = encrypt or public_key is not None
+    if sealed != (ending == ".enc"):
+        fail(
+            "an encrypted backup's file name ends with .enc, and a FILE.enc is encrypted: "
+            "give --encrypt or --public-key with FILE.enc"
+        )
     if file.exists():
         fail(f"{file} already exists; choose a new file name")
+    with user_errors():
+        seal = (
+            load_public_key(public_key)
+            if public_key is not None
+            else check_passphrase(read_passphrase(confirm=True))
+            if encrypt
+            else None
+        )
     with records_database(existing=True) as database:
-        summary = backup_database(database, file)
+        summary = backup_database(database, file, seal=seal)
     if as_json:
         print_json(summary.to_dict())
-    else:
-        total = sum(summary.rows.values())
-        typer.echo(f"Backed up {total:,} rows (schema {summary.schema_revision}) to {file}")
+        return
+    total = sum(summary.rows.values())
+    photos = f" and {summary.photos:,} photo files" if summary.format == "jsonl" else ""
+    locked = "encrypted, " if summary.encrypted else ""
+    typer.echo(
+        f"Backed up {total:,} rows{photos} (schema {summary.schema_revision}) to {file} "
+        f"({locked}readable by you only)"
+    )
+    if summary.format == "sqlite":
+        typer.echo("The photo files are not in a .sqlite/.db copy: back up FILE.jsonl.gz too.")
+    if summary.missing_photos:
+        typer.echo(
+            f"Warning: {len(summary.missing_photos)} photo files the records name are missing "
+            "from the photo folder and are not in the backup.",
+            err=True,
+        )
 
 
 @db_app.command("restore")
@@ -176,13 +253,52 @@ def restore_command(
         bool,
         typer.Option("--force", help="Replace a database that already holds records."),
     ] = False,
+    private_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--private-key",
+            metavar="PEM",
+            help="The X25519 private key that opens a backup made with --public-key.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Load a backup into an empty database (or, with --force, replace what is there)."""
+    """Load a backup into an empty database (or, with --force, replace what is there).
+
+    The photo files go into the photo folder. The file is checked whole first (an encrypted one
+    with its passphrase or private key): a damaged or altered one changes nothing.
+    """
+    from microneedling.store.backup_crypto import (
+        Passphrase,
+        PrivateKey,
+        is_encrypted,
+        load_private_key,
+        needs,
+    )
+
+    unseal: Passphrase | PrivateKey | None = None
+    with user_errors():
+        if file.is_file() and is_encrypted(file):
+            if needs(file) == "passphrase":
+                unseal = Passphrase(read_passphrase(confirm=False))
+            elif private_key is None:
+                fail(f"{file} is encrypted for a public key; give its --private-key FILE")
+            else:
+                unseal = load_private_key(private_key)
     with records_database() as database:
-        summary = restore_database(database, file, force=force)
+        summary = restore_database(database, file, force=force, unseal=unseal)
     if as_json:
         print_json(summary.to_dict())
-    else:
-        total = sum(summary.rows.values())
-        typer.echo(f"Restored {total:,} rows from {file}; the schema is at the newest revision")
+        return
+    total = sum(summary.rows.values())
+    typer.echo(
+        f"Restored {total:,} rows and {summary.photos:,} photo files from {file}; "
+        "the schema is at the newest revision"
+    )
+    if summary.missing_photos:
+        typer.echo(
+            f"Warning: {len(summary.missing_photos)} photo files the records name are neither "
+            "in the backup nor in the photo folder (copy them there).",
+            err=True,
+        )

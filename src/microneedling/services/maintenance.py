@@ -9,6 +9,7 @@ from microneedling.services.clock import Clock, utc_now
 from microneedling.store import Database, PhotoFiles, UnitOfWork, migrate
 from microneedling.store.audit_keys import keys_from_settings
 from microneedling.store.backup import BackupSummary, backup, restore
+from microneedling.store.backup_crypto import Seal, Unseal
 
 
 def open_database(config: Settings | None = None, *, bulk_load: bool = False) -> Database:
@@ -28,11 +29,7 @@ def open_database(config: Settings | None = None, *, bulk_load: bool = False) ->
 
 def unit_of_work(database: Database, config: Settings | None = None) -> UnitOfWork:
     """A unit of work on ``database`` with the configured photo folder."""
-    config = config or settings()
-    photos = PhotoFiles(
-        config.photo_dir, max_bytes=config.photo_max_bytes, max_pixels=config.photo_max_pixels
-    )
-    return UnitOfWork(database, photos)
+    return UnitOfWork(database, photo_files(config))
 
 
 def upgrade_database(database: Database) -> tuple[str | None, str]:
@@ -42,9 +39,23 @@ def upgrade_database(database: Database) -> tuple[str | None, str]:
     return before, migrate.head_revision()
 
 
-def backup_database(database: Database, path: Path, *, clock: Clock = utc_now) -> BackupSummary:
-    return backup(database, path, now=clock())
+def photo_files(config: Settings | None = None) -> PhotoFiles:
+    """The configured photo folder."""
+    config = config or settings()
+    return PhotoFiles(
+        config.photo_dir, max_bytes=config.photo_max_bytes, max_pixels=config.photo_max_pixels
+    )
 
 
-def restore_database(database: Database, path: Path, *, force: bool = False) -> BackupSummary:
-    return restore(database, path, force=force)
+def backup_database(
+    database: Database, path: Path, *, seal: Seal | None = None, clock: Clock = utc_now
+) -> BackupSummary:
+    """Back up the records and the configured photo folder's files (encrypted under ``seal``)."""
+    return backup(database, path, now=clock(), photos=photo_files(), seal=seal)
+
+
+def restore_database(
+    database: Database, path: Path, *, force: bool = False, unseal: Unseal | None = None
+) -> BackupSummary:
+    """Restore the records, and the photo files into the configured photo folder."""
+    return restore(database, path, force=force, photos=photo_files(), unseal=unseal)

@@ -6,7 +6,11 @@ Two formats:
   revision, tables), then per table a line naming its columns followed by one line per row, then
   an end line with the row count (a truncated file is refused). Every table is read in one
   read-only transaction: REPEATABLE READ on PostgreSQL, a WAL read transaction on SQLite, so the
-  snapshot is consistent while others keep writing. It restores into either backend.
+  snapshot is consistent while others keep writing. It restores into either backend. After the
+  tables come the photo files (format version 2): per file a line naming it with its SHA-256 and
+  size, then one line of its bytes in base64; restoring checks each file's hash against its name.
+- **Encrypted** (``.enc``): the gzipped JSON lines, sealed in AES-256-GCM chunks under a key from
+  a passphrase or for an X25519 public key (store/backup_crypto.py).
 - **SQLite file** (SQLite only, ``.sqlite`` or ``.db``): the sqlite3 online backup API, a
   page-level copy made under one read lock.
 
@@ -14,13 +18,23 @@ Restoring loads into an empty database: it is migrated to the backup's schema re
 are loaded table by table in dependency order, PostgreSQL sequences are moved past the loaded
 ids, and the schema is then migrated to the newest revision. A database that already holds
 records is refused unless ``force`` (which first drops every table by migrating down to base).
+The whole file is read and checked first (structure, row shapes, end line, photo hashes, and for
+an encrypted one the passphrase and every chunk's authentication), so a damaged, truncated or
+altered backup, or a wrong passphrase, is refused before anything changes.
+
+Backup files are patient data: they are created owner-only (0600).
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import io
 import json
+import os
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,11 +45,25 @@ from sqlalchemy import Column, Connection, Date, Table, delete, func, select, te
 
 from microneedling.errors import Conflict, InputFileError, UserError
 from microneedling.store import migrate
+from microneedling.store.backup_crypto import (
+    DecryptingReader,
+    EncryptingWriter,
+    Seal,
+    Unseal,
+    is_encrypted,
+)
 from microneedling.store.database import Database
+from microneedling.store.files import PhotoFiles
 from microneedling.store.models import Base, UtcDateTime
 
 FORMAT = "microneedling-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this code restores (1: no photo files in it).
+READABLE_VERSIONS = (1, 2)
+#: The longest line a backup may hold: a photo of the largest size allowed, in base64, and then
+#: some; a longer line is refused rather than read into memory.
+MAX_LINE = 48_000_000
+FILE_MODE = 0o600
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GZIP_MAGIC = b"\x1f\x8b"
 BATCH = 2_000
@@ -78,52 +106,108 @@ class BackupSummary:
     format: str
     schema_revision: str
     rows: dict[str, int]
+    #: Photo files written to (or restored from) the backup.
+    photos: int = 0
+    #: Photo files the records name that were not there to back up (or not in the backup nor
+    #: the photo folder, on restoring).
+    missing_photos: tuple[str, ...] = ()
+    encrypted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": str(self.path),
             "format": self.format,
+            "encrypted": self.encrypted,
             "schema_revision": self.schema_revision,
             "rows": self.rows,
             "total_rows": sum(self.rows.values()),
+            "photos": self.photos,
+            "missing_photos": list(self.missing_photos),
         }
 
 
-def _open_text(path: Path, mode: str, *, compressed: bool | None = None) -> IO[str]:
-    if path.name.endswith(".gz") if compressed is None else compressed:
-        return cast(IO[str], gzip.open(path, mode + "t", encoding="utf-8"))
-    return path.open(mode, encoding="utf-8")
+def create_private(path: Path) -> IO[bytes]:
+    """A new file (replacing one of the same name) readable by its owner only (0600)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(handle, FILE_MODE)  # an existing file keeps its mode through O_CREAT
+    return os.fdopen(handle, "wb")
+
+
+def _open_reading(path: Path, kind: str, unseal: Unseal | None) -> IO[str]:
+    """The lines of a JSON-lines backup: ``kind`` plain, gzip or encrypted."""
+    binary: IO[bytes]
+    if kind == "encrypted":
+        reader = DecryptingReader(path, unseal)
+        binary = cast(IO[bytes], gzip.GzipFile(fileobj=io.BufferedReader(reader), mode="rb"))
+    elif kind == "gzip":
+        binary = cast(IO[bytes], gzip.open(path, "rb"))  # noqa: SIM115 - closed by the caller
+    else:
+        binary = path.open("rb")
+    return io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+
+
+def _line(lines: IO[str], path: Path) -> str:
+    """The next line ('' at the end); a line longer than MAX_LINE is refused, not read."""
+    try:
+        line = lines.readline(MAX_LINE)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error):
+        raise InputFileError(f"{path}: damaged backup (cannot be read)") from None
+    if len(line) >= MAX_LINE and not line.endswith("\n"):
+        raise InputFileError(f"{path}: damaged backup (a line is longer than any backup makes)")
+    return line
 
 
 def _is_sqlite_file(path: Path) -> bool:
     return path.suffix.lower() in (".sqlite", ".db")
 
 
-def backup(database: Database, path: Path, *, now: datetime) -> BackupSummary:
-    """Write a consistent snapshot of ``database`` to ``path`` (format from the suffix)."""
+def backup(
+    database: Database,
+    path: Path,
+    *,
+    now: datetime,
+    photos: PhotoFiles | None = None,
+    seal: Seal | None = None,
+) -> BackupSummary:
+    """Write a consistent snapshot of ``database`` to ``path`` (format from the suffix), with the
+    photo files of ``photos`` (JSON lines only), encrypted under ``seal`` when given."""
     revision = migrate.current_revision(database)
     if revision is None:
         raise UserError("the database has no schema yet; run `microneedling db upgrade`")
     if not path.parent.exists():
         raise InputFileError(f"folder {str(path.parent)!r} does not exist")
     partial = path.with_name(path.name + ".partial")
-    if _is_sqlite_file(path):
-        if database.backend != "sqlite":
-            raise UserError(
-                "a .sqlite/.db backup is for SQLite databases; use FILE.jsonl or FILE.jsonl.gz",
-                field="file",
+    missing: tuple[str, ...] = ()
+    photo_count = 0
+    try:
+        if _is_sqlite_file(path) and seal is None:
+            if database.backend != "sqlite":
+                raise UserError(
+                    "a .sqlite/.db backup is for SQLite databases; use FILE.jsonl or FILE.jsonl.gz",
+                    field="file",
+                )
+            rows = _sqlite_copy(database, partial)
+            kind = "sqlite"
+        else:
+            raw = create_private(partial)
+            if seal is not None:
+                sink: IO[bytes] = cast(IO[bytes], EncryptingWriter(raw, seal))
+                compressed = True
+            else:
+                sink, compressed = raw, path.name.endswith(".gz")
+            rows, photo_count, missing = _json_export(
+                database, sink, revision, now, compressed, photos
             )
-        rows = _sqlite_copy(database, partial)
-        kind = "sqlite"
-    else:
-        rows = _json_export(database, partial, revision, now, path.name.endswith(".gz"))
-        kind = "jsonl"
-    partial.replace(path)
-    return BackupSummary(path, kind, revision, rows)
+            kind = "jsonl"
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return BackupSummary(path, kind, revision, rows, photo_count, missing, seal is not None)
 
 
 def _sqlite_copy(database: Database, target: Path) -> dict[str, int]:
-    target.unlink(missing_ok=True)
+    create_private(target).close()  # SQLite writes into the empty 0600 file, keeping its mode
     source = database.engine.raw_connection()
     try:
         destination = sqlite3.connect(target)
@@ -150,10 +234,19 @@ def _snapshot(database: Database) -> Iterator[Connection]:
 
 
 def _json_export(
-    database: Database, target: Path, revision: str, now: datetime, compressed: bool
-) -> dict[str, int]:
+    database: Database,
+    sink: IO[bytes],
+    revision: str,
+    now: datetime,
+    compressed: bool,
+    photos: PhotoFiles | None,
+) -> tuple[dict[str, int], int, tuple[str, ...]]:
     counts: dict[str, int] = {}
-    with _open_text(target, "w", compressed=compressed) as out:
+    named: list[str] = []
+    binary: IO[bytes] = (
+        cast(IO[bytes], gzip.GzipFile(fileobj=sink, mode="wb", mtime=0)) if compressed else sink
+    )
+    with sink, binary, io.TextIOWrapper(binary, encoding="utf-8", newline="\n") as out:
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -172,14 +265,44 @@ def _json_export(
                     select(*backed_up(table)).order_by(*order)
                 )
                 count = 0
+                path_at = columns.index("stored_path") if table.name == "photo" else None
                 for row in result:
                     out.write(
                         json.dumps([_encode(value) for value in row], ensure_ascii=False) + "\n"
                     )
+                    if path_at is not None:
+                        named.append(row[path_at])
                     count += 1
                 counts[table.name] = count
-        out.write(json.dumps({"end": True, "rows": sum(counts.values())}) + "\n")
-    return counts
+        written, missing = _photo_export(out, photos, sorted(set(named)))
+        out.write(json.dumps({"end": True, "rows": sum(counts.values()), "photos": written}) + "\n")
+        out.flush()
+        if not isinstance(sink, EncryptingWriter):
+            binary.flush()
+            sink.flush()
+            os.fsync(sink.fileno())
+    return counts, written, missing
+
+
+def _photo_export(
+    out: IO[str], photos: PhotoFiles | None, named: list[str]
+) -> tuple[int, tuple[str, ...]]:
+    """The photo files the records name, each as a line naming it and a line of base64."""
+    if photos is None:
+        return 0, ()
+    written = 0
+    missing: list[str] = []
+    for relative in named:
+        try:
+            data = photos.read(relative)
+        except (OSError, ValueError):
+            missing.append(relative)
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        out.write(json.dumps({"photo": relative, "sha256": digest, "size": len(data)}) + "\n")
+        out.write(json.dumps(base64.b64encode(data).decode("ascii")) + "\n")
+        written += 1
+    return written, tuple(missing)
 
 
 # Restoring -----------------------------------------------------------------------------------
@@ -196,26 +319,38 @@ def has_records(database: Database) -> bool:
     return False
 
 
-def read_header(path: Path) -> dict[str, Any]:
-    """The header of a backup file, or InputFileError when it is not one."""
+def _kind(path: Path) -> str:
     if not path.is_file():
         raise InputFileError(f"{path}: file not found")
+    if is_encrypted(path):
+        return "encrypted"
     with path.open("rb") as probe:
         start = probe.read(16)
     if start == SQLITE_MAGIC:
-        return {"format": "sqlite"}
+        return "sqlite"
+    return "gzip" if start[:2] == GZIP_MAGIC else "plain"
+
+
+def read_header(path: Path, unseal: Unseal | None = None) -> dict[str, Any]:
+    """The header of a backup file, or InputFileError when it is not one (an encrypted one is
+    opened with ``unseal``: WrongKey for the wrong passphrase or key)."""
+    kind = _kind(path)
+    if kind == "sqlite":
+        return {"format": "sqlite", "kind": kind}
     try:
-        with _open_text(path, "r", compressed=start[:2] == GZIP_MAGIC) as lines:
-            header = json.loads(lines.readline())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, EOFError):
+        with _open_reading(path, kind, unseal) as lines:
+            header = json.loads(_line(lines, path))
+    except (json.JSONDecodeError, InputFileError) as error:
+        if kind == "encrypted" and isinstance(error, InputFileError):
+            raise
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise InputFileError(f"{path}: not a microneedling backup")
-    if header.get("format_version") != FORMAT_VERSION:
+    if header.get("format_version") not in READABLE_VERSIONS:
         raise InputFileError(
             f"{path}: backup format version {header.get('format_version')!r} is not supported"
         )
-    header["compressed"] = start[:2] == GZIP_MAGIC
+    header["kind"] = kind
     if header.get("schema_revision") not in migrate.known_revisions():
         raise InputFileError(
             f"{path}: made by a newer version (schema {header.get('schema_revision')!r}); "
@@ -224,9 +359,17 @@ def read_header(path: Path) -> dict[str, Any]:
     return header
 
 
-def restore(database: Database, path: Path, *, force: bool = False) -> BackupSummary:
-    """Load a backup into ``database`` (empty, or emptied first with ``force``)."""
-    header = read_header(path)
+def restore(
+    database: Database,
+    path: Path,
+    *,
+    force: bool = False,
+    photos: PhotoFiles | None = None,
+    unseal: Unseal | None = None,
+) -> BackupSummary:
+    """Load a backup into ``database`` (empty, or emptied first with ``force``) and its photo
+    files into ``photos``. The file is checked whole first: nothing changes for a bad one."""
+    header = read_header(path, unseal)
     if header["format"] == "sqlite":
         source = Database(f"sqlite:///{path.resolve()}")
         try:
@@ -236,14 +379,46 @@ def restore(database: Database, path: Path, *, force: bool = False) -> BackupSum
             return _restore_rows(database, path, "sqlite", revision, _rows_of(source), force)
         finally:
             source.dispose()
-    return _restore_rows(
+    kind = header["kind"]
+    checked = _Photos(None)
+    for _table, _columns, rows in _rows_of_file(path, kind, unseal, checked):
+        for _row in rows:
+            pass
+    into = _Photos(photos)
+    summary = _restore_rows(
         database,
         path,
         "jsonl",
         header["schema_revision"],
-        _rows_of_file(path, header["compressed"]),
+        _rows_of_file(path, kind, unseal, into),
         force,
     )
+    summary.encrypted = kind == "encrypted"
+    summary.photos = into.count
+    summary.missing_photos = tuple(
+        name
+        for name in sorted(checked.named)
+        if name not in checked.names and (photos is None or not photos.path(name).is_file())
+    )
+    return summary
+
+
+class _Photos:
+    """Where the photo files of a backup go as it is read (nowhere when only checking)."""
+
+    def __init__(self, files: PhotoFiles | None) -> None:
+        self.files = files
+        self.count = 0
+        self.names: set[str] = set()
+        self.named: set[str] = set()
+
+    def put(self, relative: str, data: bytes) -> None:
+        self.count += 1
+        self.names.add(relative)
+        if self.files is not None:
+            clinic, name = relative.split("/")
+            sha256, suffix = name.split(".")
+            self.files.put(int(clinic.removeprefix("clinic-")), sha256, suffix, data)
 
 
 def _prepare(database: Database, revision: str, force: bool) -> None:
@@ -275,42 +450,98 @@ def _rows_of(source: Database) -> TableRows:
             yield table, columns, (list(row) for row in result)
 
 
-def _rows_of_file(path: Path, compressed: bool) -> TableRows:
+def _rows_of_file(path: Path, kind: str, unseal: Unseal | None, photos: _Photos) -> TableRows:
     by_name = {table.name: table for table in tables()}
-    with _open_text(path, "r", compressed=compressed) as lines:
-        lines.readline()
-        pending: str | None = lines.readline()
+
+    def damaged(what: str) -> InputFileError:
+        return InputFileError(f"{path}: damaged backup ({what})")
+
+    def parse(line: str) -> Any:
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            raise damaged("not JSON") from None
+
+    with _open_reading(path, kind, unseal) as lines:
+        _line(lines, path)
+        pending = _line(lines, path)
+        total = 0
+        seen: set[str] = set()
         while pending:
-            try:
-                marker = json.loads(pending)
-            except json.JSONDecodeError:
-                raise InputFileError(f"{path}: damaged backup (not JSON)") from None
+            marker = parse(pending)
             if isinstance(marker, dict) and marker.get("end"):
+                if marker.get("rows") != total or marker.get("photos", 0) != photos.count:
+                    raise damaged("the counts at its end do not match")
+                if _line(lines, path):
+                    raise damaged("lines after its end")
                 return
+            if isinstance(marker, dict) and "photo" in marker:
+                _read_photo(path, lines, marker, photos)
+                pending = _line(lines, path)
+                continue
             if not isinstance(marker, dict) or marker.get("table") not in by_name:
-                raise InputFileError(f"{path}: damaged backup (unexpected line)")
+                raise damaged("unexpected line")
             table = by_name[marker["table"]]
-            columns = marker["columns"]
+            if table.name in seen:
+                raise damaged(f"{table.name} twice")
+            seen.add(table.name)
+            columns = marker.get("columns")
             if columns != [column.name for column in backed_up(table)]:
                 raise InputFileError(f"{path}: columns of {table.name} do not match the schema")
             decoders = _decoder(table)
-            carry: list[str | None] = [None]
+            path_at = columns.index("stored_path") if table.name == "photo" else None
+            carry: list[str] = [""]
 
-            def rows(decoders: list[Any] = decoders, carry: list[str | None] = carry) -> Any:
-                for line in lines:
-                    value = json.loads(line)
+            def rows(
+                decoders: list[Any] = decoders,
+                carry: list[str] = carry,
+                path_at: int | None = path_at,
+            ) -> Any:
+                nonlocal total
+                while line := _line(lines, path):
+                    value = parse(line)
                     if isinstance(value, dict):
                         carry[0] = line
                         return
-                    yield [
-                        decode(item) if decode is not None else item
-                        for decode, item in zip(decoders, value, strict=True)
-                    ]
-                carry[0] = ""
+                    if not isinstance(value, list) or len(value) != len(decoders):
+                        raise damaged("a row of the wrong shape")
+                    try:
+                        row = [
+                            decode(item) if decode is not None else item
+                            for decode, item in zip(decoders, value, strict=True)
+                        ]
+                    except (TypeError, ValueError):
+                        raise damaged("a date that is not one") from None
+                    if path_at is not None:
+                        photos.named.add(str(row[path_at]))
+                    total += 1
+                    yield row
 
             yield table, columns, rows()
             pending = carry[0]
         raise InputFileError(f"{path}: the backup is truncated (no end line)")
+
+
+def _read_photo(path: Path, lines: IO[str], marker: dict[str, Any], photos: _Photos) -> None:
+    relative, sha256, size = marker.get("photo"), marker.get("sha256"), marker.get("size")
+    try:
+        PhotoFiles(Path(".")).path(str(relative))
+    except ValueError:
+        raise InputFileError(f"{path}: damaged backup (a photo file name)") from None
+    data_line = _line(lines, path)
+    try:
+        data = base64.b64decode(json.loads(data_line), validate=True)
+    except (json.JSONDecodeError, TypeError, ValueError):
+        raise InputFileError(f"{path}: damaged backup (photo {relative})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    name_hash = str(relative).rsplit("/", 1)[-1].split(".")[0]
+    if size != len(data) or digest != sha256 or digest != name_hash:
+        raise InputFileError(
+            f"{path}: photo {relative} is damaged (its contents do not match its hash)"
+        )
+    if relative in photos.names:
+        raise InputFileError(f"{path}: damaged backup (photo {relative} twice)")
+    photos.put(str(relative), data)
 
 
 def _restore_rows(

@@ -18,10 +18,11 @@ SQLAlchemy's DEBUG dump of result rows is filtered out: both carry patient data.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microneedling.config import POOL_CONNECTIONS
-from microneedling.store.audit_keys import NO_KEYS, AuditKeys
 from microneedling.errors import UserError
+from microneedling.store.audit_keys import NO_KEYS, AuditKeys
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -79,6 +80,19 @@ def database_url(url: str) -> URL:
     return parsed
 
 
+def _private_sqlite_file(path: Path, *, uri: bool) -> None:
+    """Create a new SQLite file empty and owner-only (0600), in an owner-only folder when that is
+    new too: it holds every patient and the password hashes. SQLite gives its -wal and -shm files
+    the database file's permissions."""
+    if uri:
+        return
+    from microneedling.store.files import private_folder
+
+    private_folder(path.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def create_database_engine(
     url: str | URL, *, busy_timeout_ms: int = 10_000, sqlite_synchronous: str = "FULL"
 ) -> Engine:
@@ -91,7 +105,7 @@ def create_database_engine(
         raise ValueError("sqlite_synchronous is FULL or NORMAL")
     parsed = database_url(str(url) if isinstance(url, str) else url.render_as_string(False))
     if parsed.get_backend_name() == "sqlite":
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(Path(str(parsed.database)), uri=bool(parsed.query.get("uri")))
         engine = create_engine(
             parsed,
             hide_parameters=True,

@@ -3,16 +3,34 @@
 A file is named by the SHA-256 of its bytes, so writing the same photo twice is harmless and a file
 written by a transaction that then rolled back is an unreferenced duplicate at worst, never a wrong
 photo.
+
+Photos are patient data: the folders are made ``0700`` and the files ``0600`` (owner only),
+whatever the process's umask.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 from pathlib import Path
 
 _NAME = re.compile(r"^clinic-\d+/[0-9a-f]{64}\.(jpg|png)$")
+
+#: Owner-only modes of the photo folders and files.
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` (and missing parents) readable by the owner only when this creates it."""
+    if folder.is_dir():
+        return
+    if not folder.parent.exists():
+        private_folder(folder.parent)
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+        folder.mkdir(mode=FOLDER_MODE)
 
 
 class PhotoFiles:
@@ -33,9 +51,10 @@ class PhotoFiles:
         target = self.root / relative
         if target.exists() and target.stat().st_size == len(data):
             return relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
+            os.fchmod(handle, FILE_MODE)  # mkstemp's 0600 already; said here for the reader
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
@@ -53,3 +72,13 @@ class PhotoFiles:
 
     def read(self, relative: str) -> bytes:
         return self.path(relative).read_bytes()
+
+    def stored(self) -> list[str]:
+        """Every photo file under the folder, as relative names (sorted)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            relative
+            for path in self.root.glob("clinic-*/*")
+            if _NAME.match(relative := path.relative_to(self.root).as_posix())
+        )
