@@ -451,6 +451,9 @@ TABLE: dict[tuple[str, str], Case] = {
                                           "display_name": "New", "role": "clinician"}),
         record=False,
     ),
+    ("POST", "/staff/{staff_id}/role"): Case(
+        OWNERS, 200, lambda s, r: Call(f"/staff/{s.staff_member()}/role", json={"role": "owner"})
+    ),
     ("POST", "/staff/{staff_id}/deactivate"): Case(
         OWNERS, 200, lambda s, r: Call(f"/staff/{s.staff_member()}/deactivate")
     ),
