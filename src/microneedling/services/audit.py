@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -36,7 +37,12 @@ from microneedling.services.audit_wording import (
 from microneedling.services.clock import Clock, utc_now
 from microneedling.store import Database, UnitOfWork
 from microneedling.store.audit import EntryFilter, canonical_time
-from microneedling.store.audit_verify import ChainReport, verify_chain, verify_clinic_chain
+from microneedling.store.audit_verify import (
+    ChainReport,
+    is_garbled,
+    verify_chain,
+    verify_clinic_chain,
+)
 from microneedling.store.models import AuditEntry, StaffUser
 
 
@@ -243,21 +249,22 @@ def audit_log(
         where, matched = _where(uow, tx, query)
         cursor_before = _cursor(uow, actor, before, "before")
         cursor_after = _cursor(uow, actor, after, "after")
-        rows = uow.audit.newest(where, before=cursor_before, after=cursor_after, limit=limit)
-        older = newer = None
-        if rows:
-            last, first = rows[-1], rows[0]
-            if uow.audit.newest(where, before=(last.recorded_at, last.sequence), limit=1):
-                older = last.sequence
-            if uow.audit.newest(where, after=(first.recorded_at, first.sequence), limit=1):
-                newer = first.sequence
-        elif cursor_before is not None:
-            newer = before
-        elif cursor_after is not None:
-            older = after
-        total = uow.audit.count(where)
-        names = _Names.read(uow, tx, rows)
-        items = [names.item(row) for row in rows]
+        with _garbled_entries():
+            rows = uow.audit.newest(where, before=cursor_before, after=cursor_after, limit=limit)
+            older = newer = None
+            if rows:
+                last, first = rows[-1], rows[0]
+                if uow.audit.newest(where, before=(last.recorded_at, last.sequence), limit=1):
+                    older = last.sequence
+                if uow.audit.newest(where, after=(first.recorded_at, first.sequence), limit=1):
+                    newer = first.sequence
+            elif cursor_before is not None:
+                newer = before
+            elif cursor_after is not None:
+                older = after
+            total = uow.audit.count(where)
+            names = _Names.read(uow, tx, rows)
+            items = [names.item(row) for row in rows]
         tx.done(
             patient_id=matched[0] if len(matched) == 1 else None,
             details={"results": len(items), "filters": query.used()},
@@ -272,6 +279,21 @@ def audit_log(
         "patients_matched": len(matched) if query.patient else None,
         "people": names.people(),
     }
+
+
+@contextmanager
+def _garbled_entries() -> Iterator[None]:
+    """An entry changed outside the application so that it cannot be read (a time that is not a
+    time): a message saying so, not an error page; verifying the chain names the entry."""
+    try:
+        yield
+    except Exception as error:
+        if not is_garbled(error):
+            raise
+        raise UserError(
+            "an entry of the log cannot be read: it was changed outside the application. "
+            "“Verify the chain” names it; tell whoever runs the server"
+        ) from None
 
 
 def audit_people(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> list[dict[str, Any]]:

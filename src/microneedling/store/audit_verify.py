@@ -54,7 +54,7 @@ _FIELD_WORDS = {
 _UNREADABLE = (ValueError, TypeError, OverflowError, UnicodeError)
 
 
-def _garbled(error: Exception) -> bool:
+def is_garbled(error: Exception) -> bool:
     """Whether reading a row failed on its content (not on the database): the errors above, or
     SQLite's driver meeting text that is not UTF-8."""
     if isinstance(error, _UNREADABLE):
@@ -426,7 +426,7 @@ def _entries(session: Session, where: tuple[ColumnElement[bool], ...], batch: in
         try:
             rows = list(session.execute(query))
         except Exception as error:
-            if not _garbled(error):
+            if not is_garbled(error):
                 raise
             rows = list(_one_at_a_time(session, where, after, batch))
         if not rows:
@@ -448,7 +448,7 @@ def _one_at_a_time(
         try:
             row = session.execute(select(*_COLUMNS).where(AuditEntry.sequence == number)).one()
         except Exception as error:
-            if not _garbled(error):
+            if not is_garbled(error):
                 raise
             yield Unreadable(number, _unreadable_field(session, number))
         else:
@@ -460,7 +460,7 @@ def _unreadable_field(session: Session, number: int) -> str:
         try:
             session.execute(select(column).where(AuditEntry.sequence == number)).one()
         except Exception as error:
-            if not _garbled(error):
+            if not is_garbled(error):
                 raise
             return column.key
     return "content"
