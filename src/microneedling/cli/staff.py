@@ -1,4 +1,5 @@
-"""`microneedling staff add|list|role|close`: an owner's staff accounts, from the command line.
+"""`microneedling staff add|list|role|close|reset-password|sign-ins|sign-out|password`: an owner's
+staff accounts, and your own password, from the command line.
 
 Each command acts as an owner (``--as EMAIL``): their role is checked and the change audited in
 their name, as in the pages and the API. A new member's first password is asked for (hidden,
@@ -8,19 +9,22 @@ line.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.clinic import read_new_password
-from microneedling.cli.common import print_json
+from microneedling.cli.clinic import MAX_PASSWORD_LINE, read_new_password
+from microneedling.cli.common import fail, print_json
 from microneedling.cli.db import records_database
 from microneedling.cli.records import ActingAs, AsJson
-from microneedling.services import clinics
+from microneedling.config import settings
+from microneedling.services import clinics, password_change, web_sessions
 from microneedling.services.access import ROLE_WORDS, Role
 from microneedling.services.maintenance import unit_of_work
+from microneedling.services.sign_in import SignInPolicy
 
 staff_app = typer.Typer(
     help="Staff accounts: add, list, change a role, close (as an owner).", no_args_is_help=True
@@ -124,3 +128,99 @@ def close_command(email: Member, acting_as: ActingAs, as_json: AsJson = False) -
         print_json(closed)
         return
     typer.echo(f"Closed: {_said(closed)}. Their records keep their name.")
+
+
+def _read_line(what: str) -> str:
+    line = sys.stdin.readline(MAX_PASSWORD_LINE) if sys.stdin is not None else ""
+    text = line.rstrip("\r\n")
+    if not text:
+        fail(
+            f"no {what}: type it when asked, or give the current password and the new one as the "
+            "first two lines of standard input (never on the command line)"
+        )
+    return text
+
+
+@staff_app.command("password")
+def password_command(acting_as: ActingAs) -> None:
+    """Change your own password (the current one, then the new one twice, asked hidden; or two
+    lines of standard input). Every sign-in of the account ends: pages and API alike."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        current = typer.prompt("Current password", hide_input=True, err=True)
+        new = typer.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        current, new = _read_line("current password"), _read_line("new password")
+    with records_database(migrated=True) as database:
+        uow = unit_of_work(database)
+        actor = clinics.local_operator(uow, acting_as)
+        ended = password_change.change_password(
+            uow,
+            actor,
+            current,
+            new,
+            client="command line",
+            policy=SignInPolicy.from_settings(settings()),
+        )
+    elsewhere = f" {ended} sign-in{'s' if ended != 1 else ''} ended." if ended else ""
+    typer.echo(f"Password changed.{elsewhere}")
+
+
+@staff_app.command("reset-password")
+def reset_password_command(email: Member, acting_as: ActingAs, as_json: AsJson = False) -> None:
+    """Give a staff member a one-time password (printed once): they must choose their own at
+    their next sign-in, and can do nothing else until then. Their sign-ins end."""
+    with records_database(migrated=True) as database:
+        uow = unit_of_work(database)
+        actor = clinics.local_operator(uow, acting_as)
+        member = clinics.staff_id_by_email(uow, actor, email)
+        one_time = password_change.reset_password(uow, actor, member)
+    if as_json:
+        print_json({"id": member, "one_time_password": one_time})
+        return
+    typer.echo(f"One-time password for {email.strip().lower()}: {one_time}")
+    typer.echo(
+        "Give it to them in person; it is not shown again. They choose their own at sign-in."
+    )
+
+
+@staff_app.command("sign-ins")
+def sign_ins_command(email: Member, acting_as: ActingAs, as_json: AsJson = False) -> None:
+    """Where a staff member is signed in to the pages (when, from where, which browser)."""
+    with records_database(migrated=True) as database:
+        uow = unit_of_work(database)
+        actor = clinics.local_operator(uow, acting_as)
+        seen = web_sessions.staff_sessions(uow, actor, clinics.staff_id_by_email(uow, actor, email))
+    if as_json:
+        print_json(seen)
+        return
+    table = Table("id", "signed in", "last seen", "ended", "from", "browser")
+    for row in seen["sessions"]:
+        ended = row["ended_reason"] or ""
+        table.add_row(
+            str(row["id"]),
+            f"{row['created_at']:%Y-%m-%d %H:%M} UTC",
+            f"{row['last_seen_at']:%Y-%m-%d %H:%M} UTC",
+            ended,
+            row["client"],
+            row["user_agent"][:60],
+        )
+    Console().print(table)
+    typer.echo(f"Signed in to the API: {seen['open_api_tokens']} token(s).")
+
+
+@staff_app.command("sign-out")
+def sign_out_command(email: Member, acting_as: ActingAs, as_json: AsJson = False) -> None:
+    """Sign a staff member out everywhere: every session of the pages and every API token."""
+    with records_database(migrated=True) as database:
+        uow = unit_of_work(database)
+        actor = clinics.local_operator(uow, acting_as)
+        ended = web_sessions.end_staff_sessions(
+            uow, actor, clinics.staff_id_by_email(uow, actor, email)
+        )
+    if as_json:
+        print_json({"ended": ended})
+        return
+    if not ended:
+        typer.echo("They were not signed in anywhere.")
+        return
+    typer.echo(f"Signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).")
