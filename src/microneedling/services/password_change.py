@@ -73,8 +73,10 @@ def change_password(
     advice, or the same as the current one), :class:`sign_in.TooManySignIns` while the account's
     e-mail is locked out.
     """
-    if not isinstance(current, str) or not current or len(current) > MAX_PASSWORD_CHARS:
+    if not isinstance(current, str) or not current:
         raise UserError("Type your current password.", field="current_password")
+    if len(current) > MAX_PASSWORD_CHARS:  # longer than any password this software takes
+        raise UserError("This is not your current password.", field="current_password")
     if not isinstance(new, str) or not new:
         raise UserError("Type a new password.", field="new_password")
     with Transaction(uow, actor, "account.change_password", clock) as tx:
