@@ -10,7 +10,7 @@ pass the password policy (services/passwords.py).
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -84,17 +84,18 @@ def create_command(
                 "password": password,
             },
         )
-    made = {
+    email = owner_email.strip().lower()
+    made: dict[str, Any] = {
         "clinic_id": actor.clinic_id,
         "slug": short,
         "name": name.strip(),
         "time_zone": time_zone,
-        "owner": {"id": actor.staff_user_id, "email": owner_email.strip().lower()},
+        "owner": {"id": actor.staff_user_id, "email": email},
     }
     if as_json:
         print_json(made)
         return
     typer.echo(
-        f"Created the clinic {name.strip()!r} ({short}); its owner {made['owner']['email']} can "
+        f"Created the clinic {name.strip()!r} ({short}); its owner {email} can "
         "sign in with the password given, and add the staff (Admin, or `microneedling staff add`)."
     )
