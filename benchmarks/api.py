@@ -29,10 +29,12 @@ Two ceilings, served the same way (same uvicorn options and worker count) by one
   appends its audit entry. Target for the record: within 3× of it (its requests per second at
   least a third of the ceiling's).
 
-One worker by default: with more, uvicorn's workers share one listening socket, and the first
-worker to wake accepts the whole burst of the client's 32 keep-alive connections (asyncio accepts
-up to its backlog at once), so the others often sit idle and the figures depend on luck. Real
-clients open and close connections and spread better; ``--workers 2`` is there to try it.
+One worker by default (``--workers`` for more). Each worker listens with a socket of its own
+(``SO_REUSEPORT``, as ``microneedling serve`` runs them: ``microneedling.api.server.serve``), so
+the kernel spreads the client's keep-alive connections over the workers; with uvicorn's shared
+socket the first worker to wake accepted the whole burst. A second table, **workers**, measures
+``POST /screen`` (on the first database) served by 1 and then 2 workers, the same load, and gives
+the speed-up as a ratio (2 cores here, shared with the load generator).
 
 The load: ``--clients`` (32) keep-alive connections, each sending its next request as soon as the
 last one is answered, for ``--warmup`` seconds (not measured) and then ``--seconds``. The client
@@ -104,12 +106,15 @@ RECORD_UNCHANGED = "… If-None-Match: 304"
 
 #: uvicorn with the API's options (``microneedling.api.server``), for the ceilings and the API.
 SERVER = """
-import sys, uvicorn
+import sys
 sys.path.insert(0, sys.argv[3])
-from microneedling.api.server import uvicorn_options
-uvicorn.run(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]),
-            **uvicorn_options(workers=int(sys.argv[4]), http=sys.argv[5], log_level="warning"))
+from microneedling.api.server import serve
+serve(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]), workers=int(sys.argv[4]),
+      http=sys.argv[5], log_level="warning")
 """
+SCREEN = "POST /screen"
+#: The workers' table: (database, workers, run) for 1 and 2 workers.
+SPEEDUP: list[tuple[str, int, Run]] = []
 
 
 def free_port() -> int:
@@ -270,6 +275,13 @@ def measure_backend(database: Database, args: argparse.Namespace, folder: Path) 
             go(api, Target(RECORD_UNCHANGED, "GET", path, ids=len(etags), etags=etags), headers)
         else:
             console.print("[yellow]  the record came without an ETag: no conditional row[/]")
+    if not SPEEDUP:  # the computations read no records: the first database is enough
+        for workers in (1, 2):
+            with served([factories[1]], environment, folder, workers, args.http) as (api,):
+                before = len(runs)
+                go(api, Target(f"{SCREEN}, {workers} worker(s)", "POST", "/api/v1/screen",
+                               demo.load("intake.json")), sign_in(api, "clinician@bench.example"))  # fmt: skip
+                SPEEDUP.append((database.backend, workers, runs.pop(before)))
     return runs
 
 
@@ -387,6 +399,26 @@ def main() -> None:
          "ceiling ÷", "target", "errors"],
         table,
     )  # fmt: skip
+    if speedup_rows():
+        print_table(
+            f"Workers: {SCREEN} with 1 and 2 uvicorn workers (each its own SO_REUSEPORT socket), "
+            f"{args.clients} concurrent clients, {args.seconds:g} s each; speed-up = requests/s "
+            f"with 2 ÷ with 1 ({os.cpu_count()} CPUs, shared with the load generator)",
+            ["database", "endpoint", "workers", "req/s", "p95 ms", "speed-up", "errors"],
+            speedup_rows(),
+        )
+
+
+def speedup_rows() -> list[list[str]]:
+    """The workers' table: each run, and the ratio of 2 workers' requests per second to 1's."""
+    if len(SPEEDUP) != 2:
+        return []
+    (backend, _, one), (_, _, two) = SPEEDUP
+    return [
+        [backend, SCREEN, "1", f"{one.rps:,.0f}", f"{one.p95_ms:.1f}", "1.00×", str(one.errors)],
+        [backend, SCREEN, "2", f"{two.rps:,.0f}", f"{two.p95_ms:.1f}",
+         f"{two.rps / one.rps:.2f}×", str(two.errors)],
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":
