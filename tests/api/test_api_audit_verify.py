@@ -118,7 +118,9 @@ def test_an_entry_edited_and_re_hashed_is_named(server: Server) -> None:
     assert hash_only(server.database)
     report = server.verify().json()
     assert report["intact"] is False and report["first_failing"] == target
-    assert report["problems"][0].startswith(f"entry {target}: its authentication does not match")
+    assert report["problems"][0].startswith(f"entries {target}–")
+    assert report["problems"][0].endswith(": authentication does not match (altered, moved or "
+                                          "re-hashed without the audit key)")  # fmt: skip
     # The other clinic's owner: entries after the edit were re-hashed, theirs among them.
     other = server.verify("other_owner").json()
     assert other["intact"] is False and other["first_failing"] > target

@@ -327,7 +327,9 @@ def test_a_clinic_day_from_the_front_desk_to_the_owner(
     expect(log).to_contain_text("Femke de Vries")
     expect(log).not_to_contain_text("staff_user:")
     page.get_by_role("button", name="Verify the chain").click()
-    expect(page.get_by_role("status").filter(has_text="The audit chain is intact")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="The clinic's audit chain is intact")
+    ).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("CSV")).click()
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))

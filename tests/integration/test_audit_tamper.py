@@ -186,10 +186,13 @@ def test_an_entry_edited_and_the_chain_re_hashed_onward_is_found(log: Log, cli: 
     assert hash_only(log.database)  # the hash chain alone: consistent, nothing found
     code, report, _ = cli(log.database)
     assert code == 1 and report["first_failing"] == target
+    # Every entry from the edit on fails (each was re-hashed): one line for them all; then the
+    # heads moved to the re-hashed entries.
     assert report["problems"][0] == (
-        f"entry {target}: its authentication does not match (altered, moved or re-hashed "
-        "without the audit key)"
+        f"entries {target}–{log.last()}: authentication does not match (altered, moved or "
+        "re-hashed without the audit key)"
     )
+    assert "the chain head does not match its authentication" in report["problems"][1]
 
 
 def test_the_tail_deleted_and_the_head_moved_back_is_found(log: Log, cli: Any) -> None:

@@ -153,12 +153,36 @@ class ChainReport:
         }
 
     def problem(self, message: str, entry: int | None = None) -> None:
+        """Add a problem; ``entry``: the entry it is about. The same problem of entries checked
+        one after the other becomes one line (``entries 7–19: ...``): a re-hashed chain fails
+        at every entry after the edit."""
         if entry is not None and (self.first_failing is None or entry < self.first_failing):
             self.first_failing = entry
+        run = self._run
+        prefix = f"entry {entry}: "
+        if entry is not None and message.startswith(prefix):
+            what = message.removeprefix(prefix).removeprefix("its ")
+            if (
+                run is not None
+                and run[0] == what
+                and run[2] == self.entries - 1
+                and self.problems
+                and self.problems[-1] == run[3]
+            ):
+                merged = f"entries {run[1]}–{entry}: {what}"
+                self.problems[-1] = merged
+                self._run = (what, run[1], self.entries, merged)
+                return
+            self._run = (what, entry, self.entries, message)
+        else:
+            self._run = None
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(message)
         elif len(self.problems) == MAX_PROBLEMS:
             self.problems.append("... (more problems not listed)")
+
+    #: The last problem, if it may grow into a run: (what, first entry, position, its line).
+    _run: tuple[str, int, int, str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
