@@ -22,7 +22,7 @@ from microneedling.api.schemas import FullRecordOut
 from microneedling.services import adverse_events, charts, outcomes, patients, photos
 from microneedling.services.views import full_record_view
 from microneedling.store import Database, UnitOfWork
-from microneedling.store.audit import verify_chain
+from microneedling.store.audit_verify import verify_chain
 from microneedling.store.models import AuditEntry, Patient, SessionChart
 
 
