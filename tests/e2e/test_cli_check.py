@@ -48,6 +48,7 @@ CONFIGURED = {
     "MICRONEEDLING_AUDIT_KEY": AUDIT_KEY,
     "MICRONEEDLING_WEB_COOKIE_SECURE": "true",
     "MICRONEEDLING_HSTS_SECONDS": "31536000",
+    "MICRONEEDLING_TRUSTED_PROXIES": "127.0.0.1",
 }
 
 
@@ -120,7 +121,12 @@ def test_sqlite_with_several_server_processes_is_unsafe_and_plain_http_skips_the
     keys = {"MICRONEEDLING_WEB_SECRET_KEY": SECRET, "MICRONEEDLING_AUDIT_KEY": AUDIT_KEY}
     several = run(tmp_path, "check", "--json", "--workers", "2", **keys)
     assert several.returncode == 1
-    assert codes(several) == {"sqlite-several-servers", "cookies-not-secure", "hsts-off"}
+    assert codes(several) == {
+        "sqlite-several-servers",
+        "cookies-not-secure",
+        "hsts-off",
+        "no-trusted-proxies",
+    }
     local = run(tmp_path, "check", "--json", "--no-https", **keys)
     assert local.returncode == 0, local.stdout
 

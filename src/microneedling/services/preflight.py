@@ -82,13 +82,14 @@ def preflight(config: Settings, web: WebFacts, deployment: Deployment) -> Report
     """Every unsafe setting of the installation ``config`` and ``web`` describe."""
     findings: list[Finding] = []
     checked: list[str] = []
-    checked.append("web session secret key")
+    checked.append("web secret key")
     if not web.secret_key_set:
         findings.append(
             Finding(
                 "no-secret-key",
-                "No web session secret key is set (MICRONEEDLING_WEB_SECRET_KEY): every "
-                "restart signs everyone out, and several servers cannot share sign-ins.",
+                "No web secret key is set (MICRONEEDLING_WEB_SECRET_KEY): each server "
+                "process makes its own, so a sign-in form opened before a restart or served by "
+                "another server is refused.",
                 "Set MICRONEEDLING_WEB_SECRET_KEY to a random value of at least 32 characters "
                 "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), the same on "
                 "every server, kept outside the database and the backups.",
@@ -106,7 +107,7 @@ def preflight(config: Settings, web: WebFacts, deployment: Deployment) -> Report
             )
         )
     if deployment.https:
-        checked.append("secure cookies and HSTS behind HTTPS")
+        checked.append("secure cookies, trusted proxy and HSTS behind HTTPS")
         if not web.cookie_secure:
             findings.append(
                 Finding(
@@ -114,6 +115,17 @@ def preflight(config: Settings, web: WebFacts, deployment: Deployment) -> Report
                     "Session cookies are also sent over plain HTTP "
                     "(MICRONEEDLING_WEB_COOKIE_SECURE is off).",
                     "Behind HTTPS set MICRONEEDLING_WEB_COOKIE_SECURE=true.",
+                )
+            )
+        if not config.trusted_proxies:
+            findings.append(
+                Finding(
+                    "no-trusted-proxies",
+                    "No reverse proxy is trusted (MICRONEEDLING_TRUSTED_PROXIES is empty): behind "
+                    "the HTTPS proxy every person's address is the proxy's, so the sign-in lock "
+                    "per address locks everyone out at once and the audit log records the proxy.",
+                    "Set MICRONEEDLING_TRUSTED_PROXIES to the proxy's address (for example "
+                    "127.0.0.1, or the proxy's network such as 172.18.0.0/16).",
                 )
             )
         if config.hsts_seconds == 0:
