@@ -133,6 +133,10 @@ def test_an_owners_reset_gives_a_one_time_password_that_must_be_changed_first(
     blocked = clinic.client.get(f"{API}/patients?text=Ada", headers=_bearer(token))
     assert blocked.status_code == 403
     assert "choose a new password first" in blocked.json()["message"]
+    # Not even a computation that stores nothing; but who am I, yes.
+    stateless = clinic.client.post(f"{API}/scores/mss", json={}, headers=_bearer(token))
+    assert stateless.status_code == 403
+    assert clinic.client.get(f"{API}/auth/me", headers=_bearer(token)).status_code == 200
     changed = _change(clinic, token, {"current_password": one_time, "new_password": NEW_PASSWORD})
     assert changed.status_code == 200, changed.text
     assert clinic.client.get(f"{API}/patients?text=Ada", headers=_bearer(token)).status_code == 200

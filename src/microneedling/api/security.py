@@ -25,6 +25,10 @@ from microneedling.store import UnitOfWork
 __all__ = ["Actor", "CurrentActor", "Token", "bearer_token", "current_actor", "document_sign_in"]
 
 TOKEN_URL = "/api/v1/auth/token"
+#: What an account whose password an owner reset may still call.
+BEFORE_PASSWORD_CHANGE = frozenset(
+    {"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/auth/me"}
+)
 
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
@@ -61,9 +65,20 @@ async def current_actor(request: Request) -> Actor:
         return actor
     uow = UnitOfWork(context.database, read_only=True)
     recheck = context.policy.token_recheck
+    # After an owner's reset, only these until the password is changed (services/sign_in.py).
+    allowed = request.url.path in BEFORE_PASSWORD_CHANGE
     if context.database.reads_in_process:
-        return actor_for_token(uow, token, clock=context.now, recheck=recheck)
-    return await run_in_threadpool(actor_for_token, uow, token, clock=context.now, recheck=recheck)
+        return actor_for_token(
+            uow, token, clock=context.now, recheck=recheck, before_password_change=allowed
+        )
+    return await run_in_threadpool(
+        actor_for_token,
+        uow,
+        token,
+        clock=context.now,
+        recheck=recheck,
+        before_password_change=allowed,
+    )
 
 
 def _signs_in(dependant: Dependant) -> bool:

@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, select
 
 from microneedling.config import Settings
 from microneedling.errors import NotFound, PermissionDenied, UserError
-from microneedling.services.access import Actor, Role, Transaction
+from microneedling.services.access import Actor, PasswordMustChange, Role, Transaction
 from microneedling.services.clock import Clock, utc_now
 from microneedling.services.passwords import (
     hash_password,
@@ -334,7 +334,12 @@ def _refuse(
 
 
 def actor_for_token(
-    uow: UnitOfWork, token: str, *, clock: Clock = utc_now, recheck: timedelta = timedelta(0)
+    uow: UnitOfWork,
+    token: str,
+    *,
+    clock: Clock = utc_now,
+    recheck: timedelta = timedelta(0),
+    before_password_change: bool = False,
 ) -> Actor:
     """The signed-in staff member a bearer token stands for (:class:`NotSignedIn` if none).
 
@@ -342,7 +347,9 @@ def actor_for_token(
     database, outside any transaction (one statement needs none), without an ORM session or
     objects; it waits for no writer and writes nothing. With ``recheck``, a token found good is
     remembered that long (:mod:`~microneedling.services.token_cache`), and
-    :func:`remembered_actor` answers for it without the query.
+    :func:`remembered_actor` answers for it without the query. An account whose password an
+    owner reset is refused (:class:`PasswordMustChange`) unless ``before_password_change``
+    (the few calls it may make: change the password, sign out, who am I).
     """
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise NotSignedIn("sign in first: no valid token")
@@ -359,6 +366,12 @@ def actor_for_token(
     if not found.active or found.user_clinic_id != found.clinic_id:
         raise NotSignedIn("sign in again: this account is not active")
     actor = Actor(found.user_id, found.user_clinic_id, Role(found.role))
+    if found.password_must_change:
+        # Reset by an owner: only changing the password (and signing out, who am I) until then;
+        # never remembered, so the change counts at the next request.
+        if not before_password_change:
+            raise PasswordMustChange()
+        return actor
     TOKENS.put(
         uow.database.describe(),
         token_sha256,

@@ -58,6 +58,7 @@ _SIGN_IN_OF: Select[Any] = (
         _user.clinic_id.label("user_clinic_id"),
         _user.active,
         _user.role,
+        _user.password_must_change,
     )
     .join_from(AccessToken.__table__, StaffUser.__table__, _user.id == _token.staff_user_id)
     .where(_token.token_sha256 == bindparam("token_sha256"))
@@ -143,8 +144,8 @@ class AccessTokens:
 def sign_in_of(connection: Connection, token_sha256: str) -> Row[Any] | None:
     """What checking a bearer token needs, in one Core query on ``connection`` (no session, no
     ORM objects: it runs before every API request): ``expires_at``, ``revoked_at``,
-    ``clinic_id`` (the token's), ``user_id``, ``user_clinic_id``, ``active`` and ``role`` (the
-    account's, as it is now)."""
+    ``clinic_id`` (the token's), ``user_id``, ``user_clinic_id``, ``active``, ``role`` and
+    ``password_must_change`` (the account's, as it is now)."""
     return connection.execute(_SIGN_IN_OF, {"token_sha256": token_sha256}).one_or_none()
 
 
