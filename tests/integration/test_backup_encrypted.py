@@ -409,3 +409,45 @@ def test_the_passphrase_is_never_an_option_on_the_command_line() -> None:
         result = runner.invoke(app, ["db", command, "--help"])
         assert "--passphrase" not in result.output
         assert "MICRONEEDLING_BACKUP_PASSPHRASE" in result.output or command == "restore"
+
+
+def test_a_bad_backup_with_force_leaves_the_existing_records_as_they_were(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    """--force drops everything before loading: a file refused must be refused before that."""
+    file = tmp_path / "records.enc"
+    backup(
+        clinic.database,
+        file,
+        now=NOW,
+        photos=PhotoFiles(clinic.photo_dir),
+        seal=crypto.check_passphrase(PASSPHRASE),
+    )
+    data = bytearray(file.read_bytes())
+    data[-20] ^= 1
+    file.write_bytes(bytes(data))
+    before = counts(clinic.database)
+    with pytest.raises(UserError, match="damaged or altered"):
+        restore(clinic.database, file, force=True, unseal=crypto.Passphrase(PASSPHRASE))
+    with pytest.raises(UserError, match="wrong passphrase"):
+        restore(clinic.database, file, force=True, unseal=crypto.Passphrase("x" * 16))
+    assert counts(clinic.database) == before
+    assert PhotoFiles(clinic.photo_dir).stored() == clinic.photo_files
+
+
+@pytest.mark.parametrize(
+    "name", ["../../outside.jpg", "clinic-1/../../x.jpg", "/etc/passwd", "clinic-1/" + "0" * 64]
+)
+def test_a_photo_named_outside_the_photo_folder_is_refused(
+    clinic: Clinic, fresh_url: str, tmp_path: Path, name: str
+) -> None:
+    file = tmp_path / "records.jsonl"
+    backup(clinic.database, file, now=NOW, photos=PhotoFiles(clinic.photo_dir))
+    lines = file.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith('{"photo"'))
+    marker = json.loads(lines[at])
+    marker["photo"] = name
+    lines[at] = json.dumps(marker)
+    file.write_text("\n".join(lines) + "\n")
+    _refused(fresh_url, tmp_path, file, "a photo file name")
+    assert not (tmp_path / "outside.jpg").exists()
