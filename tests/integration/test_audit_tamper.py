@@ -507,3 +507,45 @@ def test_a_clinic_check_reads_no_other_clinics_row(log: Log) -> None:
         event.remove(connection, "before_cursor_execute", seen)
     assert report.intact and report.entries == len(log.numbers(log.a))
     assert statements and all("clinic_id" in statement for statement in statements)
+
+
+# Concurrency ---------------------------------------------------------------------------------
+
+
+def test_concurrent_appends_keep_every_clinics_chain_without_gaps(
+    databases: SqliteDatabases | PostgresDatabases,
+) -> None:
+    """Eight writers at once over three clinics: each clinic's places are read after the chain
+    head is locked (on PostgreSQL a read joined to the locking one would see a stale place)."""
+    import threading
+
+    from microneedling.store import UnitOfWork
+
+    database = Database(databases.migrated_url(), audit_keys=AuditKeys.from_secrets(KEY))
+    failures: list[BaseException] = []
+
+    def writer(index: int) -> None:
+        uow = UnitOfWork(database)
+        try:
+            for step in range(40):
+                with uow:
+                    uow.audit.append(
+                        at=NOW, clinic_id=1 + (index + step) % 3, actor_id=index,
+                        actor_role="owner", action="patient.read_record",
+                    )  # fmt: skip
+                    uow.commit()
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failures == []
+        with database.snapshot_session() as session:
+            report = verify_chain(session, database.audit_keys)
+        assert (report.problems, report.entries, report.authenticated) == ([], 320, 320)
+    finally:
+        database.dispose()

@@ -123,7 +123,8 @@ def hash_of(entry: Any) -> str:
     )
 
 
-# The head, locked, and where the clinic's chain ends, in one statement.
+# The head, locked, and where the clinic's chain ends, in one statement (SQLite, whose writers take
+# turns for the whole transaction).
 _HEADS = (
     select(
         AuditChainHead.sequence,
@@ -133,7 +134,17 @@ _HEADS = (
     .select_from(AuditChainHead)
     .outerjoin(AuditClinicHead, AuditClinicHead.clinic_id == bindparam("chain"))
     .where(AuditChainHead.id == 1)
-    .with_for_update(of=AuditChainHead)
+)
+# PostgreSQL: lock the head first, then read the clinic's place in a statement of its own. A row
+# joined to the locking statement would be read as it was before the wait for the lock (only the
+# locked row is re-read after it): two writers would take the same place.
+_HEAD = (
+    select(AuditChainHead.sequence, AuditChainHead.hash)
+    .where(AuditChainHead.id == 1)
+    .with_for_update()
+)
+_CLINIC_PLACE = select(AuditClinicHead.sequence).where(
+    AuditClinicHead.clinic_id == bindparam("chain")
 )
 _ENTRY_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
 _INSERT = insert(AuditEntry)
@@ -187,15 +198,21 @@ class AuditLog:
         """Add the next entry. Call it last in a transaction: it holds the chain until commit.
 
         Four Core statements on the session's connection (lock and read the head with the
-        clinic's, insert the entry, move both heads): an audit entry is written after every
+        clinic's, insert the entry, move both heads; five on PostgreSQL, which reads the
+        clinic's head apart): an audit entry is written after every
         read of patient data, and the ORM's unit of work around them costs several times as
         much. With an audit key, the entry and both heads are authenticated (three HMACs). The
         entry is returned as a plain object, not added to the session.
         """
         connection = self._session.connection()
         chain = chain_of(clinic_id)
-        head = connection.execute(_HEADS, {"chain": chain}).one()
-        clinic_sequence = (head.clinic_sequence or 0) + 1
+        if connection.dialect.name == "postgresql":
+            head = connection.execute(_HEAD).one()
+            place = connection.execute(_CLINIC_PLACE, {"chain": chain}).scalar_one_or_none()
+        else:
+            head = connection.execute(_HEADS, {"chain": chain}).one()
+            place = head.clinic_sequence
+        clinic_sequence = (place or 0) + 1
         entry = AuditEntry(
             sequence=head.sequence + 1,
             recorded_at=at.astimezone(UTC),
@@ -227,7 +244,7 @@ class AuditLog:
         )  # fmt: skip
         key, mac = sign(clinic_head_message(chain, clinic_sequence, entry.sequence, entry.hash))
         connection.execute(
-            _START_CLINIC_HEAD if head.clinic_sequence is None else _MOVE_CLINIC_HEAD,
+            _START_CLINIC_HEAD if place is None else _MOVE_CLINIC_HEAD,
             {"chain": chain, "new_sequence": clinic_sequence, "new_entry": entry.sequence,
              "new_hash": entry.hash, "new_hmac": mac, "new_hmac_key": key},
         )  # fmt: skip
