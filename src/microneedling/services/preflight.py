@@ -19,12 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from microneedling.config import Settings
 from microneedling.errors import UserError
+from microneedling.services.clinics import DEMO_SLUGS
 from microneedling.store import Database, migrate
 from microneedling.store.database import database_url
 from microneedling.store.models import Clinic
 
-#: The demo clinics' short names (services/demo_clinic.py: DEMO_SLUG, SECOND_SLUG).
-DEMO_SLUGS = ("demo", "second")
 #: Permission bits that let anyone but the owner read, write or enter.
 OTHERS = stat.S_IRWXG | stat.S_IRWXO
 
