@@ -8,14 +8,16 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.shipped_web import ROOT, ShippedWeb, start_shipped_web, stop_shipped_web
+from tests.shipped_web import ROOT, ShippedWeb, free_port, start_shipped_web, stop_shipped_web
 
 from microneedling.services import clinics
+from microneedling.services.demo_clinic import DEFAULT_PASSWORD
 from microneedling.services.maintenance import unit_of_work
 
 
@@ -83,3 +85,39 @@ def test_serve_without_demo_refuses_an_empty_database_and_loads_nothing(tmp_path
     assert "Traceback" not in result.stderr
     assert "demo clinics are loaded" not in result.stderr
     assert not database.exists()
+
+
+def test_serve_with_demo_loads_the_demo_and_its_accounts_sign_in(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MICRONEEDLING_DATABASE_URL": f"sqlite:///{tmp_path / 'records.db'}",
+        "MICRONEEDLING_PHOTO_DIR": str(tmp_path / "photos"),
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "microneedling", "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        answer = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = httpx.post(
+                    f"http://127.0.0.1:{port}/api/v1/auth/token",
+                    data={"username": "owner@demo.example", "password": DEFAULT_PASSWORD},
+                    timeout=5,
+                )
+                break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        assert answer is not None, log.read_text()
+        assert answer.status_code == 200, answer.text
+        assert "published password" in log.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
