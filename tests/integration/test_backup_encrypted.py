@@ -451,3 +451,48 @@ def test_a_photo_named_outside_the_photo_folder_is_refused(
     file.write_text("\n".join(lines) + "\n")
     _refused(fresh_url, tmp_path, file, "a photo file name")
     assert not (tmp_path / "outside.jpg").exists()
+
+
+def test_the_cli_encrypts_for_a_public_key_and_restores_with_its_private_key_only(
+    clinic: Clinic, fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microneedling.config import settings
+
+    private = X25519PrivateKey.generate()
+    private_pem, public_pem = tmp_path / "backup-key.pem", tmp_path / "backup-key.pub.pem"
+    private_pem.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public_pem.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    monkeypatch.delenv("MICRONEEDLING_BACKUP_PASSPHRASE", raising=False)
+    monkeypatch.setenv("MICRONEEDLING_DATABASE_URL", url_of(clinic.database))
+    monkeypatch.setenv("MICRONEEDLING_PHOTO_DIR", str(clinic.photo_dir))
+    settings.cache_clear()
+    file = tmp_path / "records.enc"
+    made = runner.invoke(app, ["db", "backup", str(file), "--public-key", str(public_pem)])
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("MICRONEEDLING_DATABASE_URL", fresh_url)
+    monkeypatch.setenv("MICRONEEDLING_PHOTO_DIR", str(tmp_path / "restored"))
+    settings.cache_clear()
+    without = runner.invoke(app, ["db", "restore", str(file)])
+    assert without.exit_code == 2
+    assert "give its --private-key FILE" in without.output
+    wrong = runner.invoke(app, ["db", "restore", str(file), "--private-key", str(public_pem)])
+    assert wrong.exit_code == 2
+    assert "not a PEM private key" in wrong.output
+    restored = runner.invoke(
+        app, ["db", "restore", str(file), "--private-key", str(private_pem), "--json"]
+    )
+    assert restored.exit_code == 0, restored.output
+    outcome = json.loads(restored.output)
+    assert outcome["encrypted"] is True and outcome["photos"] == 3
+    assert outcome["missing_photos"] == []
+    settings.cache_clear()
