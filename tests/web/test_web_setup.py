@@ -131,6 +131,7 @@ def test_a_setup_form_without_its_token_is_refused(fresh: Fresh) -> None:
         ({"clinic_name": "Sun\x00rise"}, "Clinic's name", "control characters"),
         ({"slug": "Not A Slug"}, "Short name", "lower-case letters"),
         ({"slug": "demo"}, "Short name", "kept for the demo clinics"),
+        ({"clinic_name": "診療所"}, "Short name", "is required for this name"),
         ({"time_zone": "Mars/Olympus"}, "Time zone", "choose"),
         ({"time_zone": ""}, "Time zone", "choose"),
         ({"display_name": ""}, "Your name", "is required"),
@@ -184,3 +185,9 @@ def test_an_installation_without_the_demo_has_no_banner_and_one_with_it_says_so(
     )  # fmt: skip
     page = client.get("/sign-in")
     assert "Demo installation" in page.text and "published" in page.text
+
+
+def test_a_name_in_another_script_is_kept_with_a_short_name_given(fresh: Fresh) -> None:
+    done = post_setup(fresh.client(), clinic_name="診療所 Tokyo", slug="")
+    assert done.url.path == "/sign-in"
+    assert fresh.clinics() == ["tokyo"]

@@ -94,6 +94,8 @@ def set_up(page: Page = Depends(any_page), form: Form = Depends(posted_form)) ->
         return _already_set_up(page)
     name = form.text("clinic_name", required=True, max_length=200)
     slug = form.text("slug", max_length=63) or (clinics.slug_from_name(name) if name else None)
+    if name and not slug:  # a name without a letter or digit of the Latin alphabet
+        form.add("slug", "is required for this name: lower-case letters, digits and dashes")
     time_zone = form.choice("time_zone", dict(time_zones()), required=True)
     display_name = form.text("display_name", required=True, max_length=200)
     email = form.text("email", required=True, max_length=254)
