@@ -46,7 +46,7 @@ def check_command(
     from pydantic import ValidationError
 
     from microneedling.config import settings
-    from microneedling.services.preflight import Deployment, WebFacts, preflight
+    from microneedling.services.preflight import HTTPS_ONLY, Deployment, WebFacts, preflight
     from microneedling.web.settings import WebSettings
 
     try:
@@ -54,7 +54,8 @@ def check_command(
         web = WebSettings()
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or 'settings'}: {item['msg']}"
+            f"{'.'.join(str(part) for part in item['loc']) or 'settings'}: "
+            f"{item['msg'].removeprefix('Value error, ')}"
             for item in error.errors(include_input=False)
         )
         fail(f"the settings cannot be read: {problems}")
@@ -71,5 +72,10 @@ def check_command(
         typer.echo(f"{len(report.findings)} unsafe settings:")
         for finding in report.findings:
             typer.echo(f"\n✗ {finding.problem}\n  What to do: {finding.fix}")
+        if https and any(finding.code in HTTPS_ONLY for finding in report.findings):
+            typer.echo(
+                "\nServed over plain HTTP for this computer's own use only? "
+                "`microneedling check --no-https` leaves out what matters behind HTTPS."
+            )
     if not report.safe:
         raise typer.Exit(1)

@@ -24,6 +24,8 @@ from microneedling.store import Database, migrate
 from microneedling.store.database import database_url
 from microneedling.store.models import Clinic
 
+#: Findings that only matter behind HTTPS (left out for a computer's own use over plain HTTP).
+HTTPS_ONLY = ("cookies-not-secure", "hsts-off", "no-trusted-proxies")
 #: Permission bits that let anyone but the owner read, write or enter.
 OTHERS = stat.S_IRWXG | stat.S_IRWXO
 
