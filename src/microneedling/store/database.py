@@ -88,8 +88,10 @@ def _private_sqlite_file(path: Path, *, uri: bool) -> None:
         return
     from microneedling.store.files import private_folder
 
-    private_folder(path.parent)
-    with suppress(FileExistsError):
+    # A folder or file that cannot be made is left for SQLite to report on connecting, in the
+    # words the commands already turn into one line.
+    with suppress(OSError):
+        private_folder(path.parent)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
