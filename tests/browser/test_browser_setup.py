@@ -5,6 +5,7 @@ shows the demo banner."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -127,3 +128,29 @@ def test_every_page_of_the_demo_says_it_is_a_demo(
     browser_sign_in(page, live_app, OWNER)
     expect(page.get_by_role("note")).to_contain_text("Demo installation")
     shot("today")
+
+
+def test_the_owner_changes_a_members_role_and_closes_their_account(
+    page: Page, live_app: LiveApp, shot: Callable[[str], Path]
+) -> None:
+    from microneedling.services import clinics
+
+    email = f"rosa-{uuid.uuid4().hex[:6]}@demo.example"
+    clinics.add_staff_member(
+        live_app.uow(), live_app.actor(OWNER),
+        {"email": email, "display_name": "Rosa Rolwisselaar", "role": "front_desk",
+         "password": CLINICIAN_PASSWORD},
+        clock=live_app.clock,
+    )  # fmt: skip
+    browser_sign_in(page, live_app, OWNER)
+    page.goto(live_app.url + "/admin/staff")
+    expect(page.get_by_role("button", name="Change the role of Olivia Owens")).to_have_count(0)
+    page.get_by_label("New role for Rosa Rolwisselaar").select_option("clinician")
+    page.get_by_role("button", name="Change the role of Rosa Rolwisselaar").click()
+    expect(page.get_by_text("Rosa Rolwisselaar is now clinician")).to_be_visible()
+    expect(page.get_by_label("New role for Rosa Rolwisselaar")).to_have_value("clinician")
+    shot("role-changed")
+    page.get_by_role("button", name="Close the account of Rosa Rolwisselaar").click()
+    expect(page.get_by_text("Rosa Rolwisselaar's account is closed")).to_be_visible()
+    expect(page.get_by_role("button", name="Change the role of Rosa Rolwisselaar")).to_have_count(0)
+    shot("closed")
