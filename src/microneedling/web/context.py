@@ -30,7 +30,7 @@ from microneedling.services.sign_in import SignInPolicy
 from microneedling.store import Database, UnitOfWork
 from microneedling.web.forms import Form
 from microneedling.web.installation import installation_of
-from microneedling.web.sessions import RevokedSessions, WebSession, new_session
+from microneedling.web.sessions import WebSession
 from microneedling.web.settings import WebSettings
 
 log = logging.getLogger("microneedling.web")
@@ -49,7 +49,6 @@ class CsrfRefused(Exception):
     """A form without this session's CSRF token."""
 
 
-@dataclass
 class PasswordMustChange(Exception):
     """The account's password was reset by an owner: only the password page until it is
     changed (the handler redirects there)."""
@@ -59,6 +58,7 @@ class PasswordMustChange(Exception):
 BEFORE_PASSWORD_CHANGE = frozenset({"/account/password", "/sign-out"})
 
 
+@dataclass
 class WebApp:
     """The parts every request shares (kept on ``app.state.web``)."""
 
@@ -170,10 +170,10 @@ def any_page(request: Request) -> Page:
 def staff_page(page: Page = Depends(any_page)) -> Page:
     if page.account is None:
         raise NotSignedIn()
-    return page
-
     if page.session.must_change_password and page.request.url.path not in BEFORE_PASSWORD_CHANGE:
         raise PasswordMustChange()
+    return page
+
 
 def end_session(page: Page, *, ended: str) -> None:
     """End the signed-in session (in the database, so on every server) for ``ended`` (a key of

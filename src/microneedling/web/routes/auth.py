@@ -21,7 +21,6 @@ from microneedling.services import sign_in as signing_in
 from microneedling.web.context import Page, any_page, end_session, posted_form
 from microneedling.web.forms import Form
 from microneedling.web.installation import installation_of
-from microneedling.web.installation import installation_of
 
 router = APIRouter()
 
@@ -51,8 +50,6 @@ def _show(page: Page, form: Form, next_url: str, status_code: int = 200) -> Resp
 
 @router.get("/sign-in")
 def sign_in_page(next: str = "/", page: Page = Depends(any_page)) -> Response:
-    if not page.account and not installation_of(page.app)["clinics"]:
-        return RedirectResponse("/setup", status_code=303)  # the first-run setup
     if not page.account and not installation_of(page.app)["clinics"]:
         return RedirectResponse("/setup", status_code=303)  # the first-run setup
     if page.account is not None:
