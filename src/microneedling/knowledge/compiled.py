@@ -81,7 +81,7 @@ def load_compiled(folder: Path, load: Callable[[Path], KnowledgeBase]) -> Knowle
 def read_compiled(file: Path, key: str) -> KnowledgeBase | None:
     """The knowledge base pickled in ``file`` for ``key``; None when absent or not trustworthy."""
     try:
-        if not _trusted(file.parent) or not _trusted(file):
+        if not trusted(file.parent) or not trusted(file):
             return None
         with file.open("rb") as handle:
             data = pickle.load(handle)
@@ -105,7 +105,7 @@ def write_compiled(file: Path, key: str, kb: KnowledgeBase) -> None:
     temporary: str | None = None
     try:
         file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _trusted(file.parent):
+        if not trusted(file.parent):
             return
         handle, temporary = tempfile.mkstemp(dir=file.parent, prefix=".knowledge-", suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
@@ -120,7 +120,7 @@ def write_compiled(file: Path, key: str, kb: KnowledgeBase) -> None:
             Path(temporary).unlink(missing_ok=True)
 
 
-def _trusted(path: Path) -> bool:
+def trusted(path: Path) -> bool:
     """Ours and writable only by us (POSIX); anything else could have been planted."""
     status = path.stat()
     getuid = getattr(os, "getuid", None)

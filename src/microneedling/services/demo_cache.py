@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from microneedling.knowledge.compiled import cache_folder
+from microneedling.knowledge.compiled import cache_folder, trusted
 from microneedling.services.calendar_index import CALENDAR_INDEX
 from microneedling.store import Database, PhotoFiles, UnitOfWork, migrate
 from microneedling.store.backup import has_records
@@ -63,15 +63,6 @@ EDGES = ("api", "web", "cli")
 Counts = dict[str, Any]
 
 log = logging.getLogger("microneedling.services")
-
-
-def _ours(path: Path) -> bool:
-    """Ours and writable only by us (POSIX): anything else could have been planted."""
-    status = path.stat()
-    getuid = getattr(os, "getuid", None)
-    if getuid is None:  # pragma: no cover - Windows: the folder is the user's own profile
-        return True
-    return status.st_uid == getuid() and not status.st_mode & 0o022
 
 
 @cache
@@ -152,7 +143,7 @@ class DemoCache:
         try:
             if not (entry / SUMMARY).is_file():
                 self._build(key, into, build)
-            if not all(_ours(path) for path in (self.folder, entry, entry / DATABASE)):
+            if not all(trusted(path) for path in (self.folder, entry, entry / DATABASE)):
                 raise PermissionError(errno.EPERM, "not the user's own, or writable by others")
             os.utime(entry)  # most recently used
             counts: Counts = json.loads((entry / SUMMARY).read_text("utf-8"))
@@ -170,7 +161,7 @@ class DemoCache:
     def _build(self, key: str, into: UnitOfWork, build: Callable[[UnitOfWork], Counts]) -> None:
         assert into.photos is not None
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _ours(self.folder):
+        if not trusted(self.folder):
             raise PermissionError(errno.EPERM, "not the user's own, or writable by others")
         self._prune()
         # Builds arrive whole (a folder renamed into place): one without its counts was damaged.
