@@ -64,7 +64,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("staff_user") as batch:
-        batch.drop_column("password_must_change")
     op.drop_index(op.f("ix_web_session_staff_user_id_ended_at"), table_name="web_session")
     op.drop_table("web_session")
+    # Dropped in place (SQLite 3.35+ too): rebuilding staff_user would trip the foreign keys of
+    # every table that names a staff member.
+    op.drop_column("staff_user", "password_must_change")
