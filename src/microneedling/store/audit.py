@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from microneedling.store.audit_keys import NO_KEYS, AuditKeys
@@ -175,6 +176,48 @@ _MOVE_CLINIC_HEAD = (
 )
 
 
+def _one_write() -> Any:
+    """PostgreSQL: the entry inserted and both heads moved in one statement (one round trip):
+    the insert and the chain head's update as data-modifying CTEs, the clinic's head inserted
+    or moved."""
+    columns = AuditEntry.__table__.columns
+    entry = (
+        insert(AuditEntry)
+        .values({column.key: bindparam(f"e_{column.key}", type_=column.type) for column in columns})
+        .cte("new_entry")
+    )
+    head = (
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(
+            sequence=bindparam("h_sequence"),
+            hash=bindparam("h_hash"),
+            hmac=bindparam("h_hmac"),
+            hmac_key=bindparam("h_hmac_key"),
+        )
+        .cte("new_head")
+    )
+    clinic = postgresql_insert(AuditClinicHead).values(
+        clinic_id=bindparam("c_chain"),
+        sequence=bindparam("c_sequence"),
+        entry=bindparam("c_entry"),
+        hash=bindparam("c_hash"),
+        hmac=bindparam("c_hmac"),
+        hmac_key=bindparam("c_hmac_key"),
+    )
+    moved = {
+        name: clinic.excluded[name] for name in ("sequence", "entry", "hash", "hmac", "hmac_key")
+    }
+    return (
+        clinic.on_conflict_do_update(index_elements=[AuditClinicHead.clinic_id], set_=moved)
+        .add_cte(entry)
+        .add_cte(head)
+    )
+
+
+_WRITE_ALL = _one_write()
+
+
 class AuditLog:
     """Appending to and reading the audit log inside one transaction."""
 
@@ -197,15 +240,16 @@ class AuditLog:
     ) -> AuditEntry:
         """Add the next entry. Call it last in a transaction: it holds the chain until commit.
 
-        Four Core statements on the session's connection (lock and read the head with the
-        clinic's, insert the entry, move both heads; five on PostgreSQL, which reads the
-        clinic's head apart): an audit entry is written after every
+        Few Core statements on the session's connection: on SQLite four (read the head with the
+        clinic's, insert the entry, move both heads), on PostgreSQL three round trips (lock and
+        read the head, read the clinic's, then insert and move both heads in one statement): an audit entry is written after every
         read of patient data, and the ORM's unit of work around them costs several times as
         much. With an audit key, the entry and both heads are authenticated (three HMACs). The
         entry is returned as a plain object, not added to the session.
         """
         connection = self._session.connection()
         chain = chain_of(clinic_id)
+        head: Any
         if connection.dialect.name == "postgresql":
             head = connection.execute(_HEAD).one()
             place = connection.execute(_CLINIC_PLACE, {"chain": chain}).scalar_one_or_none()
@@ -232,21 +276,31 @@ class AuditLog:
         entry.hmac_key, entry.hmac = sign(
             entry_message(entry.sequence, clinic_id, clinic_sequence, entry.hash)
         )
-        connection.execute(
-            _INSERT,
-            {column: getattr(entry, column) for column in _ENTRY_COLUMNS},
+        values = {column: getattr(entry, column) for column in _ENTRY_COLUMNS}
+        head_key, head_mac = sign(head_message(entry.sequence, entry.hash))
+        clinic_key, clinic_mac = sign(
+            clinic_head_message(chain, clinic_sequence, entry.sequence, entry.hash)
         )
-        key, mac = sign(head_message(entry.sequence, entry.hash))
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                _WRITE_ALL,
+                {**{f"e_{column}": value for column, value in values.items()},
+                 "h_sequence": entry.sequence, "h_hash": entry.hash, "h_hmac": head_mac,
+                 "h_hmac_key": head_key, "c_chain": chain, "c_sequence": clinic_sequence,
+                 "c_entry": entry.sequence, "c_hash": entry.hash, "c_hmac": clinic_mac,
+                 "c_hmac_key": clinic_key},
+            )  # fmt: skip
+            return entry
+        connection.execute(_INSERT, values)
         connection.execute(
             _MOVE_HEAD,
-            {"new_sequence": entry.sequence, "new_hash": entry.hash, "new_hmac": mac,
-             "new_hmac_key": key},
+            {"new_sequence": entry.sequence, "new_hash": entry.hash, "new_hmac": head_mac,
+             "new_hmac_key": head_key},
         )  # fmt: skip
-        key, mac = sign(clinic_head_message(chain, clinic_sequence, entry.sequence, entry.hash))
         connection.execute(
             _START_CLINIC_HEAD if place is None else _MOVE_CLINIC_HEAD,
             {"chain": chain, "new_sequence": clinic_sequence, "new_entry": entry.sequence,
-             "new_hash": entry.hash, "new_hmac": mac, "new_hmac_key": key},
+             "new_hash": entry.hash, "new_hmac": clinic_mac, "new_hmac_key": clinic_key},
         )  # fmt: skip
         return entry
 
