@@ -213,6 +213,14 @@ def test_a_closed_account_ends_its_sessions_on_every_server(
     web_sign_in(on_first, email)
     web_sign_in(on_second, email)
     clinics.deactivate_staff_member(world.uow, world.owner, world.clinician2.staff_user_id)
+    # Ended at once (the owner's list of sign-ins shows none open), not at their next request.
+    with world.database.sessions() as session:
+        rows = session.execute(
+            select(WebSession.ended_reason).where(
+                WebSession.staff_user_id == world.clinician2.staff_user_id
+            )
+        ).scalars()
+        assert sorted(rows) == ["account", "account"]
     for client in (on_first, on_second):
         response = client.get("/patients")
         assert response.url.path == "/sign-in"

@@ -34,6 +34,7 @@ from microneedling.services.passwords import (
 )
 from microneedling.services.token_cache import TOKENS
 from microneedling.services.views import staff_view
+from microneedling.services.web_sessions import end_sessions_of
 from microneedling.store import UnitOfWork
 from microneedling.store.models import Clinic, StaffUser
 from microneedling.store.unit_of_work import translate_conflicts
@@ -344,8 +345,10 @@ def deactivate_staff_member(
             )
         _keep_an_owner(owners, user)
         user.active = False
+        # Ended now, not at their next request: the owner's list of sign-ins says so at once.
+        ended = end_sessions_of(uow, user.id, "account", tx.now, tokens_too=True)
         view = staff_view(user)
-        tx.done(entity=("staff_user", user.id), details={"active": False})
+        tx.done(entity=("staff_user", user.id), details={"active": False, "sign_ins_ended": ended})
     TOKENS.forget_account(uow.database.describe(), staff_user_id)
     return view
 
