@@ -549,3 +549,31 @@ def test_concurrent_appends_keep_every_clinics_chain_without_gaps(
         assert (report.problems, report.entries, report.authenticated) == ([], 320, 320)
     finally:
         database.dispose()
+
+
+def test_a_restored_backup_verifies_with_the_key(
+    log: Log,
+    cli: Any,
+    databases: SqliteDatabases | PostgresDatabases,
+    tmp_path: Path,
+    records_env: Callable[[str], None],
+) -> None:
+    """The authentication and the clinics' heads are in the backup: a restored database
+    verifies, every entry authenticated, the whole database and each clinic."""
+    entries = log.last()
+    backup = tmp_path / "records.jsonl"
+    cli(log.database)  # the settings point at the database, with the key
+    result = runner.invoke(app, ["db", "backup", str(backup)])
+    assert result.exit_code == 0, result.output
+    restored = Database(databases.new_url(), audit_keys=AuditKeys.from_secrets(KEY))
+    try:
+        records_env(restored.url.render_as_string(hide_password=False))
+        result = runner.invoke(app, ["db", "restore", str(backup)])
+        assert result.exit_code == 0, result.output
+        code, report, _ = cli(restored)
+        assert (code, report["problems"]) == (0, [])
+        assert report["authentication"]["authenticated"] == entries
+        code, report, _ = cli(restored, "--clinic", log.slug_b)
+        assert (code, report["entries"]) == (0, len(log.numbers(log.b)))
+    finally:
+        restored.dispose()
