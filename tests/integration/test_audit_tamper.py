@@ -577,3 +577,30 @@ def test_a_restored_backup_verifies_with_the_key(
         assert (code, report["entries"]) == (0, len(log.numbers(log.b)))
     finally:
         restored.dispose()
+
+
+@pytest.mark.parametrize(
+    ("key", "retired", "said"),
+    [
+        ("short", None, "MICRONEEDLING_AUDIT_KEY: an audit key is at least 32 characters"),
+        ("x" * 20 + " spaces " + "y" * 20, None, "holds no spaces or commas"),
+        (KEY, "x" * 40 + ",tiny", "MICRONEEDLING_AUDIT_KEYS_RETIRED: an audit key is at least 32"),
+    ],
+)
+def test_a_bad_audit_key_is_one_line_that_never_quotes_the_key(
+    log: Log,
+    records_env: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    retired: str | None,
+    said: str,
+) -> None:
+    monkeypatch.setenv("MICRONEEDLING_AUDIT_KEY", key)
+    if retired is not None:
+        monkeypatch.setenv("MICRONEEDLING_AUDIT_KEYS_RETIRED", retired)
+    records_env(log.database.url.render_as_string(hide_password=False))
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: the settings cannot be read: ")
+    assert said in result.stderr and "Traceback" not in result.stderr
+    assert key not in result.stderr and "tiny" not in result.stderr

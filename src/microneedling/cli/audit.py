@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import counted, options_named, print_json, user_errors
+from microneedling.cli.common import counted, fail, options_named, print_json, user_errors
 from microneedling.cli.db import records_database
 from microneedling.services.audit import (
     audit_log,
@@ -44,6 +44,7 @@ def verify_command(
     when an entry was altered, inserted, deleted, moved or cannot be read (the first one is
     named), 2 when the database cannot be read.
     """
+    readable_settings()
     with records_database(migrated=True) as database:
         if clinic is None:
             report = verify_audit_log(database)
@@ -56,6 +57,22 @@ def verify_command(
         print_report(report, clinic)
     if not report.intact:
         raise typer.Exit(EXIT_TAMPERED)
+
+
+def readable_settings() -> None:
+    """A setting that cannot be read (an audit key too short) is one line and exit 2."""
+    from pydantic import ValidationError
+
+    from microneedling.config import settings
+
+    try:
+        settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            str(item["msg"]).removeprefix("Value error, ")
+            for item in error.errors(include_input=False)
+        )
+        fail(f"the settings cannot be read: {problems}")
 
 
 def print_report(report: ChainReport, clinic: str | None) -> None:
@@ -73,7 +90,7 @@ def print_report(report: ChainReport, clinic: str | None) -> None:
         for note in report.notes():
             typer.echo(note)
         return
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     err.print(f"{whose} BROKEN: {counted(len(report.problems), 'problem')}", markup=False)
     if report.first_failing is not None:
         err.print(f"The first entry that fails is entry {report.first_failing}.", markup=False)
