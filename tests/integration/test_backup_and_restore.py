@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from tests.integration.conftest import NOW, PostgresDatabases, SqliteDatabases, make_world
 from tests.integration.records_cli import app
 from typer.testing import CliRunner
 
 from microneedling.errors import Conflict, InputFileError, UserError
-from microneedling.services import patients
+from microneedling.services import patients, sign_in, web_sessions
 from microneedling.services.audit import verify_audit_log
 from microneedling.services.demo_clinic import build_demo_clinic
+from microneedling.services.passwords import hash_password
 from microneedling.store import Database, PhotoFiles, UnitOfWork
 from microneedling.store.backup import backup, restore
 from microneedling.store.migrate import current_revision, head_revision, upgrade
-from microneedling.store.models import AuditEntry, Patient
+from microneedling.store.models import AccessToken, AuditEntry, Patient, StaffUser, WebSession
 
 runner = CliRunner()
 
@@ -220,3 +223,41 @@ def test_the_db_commands_back_up_and_restore(
         2,
         f"error: {text_file}: not a microneedling backup",
     )
+
+
+def test_a_restored_database_starts_with_everyone_signed_out(
+    fresh_database: Database, fresh_url: str, tmp_path: Path
+) -> None:
+    """Web sessions and API tokens are not in a backup: a session signed out after the backup
+    must not come back with a restore."""
+    world = make_world(fresh_database, tmp_path / "photos")
+    with fresh_database.sessions() as session, session.begin():
+        session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == world.clinician.staff_user_id)
+            .values(password_hash=hash_password("a long enough pass phrase"))
+        )
+        email = session.get(StaffUser, world.clinician.staff_user_id).email  # type: ignore[union-attr]
+    uow = UnitOfWork(fresh_database, PhotoFiles(tmp_path / "photos"))
+    sign_in.sign_in_for_token(
+        uow, email, "a long enough pass phrase", client="10.0.0.1", clock=world.clock
+    )
+    web_sessions.open_session(
+        uow, world.clinician, user_agent="Firefox", client="10.0.0.1", clock=world.clock
+    )
+    file = tmp_path / "signed-in.jsonl"
+    summary = backup(fresh_database, file, now=NOW)
+    assert summary.rows["web_session"] == 0 and summary.rows["access_token"] == 0
+    target = Database(fresh_url)
+    restore(target, file)
+    with target.sessions() as session:
+        assert session.execute(select(func.count()).select_from(WebSession)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(AccessToken)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(StaffUser)).scalar_one() > 0
+    target.dispose()
+    if fresh_database.backend == "sqlite":  # a copy of the SQLite file leaves them out too
+        copy = tmp_path / "signed-in.sqlite"
+        assert backup(fresh_database, copy, now=NOW).rows["web_session"] == 0
+        with closing(sqlite3.connect(copy)) as connection:
+            for table in ("web_session", "access_token"):
+                assert connection.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)

@@ -69,6 +69,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 BATCH = 2_000
 
 
+#: Who is signed in (web sessions, API tokens): never carried over by a backup, so a restored
+#: database starts with everyone signed out (a session ended after the backup cannot come back).
+SIGN_INS = frozenset({"web_session", "access_token"})
+
+
 def tables() -> list[Table]:
     """Every table of the records, parents before children."""
     return list(Base.metadata.sorted_tables)
@@ -215,6 +220,9 @@ def _sqlite_copy(database: Database, target: Path) -> dict[str, int]:
             driver = source.driver_connection
             assert isinstance(driver, sqlite3.Connection)
             driver.backup(destination)  # all pages in one step, under one read lock
+            with destination:
+                for name in sorted(SIGN_INS):
+                    destination.execute(f'DELETE FROM "{name}"')
             counts = {
                 table.name: destination.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[
                     0
@@ -260,6 +268,9 @@ def _json_export(
             for table in tables():
                 columns = [column.name for column in backed_up(table)]
                 out.write(json.dumps({"table": table.name, "columns": columns}) + "\n")
+                if table.name in SIGN_INS:
+                    counts[table.name] = 0
+                    continue
                 order = list(table.primary_key.columns)
                 result = connection.execution_options(yield_per=BATCH).execute(
                     select(*backed_up(table)).order_by(*order)
@@ -444,6 +455,9 @@ def _rows_of(source: Database) -> TableRows:
         for table in tables():
             order = list(table.primary_key.columns)
             columns = [column.name for column in backed_up(table)]
+            if table.name in SIGN_INS:
+                yield table, columns, iter(())
+                continue
             result = connection.execution_options(yield_per=BATCH).execute(
                 select(*backed_up(table)).order_by(*order)
             )
@@ -559,6 +573,11 @@ def _restore_rows(
         for table, columns, rows in source:
             count = 0
             batch: list[dict[str, Any]] = []
+            if table.name in SIGN_INS:  # in backups made before they were left out
+                for _ in rows:
+                    pass
+                counts[table.name] = 0
+                continue
             for row in rows:
                 batch.append(dict(zip(columns, row, strict=True)))
                 if len(batch) >= BATCH:
