@@ -514,7 +514,10 @@ class ChainReportOut(Out):
     intact: bool
     scope: str = Field(description="`clinic`: this clinic's entries only; `database`: all")
     entries: int = Field(description="How many entries were checked (the clinic's own)")
-    head: ChainHeadOut = Field(description="The last entry checked: its number and hash")
+    head: ChainHeadOut = Field(
+        description="The last entry checked: its number and hash (for a clinic: its place in "
+        "the clinic's own chain, so that nothing tells how many entries other clinics wrote)"
+    )
     first_failing: int | None = Field(description="The first entry that fails, if any")
     problems: list[str]
     authentication: ChainAuthenticationOut

@@ -80,7 +80,7 @@ def print_report(report: ChainReport, clinic: str | None) -> None:
     how far it can be trusted (authenticated with the audit key, or not)."""
     whose = f"Clinic {clinic!r}'s audit log" if clinic else "Audit log"
     if report.intact:
-        last = "last entry" if clinic else "head"
+        last = "last place in the clinic's chain" if clinic else "head"
         typer.echo(
             f"{whose} intact: {report.entries:,} entries; {last} {report.head_sequence} "
             f"{report.head_hash}"

@@ -65,7 +65,9 @@ def is_garbled(error: Exception) -> bool:
 @dataclass
 class ChainReport:
     """What a verification found. ``head_sequence``/``head_hash``: the last entry checked (for
-    a clinic: the clinic's last entry); ``first_failing``: the first entry with a problem."""
+    a clinic: the place of its last entry in the clinic's own chain, 1, 2, ...);
+    ``first_failing``: the first entry with a problem (its number in the log, as the audit log
+    page shows it)."""
 
     entries: int = 0
     head_sequence: int = 0
@@ -414,7 +416,7 @@ def verify_clinic_chain(
 ) -> ChainReport:
     """Walk one clinic's entries: each hash and HMAC, the clinic's places without gaps, and the
     clinic's head. Reads no other clinic's row; the report's numbers are the clinic's own
-    (``entries`` counts the clinic's; the head is the clinic's last entry)."""
+    (``entries`` counts the clinic's; the head is its last place in the clinic's chain)."""
     report = ChainReport(key_configured=keys.configured, scope="clinic")
     walk = _Walk(report, keys)
     for row in _entries(session, (AuditEntry.clinic_id == clinic_id,), batch):
@@ -428,7 +430,9 @@ def verify_clinic_chain(
     ).scalar_one_or_none()
     walk.clinic_head(chain_of(clinic_id), head, "the clinic")
     if head is not None:
-        report.head_sequence, report.head_hash = head.entry, head.hash
+        # The clinic's own place, not the entry's number in the whole log: with the count, that
+        # would tell how many entries other clinics wrote.
+        report.head_sequence, report.head_hash = head.sequence, head.hash
     return report
 
 
