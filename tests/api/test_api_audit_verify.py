@@ -146,3 +146,19 @@ def test_an_unreadable_field_is_named_not_a_server_error(server: Server) -> None
     report = response.json()
     assert report["intact"] is False and report["first_failing"] == target
     assert any(p.startswith(f"entry {target}: its ") for p in report["problems"])
+
+
+def test_reading_the_log_with_an_unreadable_entry_says_so_not_a_server_error(
+    server: Server,
+) -> None:
+    target = server.numbers(server.mine)[1]
+    drop_triggers(server.database)
+    with server.database.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE audit_entry SET details = '{oops' WHERE sequence = :n"), {"n": target}
+        )
+    response = server.client.get(
+        f"{API}/audit", headers={"Authorization": f"Bearer {server.tokens['owner']}"}
+    )
+    assert 400 <= response.status_code < 500
+    assert "an entry of the log cannot be read" in response.text

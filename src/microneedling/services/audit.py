@@ -56,7 +56,7 @@ def audit_entries(
     clock: Clock = utc_now,
 ) -> list[dict[str, Any]]:
     """The clinic's audit entries in order (optionally those about one patient)."""
-    with Transaction(uow, actor, "audit.read", clock) as tx:
+    with Transaction(uow, actor, "audit.read", clock) as tx, _garbled_entries():
         rows = uow.audit.entries(
             clinic_id=actor.clinic_id,
             patient_id=patient_id,
@@ -101,7 +101,7 @@ def audit_page(
         raise UserError("expected 1 to 1000", field="limit")
     if after < 0:
         raise UserError("expected 0 or more", field="after")
-    with Transaction(uow, actor, "audit.read", clock) as tx:
+    with Transaction(uow, actor, "audit.read", clock) as tx, _garbled_entries():
         rows = uow.audit.entries(
             clinic_id=actor.clinic_id, patient_id=patient_id, after=after, limit=limit + 1
         )
