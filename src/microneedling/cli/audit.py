@@ -8,7 +8,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microneedling.cli.common import counted, fail, options_named, print_json, user_errors
+from microneedling.cli.common import (
+    counted,
+    fail,
+    options_named,
+    print_json,
+    settings_problem,
+    user_errors,
+)
 from microneedling.cli.db import records_database
 from microneedling.services.audit import (
     audit_log,
@@ -68,11 +75,7 @@ def readable_settings() -> None:
     try:
         settings()
     except ValidationError as error:
-        problems = "; ".join(
-            str(item["msg"]).removeprefix("Value error, ")
-            for item in error.errors(include_input=False)
-        )
-        fail(f"the settings cannot be read: {problems}")
+        fail(f"the settings cannot be read: {settings_problem(error)}")
 
 
 def print_report(report: ChainReport, clinic: str | None) -> None:

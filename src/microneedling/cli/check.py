@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from microneedling.cli.common import fail, print_json
+from microneedling.cli.common import fail, print_json, settings_problem
 
 
 def check_command(
@@ -53,12 +53,7 @@ def check_command(
         config = settings()
         web = WebSettings()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or 'settings'}: "
-            f"{item['msg'].removeprefix('Value error, ')}"
-            for item in error.errors(include_input=False)
-        )
-        fail(f"the settings cannot be read: {problems}")
+        fail(f"the settings cannot be read: {settings_problem(error)}")
     report = preflight(
         config,
         WebFacts(secret_key_set=web.secret_key is not None, cookie_secure=web.cookie_secure),

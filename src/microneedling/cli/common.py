@@ -49,6 +49,26 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USER_ERROR)
 
 
+#: The models of the settings read from the environment, and their variables' prefix.
+SETTINGS_MODELS = {"Settings": "MICRONEEDLING_", "WebSettings": "MICRONEEDLING_WEB_"}
+
+
+def settings_problem(error: BaseException) -> str | None:
+    """What is wrong with the settings, in one line, when ``error`` is pydantic's refusal of
+    them (the values typed are never quoted: one could be a key); None for any other error."""
+    prefix = SETTINGS_MODELS.get(str(getattr(error, "title", "")))
+    if type(error).__name__ != "ValidationError" or prefix is None:
+        return None
+    problems = []
+    for item in error.errors(include_input=False):  # type: ignore[attr-defined]
+        message = str(item["msg"]).removeprefix("Value error, ")
+        names = "_".join(str(part) for part in item["loc"]).upper()
+        if names and "MICRONEEDLING_" not in message:
+            message = f"{prefix}{names}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
+
+
 def describe(error: UserError) -> str:
     """A user error on one line: every field's problem when there are several (``birth_date:
     Enter a date like 1988-03-14 (YYYY-MM-DD); fitzpatrick: Choose a Fitzpatrick type between 1

@@ -7,10 +7,11 @@ the commands. The one-line help of each is written here; a test keeps it equal t
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from microneedling.cli.common import EXIT_USER_ERROR, settings_problem
 from microneedling.cli.lazy import Lazy, lazy_group
 
 _CLI = "microneedling.cli"
@@ -88,7 +89,23 @@ COMMANDS = {
     ),
 }
 
-app = typer.Typer(
+
+class CommandLine(typer.Typer):
+    """The command line: a setting that cannot be read (``MICRONEEDLING_*``) is one line on
+    stderr and exit 2, whichever command read it, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            problem = settings_problem(error)
+            if problem is None:
+                raise
+            typer.echo(f"error: the settings cannot be read: {problem}", err=True)
+            raise SystemExit(EXIT_USER_ERROR) from None
+
+
+app = CommandLine(
     cls=lazy_group(COMMANDS),
     help="Clinic software for microneedling: screening, planning, records and the science.",
     no_args_is_help=True,
