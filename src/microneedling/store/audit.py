@@ -13,8 +13,8 @@ key the database never holds (``MICRONEEDLING_AUDIT_KEY``, store/audit_keys.py):
 HMAC-SHA256 of the entry's number, clinic, place in its clinic's chain (``clinic_sequence``) and
 hash, and the heads (``audit_chain_head``, one ``audit_clinic_head`` per clinic) are authenticated
 too. Without the key an edit, an insertion, a deletion (also of the last entries) or a swap of
-clinics cannot be made to verify. :func:`verify_chain` checks the whole database;
-:func:`verify_clinic_chain` one clinic's entries, reading nothing of any other clinic.
+clinics cannot be made to verify. store/audit_verify.py checks the whole database
+(``verify_chain``) or one clinic's entries, reading nothing of any other clinic.
 """
 
 from __future__ import annotations
