@@ -136,7 +136,7 @@ def test_sqlite_with_several_server_processes_is_unsafe_and_plain_http_skips_the
     [
         (["--workers", "0"], {}, "--workers"),
         (["--workers", "many"], {}, "--workers"),
-        ([], {"MICRONEEDLING_HSTS_SECONDS": "forever"}, "hsts_seconds"),
+        ([], {"MICRONEEDLING_HSTS_SECONDS": "forever"}, "MICRONEEDLING_HSTS_SECONDS"),
         ([], {"MICRONEEDLING_AUDIT_KEY": "short"}, "settings cannot be read"),
         ([], {"MICRONEEDLING_DATABASE_URL": "mysql://x/y"}, "unsupported database"),
     ],
