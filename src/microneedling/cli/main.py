@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 
-from microneedling.cli.common import EXIT_USER_ERROR, settings_problem
 from microneedling.cli.lazy import Lazy, lazy_group
 
 _CLI = "microneedling.cli"
@@ -98,6 +97,8 @@ class CommandLine(typer.Typer):
         try:
             return super().__call__(*args, **kwargs)
         except Exception as error:
+            from microneedling.cli.common import EXIT_USER_ERROR, settings_problem
+
             problem = settings_problem(error)
             if problem is None:
                 raise
