@@ -26,5 +26,7 @@ def test_the_owner_adds_a_staff_member_and_reads_the_audit_log(
     expect(page.get_by_label("A medium area, per session")).to_have_value("220.00")
     page.get_by_role("link", name="Audit log").click()
     page.get_by_role("button", name="Verify the chain").click()
-    expect(page.get_by_role("status").filter(has_text="The clinic's audit chain is intact")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="The clinic's audit chain is intact")
+    ).to_be_visible()
     shot("audit")
