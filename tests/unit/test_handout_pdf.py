@@ -42,3 +42,32 @@ def test_care_windows_are_said_in_days_not_hours() -> None:
     assert care_window({"hours": {"from": 24, "to": 192}}) == "from 1 to 8 days after the session"
     assert care_window({"hours": {"from": 0, "to": 24}}) == "the first day after the session"
     assert care_window({"day": {"from": 2, "to": 5}}) == "from 2 to 5 days after the session"
+
+
+def test_direction_controls_in_a_name_are_left_out_of_the_pdf() -> None:
+    """fpdf2 lays text out left to right and its fonts have no FSI/PDI glyphs: a name's
+    right-to-left override would sit invisibly in the text and reorder it when copied."""
+    computed = plan(parse_plan_request(REQUEST), shipped_knowledge_base())
+    context = handout_context(
+        computed,
+        today=date(2026, 12, 1),
+        patient="Ada\u202eecilA \u2068Lovelace",
+        clinic={"name": "Clinic\u202d One"},
+    )
+    text = pdf_text(render_pdf(context))
+    assert "AdaecilA Lovelace · Clinic One · printed" in text
+    assert not set(text) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_names_in_the_html_handout_are_isolated() -> None:
+    from microneedling.documents.handout import render_html
+
+    computed = plan(parse_plan_request(REQUEST), shipped_knowledge_base())
+    html = render_html(
+        handout_context(
+            computed, today=date(2026, 12, 1), patient="Ada\u202eecilA", clinic="Clinic One"
+        )
+    )
+    assert "<strong><bdi>Ada\u202eecilA</bdi></strong>" in html
+    assert "<bdi>Clinic One</bdi>" in html
+    assert "<title>Your microneedling care plan – \u2068AdaecilA\u2069</title>" in html

@@ -76,7 +76,7 @@ def test_a_charted_session_page_says_who_signed_the_chart_and_never_not_charted(
     )  # fmt: skip
     desk = clinic.signed_in("front_desk").get(f"/appointments/{appointment_id}").text
     assert "Not charted." not in desk
-    assert "Charted: signed by Dr Cleo Clinician, Tue 1 Dec 2026 11:00." in desk
+    assert "Charted: signed by <bdi>Dr Cleo Clinician</bdi>, Tue 1 Dec 2026 11:00." in desk
     assert "The chart itself is for clinical staff." in desk
     clinician = clinic.signed_in("clinician").get(f"/appointments/{appointment_id}").text
     assert "Not charted." not in clinician

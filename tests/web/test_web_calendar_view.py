@@ -70,14 +70,14 @@ def grace(clinic: Clinic) -> dict[str, int]:
 
 def _column(html: str, name: str) -> str:
     """The HTML of the calendar column whose heading starts with ``name``."""
-    start = html.index(f'<div class="cal-head">{name}')
+    start = html.index(f'<div class="cal-head"><bdi>{name}')
     end = html.find('<div class="cal-col', start)
     return html[start : end if end > 0 else len(html)]
 
 
 def _section(html: str, name: str) -> str:
     """The HTML of the week view's section of practitioner (or room) ``name``."""
-    start = html.index(f">{name}</h2>")
+    start = html.index(f">{name}</bdi></h2>")
     end = html.find("</section>", start)
     return html[start:end]
 

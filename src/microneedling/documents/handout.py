@@ -22,6 +22,7 @@ from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from microneedling.errors import UserError
+from microneedling.text_direction import isolated, without_controls
 
 _ENV = Environment(
     loader=PackageLoader("microneedling.documents", "templates"),
@@ -29,6 +30,7 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.filters["isolated"] = isolated
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -244,7 +246,10 @@ def render_pdf(context: dict[str, Any]) -> bytes:
     pdf.set_font(FONT, "B", 17)
     pdf.cell(width, 10, TITLE, new_x="LMARGIN", new_y="NEXT")
     clinic = context["clinic"]
-    who = " · ".join(x for x in (context["patient"], clinic["name"]) if x)
+    # fpdf2 does no bidirectional layout and DejaVu has no FSI/PDI glyphs: the names print without
+    # direction controls, so none sits in the text to reorder it when copied (docs/web.md).
+    names = [without_controls(x) for x in (context["patient"], clinic["name"])]
+    who = " · ".join(x for x in names if x)
     paragraph(f"{who} · printed {context['printed']}")
 
     heading("Your sessions" if context["booked"] else "Your sessions (proposed dates)")
@@ -289,7 +294,7 @@ def render_pdf(context: dict[str, Any]) -> bytes:
         (1.6, 1.6, 2.5),
     )
     heading("Call the clinic")
-    lines = [context["call"], clinic["name"]]
+    lines = [context["call"], names[1]]
     lines += [x for x in (clinic["address"], clinic["phone"] and f"Phone: {clinic['phone']}") if x]
     pdf.set_font(FONT, "B", 10)
     pdf.multi_cell(width, 5, "\n".join(lines), border=1, align="L", new_x="LMARGIN", new_y="NEXT")

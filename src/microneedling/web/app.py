@@ -61,6 +61,7 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(labels.filters())
+    env.filters.update(labels.name_filters())
     env.globals["field_id"] = field_id
     return env
 

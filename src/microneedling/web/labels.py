@@ -7,8 +7,11 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.knowledge.schema_scales import ScalesFile
+from microneedling.text_direction import CONTROLS, balanced, isolated
 
 DECISIONS = {
     "eligible": "Eligible",
@@ -161,3 +164,23 @@ def filters() -> dict[str, Any]:
         "day": day,
         "local": local,
     }
+
+
+def name(value: object) -> Markup:
+    """A person's or clinic's name in the page, inside ``<bdi>``: whatever direction controls it
+    holds, they cannot reorder the text around it (docs/web.md)."""
+    return Markup("<bdi>{}</bdi>").format(str(value))
+
+
+def name_text(value: object) -> str:
+    """A name in an attribute (``aria-label``, ``alt``), where ``<bdi>`` cannot go: between FSI
+    and PDI with its overrides removed when it holds any direction control, else as written (so
+    accessible names stay plain)."""
+    text = str(value)
+    return isolated(text) if set(text) & CONTROLS else text
+
+
+def name_filters() -> dict[str, Any]:
+    """``name`` for names in the page's text, ``name_text`` for names in attributes (between FSI
+    and PDI, overrides removed) and ``bidi_balanced`` for text such as the window title."""
+    return {"name": name, "name_text": name_text, "bidi_balanced": balanced}

@@ -33,6 +33,7 @@ from microneedling.store import UnitOfWork
 from microneedling.store.models import Appointment as AppointmentRow
 from microneedling.store.models import TreatmentPlan
 from microneedling.store.scheduling_models import AppointmentBooking, BookedSeries
+from microneedling.text_direction import isolated
 
 #: How many days of history a practitioner's feed shows.
 FEED_PAST_DAYS = 30
@@ -147,7 +148,10 @@ def practitioner_feed(
             for row in series_rows.values():
                 person = people.get(row.patient_id)
                 if person is not None:
-                    names[loaded.series_key(row.id)] = f"{person.given_name} {person.family_name}"
+                    # Isolated, so a direction override in the name cannot reorder the summary.
+                    names[loaded.series_key(row.id)] = isolated(
+                        f"{person.given_name} {person.family_name}"
+                    )
         data = practitioner_feed_ics(
             appointments,
             loaded.calendar,
