@@ -20,6 +20,17 @@ ASSESSMENT_DATE = "2026-12-01"
 pytest_plugins = ["tests.shipped_web"]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), a module's tests run on one worker, in their
+    order, as they do in one process: module-scoped fixtures are made once, and a test may
+    build on what an earlier one in its module did. Groups set before (one shipped server's
+    tests) stay as they are."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The compiled knowledge base (and any other cache) goes to a folder of this test run, not
     the user's ~/.cache; the commands the tests start inherit it. xdist's workers inherit the

@@ -400,10 +400,12 @@ def test_an_owner_sees_a_staff_members_sessions_and_ends_them(
             == clock.now
         )
         actions = session.execute(
-            select(AuditEntry.action).where(
+            select(AuditEntry.action)
+            .where(
                 AuditEntry.actor_id == world.owner.staff_user_id,
                 AuditEntry.action.like("staff.%_sessions"),
             )
+            .order_by(AuditEntry.sequence)
         ).scalars()
         assert list(actions) == ["staff.read_sessions", "staff.end_sessions", "staff.end_sessions"]
     # Owners only; other clinics' staff are not found; a session of someone else neither.
