@@ -26,7 +26,7 @@ from tests.integration.conftest import (
     PostgresDatabases,
     SqliteDatabases,
     World,
-    _postgres,
+    databases_for,
     make_world,
 )
 
@@ -59,16 +59,7 @@ def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SqliteDatabases | PostgresDatabases]:
     """Makes databases on one backend (the API suite runs once per backend)."""
-    factory: SqliteDatabases | PostgresDatabases
-    if request.param == "sqlite":
-        factory = SqliteDatabases(tmp_path_factory.mktemp("api-sqlite"))
-    else:
-        admin, reason = _postgres()
-        if admin is None:
-            pytest.skip(f"PostgreSQL half skipped: {reason}")
-        factory = PostgresDatabases(admin)
-    yield factory
-    factory.close()
+    yield from databases_for(request.param, tmp_path_factory, "api-sqlite")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.integration.conftest import PostgresDatabases, SqliteDatabases, _postgres
+from tests.integration.conftest import PostgresDatabases, SqliteDatabases, databases_for
 
 from microneedling.services import clinics
 from microneedling.store import Database, UnitOfWork
@@ -37,16 +37,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SqliteDatabases | PostgresDatabases]:
-    factory: SqliteDatabases | PostgresDatabases
-    if request.param == "sqlite":
-        factory = SqliteDatabases(tmp_path_factory.mktemp("addresses"))
-    else:
-        admin, reason = _postgres()
-        if admin is None:
-            pytest.skip(f"PostgreSQL half skipped: {reason}")
-        factory = PostgresDatabases(admin)
-    yield factory
-    factory.close()
+    yield from databases_for(request.param, tmp_path_factory, "addresses")
 
 
 def _free_port() -> int:

@@ -153,14 +153,14 @@ class PostgresDatabases:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def databases(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+def databases_for(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, name: str
 ) -> Iterator[SqliteDatabases | PostgresDatabases]:
-    """Makes databases on one backend (the whole integration suite runs once per backend)."""
+    """Makes databases on one backend for a fixture (skipped, saying why, without PostgreSQL);
+    drops what it made at the end."""
     factory: SqliteDatabases | PostgresDatabases
-    if request.param == "sqlite":
-        factory = SqliteDatabases(tmp_path_factory.mktemp("sqlite"))
+    if backend == "sqlite":
+        factory = SqliteDatabases(tmp_path_factory.mktemp(name))
     else:
         admin, reason = _postgres()
         if admin is None:
@@ -168,6 +168,14 @@ def databases(
         factory = PostgresDatabases(admin)
     yield factory
     factory.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SqliteDatabases | PostgresDatabases]:
+    """Makes databases on one backend (the whole integration suite runs once per backend)."""
+    yield from databases_for(request.param, tmp_path_factory, "sqlite")
 
 
 @pytest.fixture
