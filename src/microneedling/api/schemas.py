@@ -120,6 +120,8 @@ class PatientOut(Out):
 class KnowledgeBaseStamp(Out):
     version: str
     hash: str
+    #: Hash of the clinic's policy overrides in force (A.7); null when none applied.
+    overrides_hash: str | None = None
 
 
 class FindingOut(Out):
@@ -144,6 +146,11 @@ class ScreeningOut(Out):
     findings: list[FindingOut]
     precautions: list[PrecautionOut]
     on: str
+    #: The zones the screening covered (groups expanded, vocabulary order); empty for results
+    #: stored under policy version 1, which did not record them.
+    zones: list[str] = []
+    #: The patient's Fitzpatrick type as screened (null for results stored under policy 1).
+    fitzpatrick: int | None = None
     knowledge_base: KnowledgeBaseStamp
 
 
