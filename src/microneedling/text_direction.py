@@ -49,3 +49,10 @@ def isolated(name: str) -> str:
     surrounding text reads the same whatever the name holds.
     """
     return f"{FSI}{balanced(name)}{PDI}"
+
+
+def isolated_where_needed(name: str) -> str:
+    """``isolated(name)``, or ``name`` as it is when it is plain ASCII (which holds no
+    right-to-left letter and no control, so cannot reorder anything): machine-made names such as
+    ``room-1`` stay easy to read and search in plain-text output."""
+    return name if name.isascii() else isolated(name)

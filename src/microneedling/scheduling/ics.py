@@ -23,6 +23,7 @@ from icalendar import Alarm, Calendar, Event
 from microneedling.errors import SchedulingError
 from microneedling.scheduling.clinic_calendar import ClinicCalendar
 from microneedling.scheduling.series import Appointment
+from microneedling.text_direction import isolated_where_needed as isolated
 
 PRODID = "-//microneedling//scheduling//EN"
 DEFAULT_UID_DOMAIN = "microneedling.invalid"
@@ -106,7 +107,7 @@ def _event(
         summary += f" – {patient_name}"
     event.add("summary", summary)
     if calendar.name:
-        event.add("location", calendar.name)
+        event.add("location", isolated(calendar.name))
     event.add("status", "CONFIRMED" if appointment.reference else "TENTATIVE")
     day = calendar.local_day(appointment.start)
     lines = [
@@ -116,7 +117,7 @@ def _event(
     ]
     if resources:
         device = f", device {appointment.device_id}" if appointment.device_id else ""
-        lines.append(f"Room {appointment.room_id}{device}.")
+        lines.append(f"Room {isolated(str(appointment.room_id))}{device}.")
     if lines:
         event.add("description", "\n".join(lines))
     if alarms:
@@ -193,7 +194,8 @@ def practitioner_feed_ics(
     """
     practitioner = calendar.practitioner(practitioner_id)
     stamp = _check_stamp(dtstamp)
-    result = _calendar(f"Microneedling – {practitioner.name or practitioner.id}", calendar)
+    who = isolated(practitioner.name or practitioner.id)
+    result = _calendar(f"Microneedling – {who}", calendar)
     names = patient_names or {}
     mine = [a for a in appointments if a.practitioner_id == practitioner_id]
     for appointment in sorted(mine, key=lambda a: (a.start, a.series_id, a.session)):

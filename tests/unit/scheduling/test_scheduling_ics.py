@@ -223,3 +223,25 @@ def test_a_reminder_needs_days_and_an_instruction() -> None:
         Reminder(0, "Stop retinoids.")
     with pytest.raises(SchedulingError):
         Reminder(7, " ")
+
+
+def test_names_that_could_reorder_the_text_around_them_are_isolated_in_the_feed() -> None:
+    """A clinic or practitioner named with a RIGHT-TO-LEFT OVERRIDE cannot turn the rest of an
+    event's line around (the override is dropped, the name isolated); plain ASCII names, such as
+    the rooms here, are written as they are."""
+    import dataclasses
+
+    base = clinic()
+    anna = dataclasses.replace(base.practitioners[0], name="Anna \u202eeilaD")
+    calendar = dataclasses.replace(
+        base, name="Skin \u202eCare", practitioners=(anna, *base.practitioners[1:])
+    )
+    appointments = proposed(calendar)
+    feed = Calendar.from_ical(
+        practitioner_feed_ics(appointments, calendar, practitioner_id="anna", dtstamp=STAMP)
+    )
+    assert str(feed["X-WR-CALNAME"]) == "Microneedling – \u2068Anna eilaD\u2069"
+    for event in feed.walk("VEVENT"):
+        assert str(event["LOCATION"]) == "\u2068Skin Care\u2069"
+        assert "\u202e" not in str(event["DESCRIPTION"])
+        assert "Room room-" in str(event["DESCRIPTION"])
