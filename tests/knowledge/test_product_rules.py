@@ -1,9 +1,11 @@
 """The topical product check of REFERENCE.md A.4, walked from tables.
 
-Policy: ingredient classes retinoid, AHA, BHA, vitamin C, fragrance, benzoyl peroxide, exfoliant and
-make-up. In the first 24 h only sterile post-procedure products pass; until 72 h nothing of those
-classes; until 7 days (168 h) no retinoid, AHA, BHA, vitamin C or exfoliant. Windows include their
-start and exclude their end: at exactly 24, 72 and 168 h the later window applies.
+Policy (version 2): ingredient classes retinoid, AHA, BHA, vitamin C, fragrance, benzoyl peroxide,
+exfoliant and make-up. In the first 24 h only sterile post-procedure products pass; until 72 h
+nothing of the classes other than make-up; make-up until the end of the make-up window (48 h);
+until 7 days (168 h) no retinoid, AHA, BHA, vitamin C or exfoliant. Windows include their start and
+exclude their end: at exactly 24, 48, 72 and 168 h the later rule applies. Mineral sunscreens,
+clinic-approved products and the clinic-configurable hours are in test_product_rules_v2.py.
 
 The second half checks that ``ingredients.yaml`` refuses data that would make the policy ambiguous.
 """
@@ -22,7 +24,7 @@ from microneedling.knowledge import SHIPPED_PATH, KnowledgeBase, load_knowledge_
 BASE = "Aqua, Glycerin, Sodium Hyaluronate"
 
 #: Hours worth checking: inside each window and both sides of each boundary.
-HOURS = [0, 1, 12, 23.99, 24, 30, 48, 71.99, 72, 100, 167.99, 168, 200, 24 * 365]
+HOURS = [0, 1, 12, 23.99, 24, 30, 47.99, 48, 71.99, 72, 100, 167.99, 168, 200, 24 * 365]
 
 # (class, ingredient as on a label, hours from which the class is allowed)
 CLASS_ROWS: list[tuple[str, str, int]] = [
@@ -68,10 +70,11 @@ CLASS_ROWS: list[tuple[str, str, int]] = [
     ("exfoliant", "Walnut Shell Powder", 168),
     ("exfoliant", "Silica Beads", 168),
     ("exfoliant", "Microcrystalline Cellulose Beads", 168),
-    ("make_up", "Iron Oxides", 72),
-    ("make_up", "CI 77491", 72),
-    ("make_up", "CI 77492", 72),
-    ("make_up", "CI 77499", 72),
+    ("make_up", "Iron Oxides", 48),
+    ("make_up", "CI 77491", 48),
+    ("make_up", "CI 77492", 48),
+    ("make_up", "CI 77499", 48),
+    ("make_up", "Mica", 48),
 ]
 
 # (id, phase code, hours): the window each hour falls in
@@ -243,9 +246,9 @@ def test_unknown_and_restricted_together_take_the_later_time(kb: KnowledgeBase) 
 
 
 @pytest.mark.parametrize(
-    ("hours", "verdict"), [(24, "blocked"), (48, "blocked"), (71.99, "blocked"), (72, "allowed")]
+    ("hours", "verdict"), [(24, "blocked"), (47.99, "blocked"), (48, "allowed"), (72, "allowed")]
 )
-def test_make_up_flag_blocks_until_72_hours(kb: KnowledgeBase, hours: float, verdict: str) -> None:
+def test_make_up_flag_blocks_until_48_hours(kb: KnowledgeBase, hours: float, verdict: str) -> None:
     result = check(BASE, hours, kb, make_up=True)
     assert result.verdict == verdict
     assert [found.code for found in result.classes_found] == ["make_up"]
@@ -260,11 +263,12 @@ def test_mineral_sunscreen_filters_are_neutral_from_24_hours(kb: KnowledgeBase) 
     assert result.classes_found == () and result.unknown_ingredients == ()
 
 
-def test_a_tinted_sunscreen_counts_as_make_up(kb: KnowledgeBase) -> None:
+def test_a_tinted_mineral_sunscreen_is_not_make_up(kb: KnowledgeBase) -> None:
     label = "Aqua, Zinc Oxide, Titanium Dioxide, Iron Oxides (CI 77491, CI 77492)"
     result = check(label, 30, kb)
-    assert [reason.code for reason in result.reasons] == ["make_up"]
-    assert result.allowed_from_hours == 72
+    assert result.verdict == "allowed" and result.classes_found == ()
+    assert result.mineral_sunscreen
+    assert result.tint == ("Iron Oxides (CI 77491, CI 77492)",)
 
 
 @pytest.mark.parametrize("pigment", ["CI 15850", "C.I. 77007", "CI77288", "D&C Red No. 7 Lake"])
@@ -290,8 +294,11 @@ def test_json_keys_and_knowledge_base_stamp(kb: KnowledgeBase) -> None:
         "unknown_ingredients",
         "reasons",
         "warnings",
+        "approval",
+        "waived",
         "sources",
         "allowed_from_hours",
+        "settings",
         "knowledge_base",
     ]
     assert data["hours_since_session"] == 100
@@ -348,9 +355,7 @@ def _problems(folder: Path) -> list[str]:
 
 WINDOW_2 = "    from_hours: 24\n    to_hours: 72\n"
 WINDOW_3 = "    from_hours: 72\n    to_hours: 168\n"
-BLOCKS_ALL = (
-    "blocks: [retinoid, aha, bha, vitamin_c, fragrance, benzoyl_peroxide, exfoliant, make_up]"
-)
+BLOCKS_ALL = "blocks: [retinoid, aha, bha, vitamin_c, fragrance, benzoyl_peroxide, exfoliant]"
 
 # (id, old, new, words in a problem, path in the problem)
 SCHEMA_ROWS: list[tuple[str, str, str, str, str]] = [
@@ -363,7 +368,7 @@ SCHEMA_ROWS: list[tuple[str, str, str, str, str]] = [
     ("neutral_name_containing_a_class_name", "    - Glycerin\n",
      "    - Glycerin\n    - Magnesium Ascorbate Complex\n", "would be matched as 'vitamin_c'",
      "neutral.names"),
-    ("neutral_pigment", "    - CI 77947\n", "    - CI 77947\n    - CI 77491\n",
+    ("neutral_pigment", "    - CI 77891\n    - CI 77947", "    - CI 77891\n    - CI 77947\n    - CI 77491",
      "would be matched as 'make_up'", "neutral.names"),
     ("stem_that_matches_another_class", "    stems: [retin]\n", "    stems: [retin, citr]\n",
      "stem 'citr' also matches", "classes.retinoid.stems"),
@@ -386,11 +391,28 @@ SCHEMA_ROWS: list[tuple[str, str, str, str, str]] = [
      "the last window must block nothing", "windows[3]"),
     ("restriction_tightens_later",
      "    to_hours: 72\n    " + BLOCKS_ALL,
-     "    to_hours: 72\n    blocks: [retinoid, aha, bha, vitamin_c, fragrance, benzoyl_peroxide, make_up]",
+     "    to_hours: 72\n    blocks: [retinoid, aha, bha, vitamin_c, fragrance, benzoyl_peroxide]",
      "blocks 'exfoliant', which the earlier window 'until_72_hours' allows", "windows[2].blocks"),
-    ("unknown_policy_tightens_later", "    unknown: block\n    sources: [POLICY",
+    ("unknown_policy_tightens_later", "    unknown: warn\n    sources: [POLICY",
      "    unknown: allow\n    sources: [POLICY", "'warn' is stricter than 'allow'",
      "windows[2].unknown"),
+    ("unknown_block_in_a_window", "    unknown: warn\n", "    unknown: block\n",
+     "Input should be", "windows[0].unknown"),
+    ("make_up_blocked_by_a_window", "    " + BLOCKS_ALL + "\n    unknown: warn\n    sources: [POLICY",
+     "    " + BLOCKS_ALL[:-1] + ", make_up]\n    unknown: warn\n    sources: [POLICY",
+     "blocked by settings.make_up_window_hours, not by a window", "windows[1].blocks"),
+    ("setting_default_outside_bounds", "    default: 48\n", "    default: 200\n",
+     "default 200 is outside 24–168", "settings.make_up_window_hours"),
+    ("setting_before_the_sterile_window", "    default: 72\n    min: 24\n",
+     "    default: 72\n    min: 12\n", "may not end before the first window",
+     "settings.unknown_block_hours.min"),
+    ("mineral_filter_not_neutral", "    - Zinc Oxide\n    - Titanium Dioxide\n    - CI 77947\n",
+     "    - Zinc Oxide\n    - Titanium Dioxide\n    - Bismuth Oxychloride\n",
+     "must be on the neutral list", "sunscreen.mineral_filters[2]"),
+    ("tint_that_is_no_pigment", "  tint:\n    - Iron Oxides\n", "  tint:\n    - Glycerin\n",
+     "is not a make-up pigment", "sunscreen.tint"),
+    ("organic_filter_on_the_neutral_list", "    - Avobenzone\n", "    - Glycerin\n",
+     "is on the neutral list", "sunscreen.organic_filters[0]"),
     ("sterile_only_after_a_window_without_it", WINDOW_3,
      WINDOW_3 + "    sterile_only: true\n", "sterile_only may only apply to the first windows",
      "windows[2].sterile_only"),
@@ -417,7 +439,7 @@ SCHEMA_ROWS: list[tuple[str, str, str, str, str]] = [
     ("unknown_key", "    label: Retinoid\n", "    label: Retinoid\n    strength: high\n",
      "unknown key 'strength'", "classes.retinoid"),
     ("unknown_policy_outside_its_list", "    unknown: warn\n", "    unknown: maybe\n",
-     "Input should be", "windows[2].unknown"),
+     "Input should be", "windows[0].unknown"),
     ("message_with_unknown_placeholder", "    {label} ({ingredients}): not before",
      "    {label} ({ingredient}): not before", "unknown placeholder {ingredient}",
      "messages.class_blocked"),

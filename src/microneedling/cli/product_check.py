@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,7 +16,9 @@ from rich.text import Text
 from microneedling.cli.common import counted, fail, print_json, user_errors
 from microneedling.cli.screen import load_kb
 from microneedling.clinical.products import (
+    MAX_APPROVED_PRODUCTS,
     MAX_LABEL_CHARS,
+    ApprovedProduct,
     ProductCheck,
     check_hours,
     check_product,
@@ -27,6 +30,8 @@ from microneedling.knowledge.schema_products import IngredientsFile
 
 #: A label file may hold at most this many bytes (MAX_LABEL_CHARS of up to 4 bytes, and a BOM).
 MAX_LABEL_FILE_BYTES = 4 * MAX_LABEL_CHARS + 3
+#: An approved-products file may hold at most this many bytes.
+MAX_APPROVED_FILE_BYTES = 2_000_000
 
 VERDICT_STYLE = {"allowed": "bold green", "blocked": "bold red"}
 
@@ -69,6 +74,44 @@ def product_check_command(
             show_default=False,
         ),
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="The product's name (an approval then applies only to a product of that name).",
+            show_default=False,
+        ),
+    ] = None,
+    approved_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--approved",
+            metavar="APPROVED.json",
+            help="The clinic's approved products: a JSON list of objects with name, ingredients, "
+            "sterile, from_hours, approved_by and approved_on (YYYY-MM-DD).",
+            show_default=False,
+        ),
+    ] = None,
+    make_up_window: Annotated[
+        str | None,
+        typer.Option(
+            "--make-up-window",
+            metavar="HOURS",
+            help="The clinic's make-up window in hours (default: the knowledge base's, 48).",
+            show_default=False,
+        ),
+    ] = None,
+    unknown_block: Annotated[
+        str | None,
+        typer.Option(
+            "--unknown-block",
+            metavar="HOURS",
+            help="The clinic's unknown-ingredient block in hours (default: the knowledge "
+            "base's, 72).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     knowledge_base: Annotated[
         Path | None, typer.Option("--kb", help="Knowledge-base folder (default: the shipped one).")
@@ -88,14 +131,27 @@ def product_check_command(
             fail('give the ingredient list in quotes ("Aqua, Glycerin, ...") or --file LABEL.txt')
         else:
             text = ingredients
+        make_up_hours = parse_setting("--make-up-window", make_up_window)
+        unknown_hours = parse_setting("--unknown-block", unknown_block)
+        approved = () if approved_file is None else read_approved(approved_file)
         kb = load_kb(knowledge_base)
-        result = check_product(
-            text,
-            hours_since_session,
-            kb,
-            sterile_post_procedure=sterile_post_procedure,
-            make_up=make_up,
-        )
+        try:
+            result = check_product(
+                text,
+                hours_since_session,
+                kb,
+                sterile_post_procedure=sterile_post_procedure,
+                make_up=make_up,
+                make_up_window_hours=make_up_hours,
+                unknown_block_hours=unknown_hours,
+                approved_products=approved,
+                product_name=name,
+            )
+        except UserError as error:
+            option = _OPTIONS.get(error.field or "")
+            if option is None:
+                raise
+            fail(f"{option}: {error.message}")
     if as_json:
         print_json(result.to_dict())
     else:
@@ -116,6 +172,64 @@ def parse_hours(value: str | None) -> float:
         return check_hours(whole)
     except UserError as error:
         fail(f"--hours: {error.message}")
+
+
+#: Which option an argument error of check_product is about.
+_OPTIONS = {
+    "make_up_window_hours": "--make-up-window",
+    "unknown_block_hours": "--unknown-block",
+    "product_name": "--name",
+}
+
+
+def parse_setting(option: str, value: str | None) -> int | None:
+    """A clinic setting in whole hours ("48", "48 h"), or None when not given."""
+    if value is None:
+        return None
+    cleaned = value.strip().removesuffix("h").strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 6:
+        fail(f"{option}: expected a whole number of hours such as 48, got {value[:40]!r}")
+    return int(cleaned)
+
+
+def read_approved(path: Path) -> tuple[ApprovedProduct, ...]:
+    """The approved products in a JSON file: a list of objects (or {"approved_products": [...]})."""
+    name = str(path)
+    if not path.exists():
+        raise InputFileError(f"{name}: file not found")
+    if not path.is_file():
+        raise InputFileError(f"{name}: not a file")
+    if path.stat().st_size > MAX_APPROVED_FILE_BYTES:
+        raise InputFileError(
+            f"{name}: more than {MAX_APPROVED_FILE_BYTES:,} bytes; an approved-products file is "
+            "much smaller"
+        )
+    try:
+        data: Any = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except OSError as error:
+        raise InputFileError(f"{name}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{name}: not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise InputFileError(f"{name}: not valid JSON (line {error.lineno})") from None
+    except RecursionError:
+        raise InputFileError(f"{name}: nested too deeply") from None
+    if isinstance(data, dict) and set(data) == {"approved_products"}:
+        data = data["approved_products"]
+    if not isinstance(data, list):
+        raise InputFileError(f"{name}: expected a JSON list of approved products")
+    if len(data) > MAX_APPROVED_PRODUCTS:
+        raise InputFileError(f"{name}: more than {MAX_APPROVED_PRODUCTS} approved products")
+    products: list[ApprovedProduct] = []
+    for position, item in enumerate(data, start=1):
+        try:
+            products.append(ApprovedProduct.from_dict(item))
+        except UserError as error:
+            where = f" {error.field}" if error.field else ""
+            raise InputFileError(
+                f"{name}: approved product {position}{where}: {error.message}"
+            ) from None
+    return tuple(products)
 
 
 def read_label(path: Path) -> str:
@@ -161,6 +275,8 @@ def print_summary(result: ProductCheck, kb: KnowledgeBase) -> None:
     line.append(f"    {hours_text(result.hours_since_session)} after the session")
     console.print(line)
     console.print(Text(f"Window: {result.phase.label}"))
+    if result.product_name is not None:
+        console.print(Text(f"Product: {result.product_name}"))
     flags = [
         name
         for name, on in (
@@ -171,6 +287,9 @@ def print_summary(result: ProductCheck, kb: KnowledgeBase) -> None:
     ]
     if flags:
         console.print(Text(f"Marked as: {', '.join(flags)}"))
+    if result.mineral_sunscreen:
+        tint = f" (tint: {', '.join(result.tint)})" if result.tint else ""
+        console.print(Text(f"Mineral sunscreen, not make-up{tint}"))
     if result.classes_found:
         console.print(Text("Restricted classes found:", "bold"))
         for found in result.classes_found:
@@ -191,10 +310,25 @@ def print_summary(result: ProductCheck, kb: KnowledgeBase) -> None:
         console.print(Text("Warnings:", "bold"))
         for warning in result.warnings:
             _print_reason(console, "!", warning.message, warning.sources)
+    if result.approval is not None:
+        console.print(Text("Clinic approval:", "bold"))
+        console.print(Padding(Text(f"✓ {result.approval.message}"), (0, 0, 0, 2)))
+        if result.waived:
+            console.print(Text("Set aside by the approval:", "bold"))
+            for reason in result.waived:
+                _print_reason(console, "-", reason.message, reason.sources)
     if result.allowed_from_hours is not None:
         console.print(
             Text(f"Allowed from: {hours_text(result.allowed_from_hours)} after the session")
         )
+    settings = result.settings
+    console.print(
+        Text(
+            f"Make-up window {hours_text(settings.make_up_window_hours)}; unknown-ingredient "
+            f"block {hours_text(settings.unknown_block_hours)}",
+            "dim",
+        )
+    )
     read = Text(f"Read {counted(len(result.ingredients), 'ingredient')}: ", "dim")
     read.append(", ".join(result.ingredients), "dim")
     console.print(read)

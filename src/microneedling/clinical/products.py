@@ -3,7 +3,11 @@
 :func:`parse_ingredient_list` turns an ingredient list as printed on a label into ingredient names;
 :func:`check_product` classifies each name against ``ingredients.yaml`` (restricted classes, the
 neutral list, everything else unknown) and applies the time window the hours since the session fall
-in. Pure and deterministic: no I/O, no clock; the same text, hours and knowledge base give the same
+in, the make-up window and the unknown-ingredient block (clinic-configurable, A.7: pass a clinic's
+values as arguments; :func:`product_check_settings` gives the defaults and bounds). A product whose
+only UV filters are mineral is a sunscreen, not make-up. A clinic's approved products
+(:class:`ApprovedProduct`) are passed in too: one of them passes from its approved hour. Pure and
+deterministic: no I/O, no clock; the same text, hours, arguments and knowledge base give the same
 result.
 
 Parsing is deliberately forgiving of label layout and deliberately unforgiving of doubt: text it
@@ -17,8 +21,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -41,6 +46,14 @@ MAX_LABEL_CHARS = 20_000
 MAX_INGREDIENTS = 300
 #: A parenthesis longer than this is not an aside such as "(Water)": separators inside it count.
 MAX_ASIDE_CHARS = 200
+#: Most approved products one check accepts (a clinic approves a handful).
+MAX_APPROVED_PRODUCTS = 200
+#: Longest name or "approved by" of an approved product.
+MAX_APPROVAL_TEXT = 200
+#: Latest hour an approval may name (a year).
+MAX_APPROVAL_HOURS = 24 * 365
+#: The first hours in which only sterile products may be applied (A.4); no approval changes it.
+STERILE_ONLY_HOURS = 24
 
 _FIELD = "ingredients"
 _HOURS_FIELD = "hours_since_session"
@@ -366,6 +379,142 @@ class ProductReason:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductSettingsUsed:
+    """The clinic-configurable hours a check used (the knowledge base's defaults unless given)."""
+
+    make_up_window_hours: int
+    unknown_block_hours: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "make_up_window_hours": self.make_up_window_hours,
+            "unknown_block_hours": self.unknown_block_hours,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedProduct:
+    """A product a clinic has approved (REFERENCE.md A.4 and A.7), passed to :func:`check_product`.
+
+    ``ingredients`` is the product's ingredient list as printed on its label; a checked product
+    is this product when its list has the same ingredients (order, case, accents, percentages and
+    label layout do not matter). ``from_hours`` is the hour after the session from which it may
+    be used; ``sterile`` says whether it is a sterile product. An approval can never allow
+    anything before 0 h, or a product that is not sterile in the first 24 h: building one that
+    would raises :class:`UserError` naming the field. Build it from stored JSON with
+    :meth:`from_dict`; :meth:`to_dict` gives that JSON back.
+    """
+
+    name: str
+    ingredients: str
+    sterile: bool
+    from_hours: float
+    approved_by: str
+    approved_on: date
+
+    def __post_init__(self) -> None:
+        _check_text(self.name, "name", MAX_APPROVAL_TEXT)
+        _check_text(self.approved_by, "approved_by", MAX_APPROVAL_TEXT)
+        if not isinstance(self.sterile, bool):
+            raise UserError("expected true or false (is the product sterile?)", field="sterile")
+        if isinstance(self.approved_on, datetime) or not isinstance(self.approved_on, date):
+            raise UserError("expected a date such as 2026-12-07", field="approved_on")
+        hours = self.from_hours
+        if isinstance(hours, bool) or not isinstance(hours, int | float):
+            raise UserError("expected a number of hours, such as 24", field="from_hours")
+        if not math.isfinite(hours) or hours < 0:
+            raise UserError(
+                "an approval cannot allow a product before the session (0 h)", field="from_hours"
+            )
+        if hours > MAX_APPROVAL_HOURS:
+            raise UserError(
+                f"at most {MAX_APPROVAL_HOURS:,} h (a year) after the session", field="from_hours"
+            )
+        if not self.sterile and hours < STERILE_ONLY_HOURS:
+            raise UserError(
+                f"a product that is not sterile cannot be approved for the first "
+                f"{STERILE_ONLY_HOURS} h after a session (only sterile products then)",
+                field="from_hours",
+            )
+        try:
+            _parse(self.ingredients)
+        except UserError as error:
+            raise UserError(error.message, field="ingredients") from None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApprovedProduct:
+        """An approval from its JSON form (``approved_on`` as ``YYYY-MM-DD``)."""
+        if not isinstance(data, Mapping):
+            raise UserError("expected an object describing the approved product")
+        fields = ("name", "ingredients", "sterile", "from_hours", "approved_by", "approved_on")
+        for key in data:
+            if key not in fields:
+                shown = key if isinstance(key, str) and len(key) <= 40 else "a key"
+                raise UserError(f"unknown field (fields: {', '.join(fields)})", field=str(shown))
+        for key in fields:
+            if key not in data:
+                raise UserError("is required", field=key)
+        when = data["approved_on"]
+        if isinstance(when, str):
+            try:
+                when = date.fromisoformat(when.strip()) if len(when) <= 10 else None
+            except ValueError:
+                when = None
+            if when is None:
+                raise UserError("expected a date such as 2026-12-07", field="approved_on")
+        return cls(
+            name=data["name"],
+            ingredients=data["ingredients"],
+            sterile=data["sterile"],
+            from_hours=data["from_hours"],
+            approved_by=data["approved_by"],
+            approved_on=when,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ingredients": self.ingredients,
+            "sterile": self.sterile,
+            "from_hours": _json_number(self.from_hours),
+            "approved_by": self.approved_by,
+            "approved_on": self.approved_on.isoformat(),
+        }
+
+    @property
+    def allowed_from_hours(self) -> float:
+        """The hour it passes from: its approved hour, never before 0 h, nor before 24 h unless
+        sterile (already refused on building; applied again here)."""
+        floor = 0 if self.sterile else STERILE_ONLY_HOURS
+        return max(self.from_hours, floor)
+
+    def ingredient_key(self) -> frozenset[str]:
+        """The ingredients, normalised, as compared with a checked product's."""
+        return _ingredient_key(_parse(self.ingredients).ingredients)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalUsed:
+    """The clinic approval a check applied."""
+
+    product: ApprovedProduct
+    #: True when the product passes on the approval (the hour has come).
+    passes: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.product.name,
+            "sterile": self.product.sterile,
+            "from_hours": _json_number(self.product.allowed_from_hours),
+            "approved_by": self.product.approved_by,
+            "approved_on": self.product.approved_on.isoformat(),
+            "passes": self.passes,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ProductCheck:
     """The outcome of checking one product at one time after a session."""
 
@@ -378,11 +527,21 @@ class ProductCheck:
     reasons: tuple[ProductReason, ...]
     warnings: tuple[ProductReason, ...]
     sources: tuple[str, ...]
-    allowed_from_hours: int | None
+    allowed_from_hours: float | None
     sterile_post_procedure: bool
     make_up: bool
     knowledge_base_version: str
     knowledge_base_hash: str
+    settings: ProductSettingsUsed
+    #: True when the product is a mineral sunscreen (only mineral UV filters, iron-oxide tint or
+    #: none): it is not make-up.
+    mineral_sunscreen: bool = False
+    #: The iron-oxide tint a mineral sunscreen carries (not counted as make-up).
+    tint: tuple[str, ...] = ()
+    product_name: str | None = None
+    approval: ApprovalUsed | None = None
+    #: Reasons that would block the product, set aside by the clinic's approval.
+    waived: tuple[ProductReason, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the `product-check --json` contract)."""
@@ -396,16 +555,24 @@ class ProductCheck:
                 "to_hours": self.phase.to_hours,
             },
             "product": {
+                "name": self.product_name,
                 "sterile_post_procedure": self.sterile_post_procedure,
                 "make_up": self.make_up,
+                "mineral_sunscreen": self.mineral_sunscreen,
+                "tint": list(self.tint),
             },
             "ingredients": list(self.ingredients),
             "classes_found": [found.to_dict() for found in self.classes_found],
             "unknown_ingredients": list(self.unknown_ingredients),
             "reasons": [reason.to_dict() for reason in self.reasons],
             "warnings": [warning.to_dict() for warning in self.warnings],
+            "approval": None if self.approval is None else self.approval.to_dict(),
+            "waived": [reason.to_dict() for reason in self.waived],
             "sources": list(self.sources),
-            "allowed_from_hours": self.allowed_from_hours,
+            "allowed_from_hours": (
+                None if self.allowed_from_hours is None else _json_number(self.allowed_from_hours)
+            ),
+            "settings": self.settings.to_dict(),
             "knowledge_base": {
                 "version": self.knowledge_base_version,
                 "hash": self.knowledge_base_hash,
@@ -419,12 +586,23 @@ class _Rules:
 
     data: IngredientsFile
     index: IngredientIndex
+    mineral_filters: tuple[str, ...]
+    organic_filters: tuple[str, ...]
+    tints: tuple[str, ...]
 
 
 @cache
 def _rules(kb: KnowledgeBase) -> _Rules:
     data = kb.section("ingredients.yaml", IngredientsFile)
-    return _Rules(data=data, index=build_index(data))
+    sunscreen = data.sunscreen
+    tints = [*sunscreen.tint, *(f"CI {number}" for number in sunscreen.tint_colour_index)]
+    return _Rules(
+        data=data,
+        index=build_index(data),
+        mineral_filters=tuple(normalise_name(name) for name in sunscreen.mineral_filters),
+        organic_filters=tuple(normalise_name(name) for name in sunscreen.organic_filters),
+        tints=tuple(sorted({normalise_name(name) for name in tints}, key=len, reverse=True)),
+    )
 
 
 def check_hours(value: object) -> float:
@@ -441,6 +619,43 @@ def check_hours(value: object) -> float:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class HoursBounds:
+    """A clinic-configurable number of hours: its default and bounds (A.7)."""
+
+    default: int
+    min: int
+    max: int
+
+
+def product_check_settings(kb: KnowledgeBase) -> dict[str, HoursBounds]:
+    """The product check's clinic-configurable hours with their defaults and bounds (A.7):
+    ``make_up_window_hours`` and ``unknown_block_hours``."""
+    settings = _rules(kb).data.settings
+    return {
+        key: HoursBounds(setting.default, setting.min, setting.max)
+        for key, setting in (
+            ("make_up_window_hours", settings.make_up_window_hours),
+            ("unknown_block_hours", settings.unknown_block_hours),
+        )
+    }
+
+
+def _setting(kb: KnowledgeBase, key: str, value: object) -> int:
+    bounds = product_check_settings(kb)[key]
+    if value is None:
+        return bounds.default
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UserError("expected a whole number of hours, such as 48", field=key)
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise UserError("expected a whole number of hours, such as 48", field=key)
+    if not bounds.min <= value <= bounds.max:
+        raise UserError(
+            f"must be {bounds.min}–{bounds.max} h, got {_json_number(float(value))}", field=key
+        )
+    return int(value)
+
+
 def check_product(
     ingredients_text: str,
     hours_since_session: float,
@@ -448,30 +663,52 @@ def check_product(
     *,
     sterile_post_procedure: bool = False,
     make_up: bool = False,
+    make_up_window_hours: int | None = None,
+    unknown_block_hours: int | None = None,
+    approved_products: Sequence[ApprovedProduct] = (),
+    product_name: str | None = None,
 ) -> ProductCheck:
     """Whether a product may be applied ``hours_since_session`` hours after a session (A.4).
 
     ``ingredients_text`` is the list as printed on the label. ``sterile_post_procedure`` and
     ``make_up`` are facts about the product a label list cannot prove: a sterile product labelled
     for post-procedure use (the only kind allowed in the first 24 h), and a make-up product (blocked
-    like a listed pigment). Raises :class:`UserError` on bad hours or an unusable list.
+    like a listed pigment). A product whose only UV filters are mineral, with or without an
+    iron-oxide tint, is a sunscreen, not make-up.
+
+    ``make_up_window_hours`` and ``unknown_block_hours`` are the clinic's values (A.7; ``None``:
+    the knowledge base's defaults, 48 and 72 h; each within the bounds of
+    :func:`product_check_settings`, else UserError). ``approved_products`` are the clinic's
+    approved products: a product with the same ingredients as one of them (and, when
+    ``product_name`` is given, the same name) passes from its approved hour with the approval as
+    its reason, and is blocked before it. Raises :class:`UserError` on bad hours, settings or an
+    unusable list.
     """
     hours = check_hours(hours_since_session)
+    make_up_until = _setting(kb, "make_up_window_hours", make_up_window_hours)
+    unknown_until = _setting(kb, "unknown_block_hours", unknown_block_hours)
+    name = _product_name(product_name)
+    approvals = _approvals(approved_products)
     parsed = _parse(ingredients_text)
     rules = _rules(kb)
     data, index = rules.data, rules.index
 
     by_class: dict[str, list[str]] = {}
     unknown: list[str] = []
-    for name in parsed.ingredients:
-        classes, neutral = _classify(name, index)
+    for ingredient in parsed.ingredients:
+        classes, neutral = _classify(ingredient, index)
         for code in classes:
-            by_class.setdefault(code, []).append(name)
+            by_class.setdefault(code, []).append(ingredient)
         if not classes and not neutral:
-            unknown.append(name)
+            unknown.append(ingredient)
     for note in parsed.footnotes:  # "*natural component of essential oils"
         for code in index.classes_in(normalise_name(note)):
             by_class.setdefault(code, []).append(note)
+
+    sunscreen = _mineral_sunscreen(parsed.ingredients, by_class.get(MAKE_UP_CLASS, []), rules)
+    tint: tuple[str, ...] = ()
+    if sunscreen and not make_up:
+        tint = tuple(by_class.pop(MAKE_UP_CLASS, ()))
     found = tuple(
         ClassFound(
             code,
@@ -494,26 +731,32 @@ def check_product(
         message = data.messages.not_sterile.format(**values, until=hours_text(until))
         reasons.append(ProductReason("not_sterile", message, tuple(window.sources)))
     for item in found:
-        if item.code not in window.blocks:
+        if item.code == MAKE_UP_CLASS:
+            if hours >= make_up_until:
+                continue
+            until = make_up_until
+            extra = data.settings.make_up_window_hours.sources
+        elif item.code in window.blocks:
+            until = _first_from(windows, at, _allows(item.code))
+            extra = []
+        else:
             continue
         klass = data.classes[item.code]
-        until = _first_from(windows, at, _allows(item.code))
         names = [*item.ingredients, *(["flagged as make-up"] if item.flagged else [])]
         message = data.messages.class_blocked.format(
             **values, label=klass.label, ingredients=", ".join(names), until=hours_text(until)
         )
-        sources = _unique([*window.sources, *klass.sources])
+        sources = _unique([*window.sources, *klass.sources, *extra])
         reasons.append(ProductReason(item.code, message, sources))
-    if unknown and window.unknown != "allow":
+    if unknown:
         sources = _unique([*window.sources, *data.unknown_ingredients.sources])
         listed = ", ".join(unknown)
-        if window.unknown == "block":
-            until = _first_from(windows, at, lambda w: w.unknown != "block")
+        if hours < unknown_until:
             message = data.messages.unknown_blocked.format(
-                **values, ingredients=listed, until=hours_text(until)
+                **values, ingredients=listed, until=hours_text(unknown_until)
             )
             reasons.append(ProductReason("unknown_ingredients", message, sources))
-        else:
+        elif window.unknown == "warn":
             until = _first_from(windows, at, lambda w: w.unknown == "allow")
             labels = [_in_sentence(data.classes[code].label) for code in window.blocks]
             message = data.messages.unknown_warning.format(
@@ -524,17 +767,42 @@ def check_product(
             )
             warnings.append(ProductReason("unknown_ingredients", message, sources))
 
-    allowed_from: int | None = None
+    def blocked_at(moment: float) -> bool:
+        later = windows[_window_at(windows, moment)]
+        return (
+            (later.sterile_only and not sterile_post_procedure)
+            or any(code in later.blocks for code in codes)
+            or (MAKE_UP_CLASS in codes and moment < make_up_until)
+            or (bool(unknown) and moment < unknown_until)
+        )
+
+    allowed_from: float | None = None
     if reasons:
+        allowed_from = _first_passing(windows, hours, (make_up_until, unknown_until), blocked_at)
 
-        def passes(later: ProductWindow) -> bool:
-            return (
-                not (later.sterile_only and not sterile_post_procedure)
-                and not any(code in later.blocks for code in codes)
-                and not (unknown and later.unknown == "block")
-            )
-
-        allowed_from = _first_from(windows, at, passes)
+    approval: ApprovalUsed | None = None
+    waived: tuple[ProductReason, ...] = ()
+    approved, other = _matching_approval(parsed.ingredients, name, approvals)
+    if other is not None:
+        message = data.messages.approval_other_ingredients.format(**values, name=other.name)
+        warnings.append(ProductReason("approval_other", message, ()))
+    if approved is not None:
+        start = approved.allowed_from_hours
+        details = {
+            "name": approved.name,
+            "approved_by": approved.approved_by,
+            "approved_on": approved.approved_on.isoformat(),
+            "until": hours_text(start),
+        }
+        if hours >= start:
+            message = data.messages.approved.format(**values, **details)
+            approval = ApprovalUsed(approved, passes=True, message=message)
+            waived, reasons, allowed_from = tuple(reasons), [], None
+        else:
+            message = data.messages.approval_not_yet.format(**values, **details)
+            approval = ApprovalUsed(approved, passes=False, message=message)
+            reasons.append(ProductReason("approval_not_yet", message, ()))
+            allowed_from = start
     return ProductCheck(
         verdict="blocked" if reasons else "allowed",
         hours_since_session=hours,
@@ -547,6 +815,7 @@ def check_product(
         sources=_unique(
             [
                 *window.sources,
+                *(data.sunscreen.sources if sunscreen and not make_up else ()),
                 *(source for reason in (*reasons, *warnings) for source in reason.sources),
             ]
         ),
@@ -555,7 +824,113 @@ def check_product(
         make_up=make_up,
         knowledge_base_version=kb.version,
         knowledge_base_hash=kb.hash,
+        settings=ProductSettingsUsed(make_up_until, unknown_until),
+        mineral_sunscreen=sunscreen and not make_up,
+        tint=tint,
+        product_name=name,
+        approval=approval,
+        waived=waived,
     )
+
+
+def _first_passing(
+    windows: Sequence[ProductWindow],
+    hours: float,
+    settings: Iterable[int],
+    blocked_at: Callable[[float], bool],
+) -> float:
+    """The first moment after ``hours`` at which nothing blocks: a window start or a setting."""
+    moments = sorted({*(w.from_hours for w in windows), *settings})
+    for moment in moments:
+        if moment > hours and not blocked_at(moment):
+            return moment
+    raise InternalError("no later moment lifts the restriction (inconsistent windows)")
+
+
+def _words_contain(normalised: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {normalised} "
+
+
+def _mineral_sunscreen(
+    ingredients: Sequence[str], make_up_names: Sequence[str], rules: _Rules
+) -> bool:
+    """Only mineral UV filters, and no pigment but an iron-oxide tint (A.4)."""
+    normalised = [normalise_name(name) for name in ingredients]
+    if not any(_words_contain(n, f) for n in normalised for f in rules.mineral_filters):
+        return False
+    if any(_words_contain(n, f) for n in normalised for f in rules.organic_filters):
+        return False
+    return all(_tint_only(name, rules) for name in make_up_names)
+
+
+def _tint_only(name: str, rules: _Rules) -> bool:
+    """Whether the only pigment in ``name`` is an iron-oxide tint ("Iron Oxides (CI 77491)")."""
+    rest = f" {normalise_name(name)} "
+    found = False
+    for tint in rules.tints:
+        if f" {tint} " in rest:
+            found = True
+            rest = rest.replace(f" {tint} ", " ")
+    return found and MAKE_UP_CLASS not in rules.index.classes_in(rest.strip())
+
+
+def _ingredient_key(ingredients: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalise_name(name) or name.casefold() for name in ingredients)
+
+
+def _product_name(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UserError("expected the product's name as text", field="product_name")
+    text = value.strip()
+    if not text:
+        return None
+    _check_text(text, "product_name", MAX_APPROVAL_TEXT)
+    return text
+
+
+def _approvals(values: object) -> tuple[ApprovedProduct, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise UserError("expected a list of approved products", field="approved_products")
+    if len(values) > MAX_APPROVED_PRODUCTS:
+        raise UserError(
+            f"more than {MAX_APPROVED_PRODUCTS} approved products", field="approved_products"
+        )
+    for value in values:
+        if not isinstance(value, ApprovedProduct):
+            raise UserError(
+                "each approved product must be an ApprovedProduct", field="approved_products"
+            )
+    return tuple(values)
+
+
+def _matching_approval(
+    ingredients: Sequence[str], name: str | None, approvals: Sequence[ApprovedProduct]
+) -> tuple[ApprovedProduct | None, ApprovedProduct | None]:
+    """(the approval of this product, an approval of the same name but another list)."""
+    key = _ingredient_key(ingredients)
+    wanted = None if name is None else normalise_name(name) or name.casefold()
+    other: ApprovedProduct | None = None
+    for approval in approvals:
+        same_name = wanted is None or (normalise_name(approval.name) or approval.name) == wanted
+        if not same_name:
+            continue
+        if approval.ingredient_key() == key:
+            return approval, None
+        if wanted is not None and other is None:
+            other = approval
+    return None, other
+
+
+def _check_text(value: object, field: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise UserError("must not be empty", field=field)
+    if len(value) > limit:
+        raise UserError(f"at most {limit} characters", field=field)
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in value):
+        raise UserError("contains control characters", field=field)
+    return value
 
 
 def _window_at(windows: Sequence[ProductWindow], hours: float) -> int:
@@ -621,14 +996,21 @@ def _or_list(items: Sequence[str]) -> str:
 
 
 __all__ = [
+    "MAX_APPROVED_PRODUCTS",
     "MAX_INGREDIENTS",
     "MAX_LABEL_CHARS",
+    "STERILE_ONLY_HOURS",
+    "ApprovalUsed",
+    "ApprovedProduct",
     "ClassFound",
+    "HoursBounds",
     "ProductCheck",
     "ProductReason",
+    "ProductSettingsUsed",
     "Verdict",
     "check_hours",
     "check_product",
     "hours_text",
     "parse_ingredient_list",
+    "product_check_settings",
 ]

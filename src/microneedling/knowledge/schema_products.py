@@ -2,8 +2,10 @@
 
 ``ingredients.yaml`` holds the ingredient classes (retinoid, AHA, BHA, vitamin C, fragrance, benzoyl
 peroxide, exfoliant, make-up) with the label names that identify them, the time windows after a
-session with the classes each one blocks, the list of known neutral ingredients, and what an
-ingredient found in neither does to the verdict. This module also holds the name matching both the
+session with the classes each one blocks, the list of known neutral ingredients, what an
+ingredient found in neither does to the verdict, what makes a product a mineral sunscreen, and the
+clinic-configurable hours (the make-up window and the unknown-ingredient block, REFERENCE.md A.7)
+with their defaults and bounds. This module also holds the name matching both the
 cross-check and :mod:`microneedling.clinical.products` use (:func:`normalise_name`,
 :class:`IngredientIndex`), so the data is validated with exactly the rules it is applied with.
 """
@@ -27,17 +29,32 @@ from microneedling.knowledge.yamlsource import SourceMap
 if TYPE_CHECKING:
     from microneedling.knowledge.knowledge_base import KnowledgeBase
 
-#: What an ingredient found in no class and not on the neutral list does in a window, strictest first.
-UnknownPolicy = Literal["block", "warn", "allow"]
-UNKNOWN_STRICTNESS: Mapping[UnknownPolicy, int] = {"block": 2, "warn": 1, "allow": 0}
+#: What an ingredient found in no class and not on the neutral list does in a window once the
+#: unknown-ingredient block (``settings.unknown_block_hours``) is over, strictest first.
+UnknownPolicy = Literal["warn", "allow"]
+UNKNOWN_STRICTNESS: Mapping[UnknownPolicy, int] = {"warn": 1, "allow": 0}
 
 #: The class the product-level make-up flag (``--make-up``) stands for.
 MAKE_UP_CLASS = "make_up"
 #: Reason codes of the product check that are not class codes.
-RESERVED_CODES = frozenset({"not_sterile", "unknown_ingredients"})
+RESERVED_CODES = frozenset(
+    {"not_sterile", "unknown_ingredients", "clinic_approved", "approval_not_yet", "approval_other"}
+)
 
 #: Placeholders a product-check message may use.
-MESSAGE_FIELDS = frozenset({"label", "ingredients", "until", "window", "hours", "classes"})
+MESSAGE_FIELDS = frozenset(
+    {
+        "label",
+        "ingredients",
+        "until",
+        "window",
+        "hours",
+        "classes",
+        "name",
+        "approved_by",
+        "approved_on",
+    }
+)
 
 #: Longest window boundary accepted (a year); the shipped windows end at 7 days.
 MAX_HOURS = 24 * 365
@@ -93,17 +110,79 @@ def _names_with_words(names: list[str]) -> list[str]:
 
 
 class ProductMessages(Strict):
-    """Reason texts; placeholders {label} {ingredients} {until} {window} {hours} {classes}."""
+    """Reason texts; placeholders {label} {ingredients} {until} {window} {hours} {classes}, and
+    {name} {approved_by} {approved_on} for a clinic-approved product."""
 
     not_sterile: Text
     class_blocked: Text
     unknown_blocked: Text
     unknown_warning: Text
+    approved: Text
+    approval_not_yet: Text
+    approval_other_ingredients: Text
 
-    @field_validator("not_sterile", "class_blocked", "unknown_blocked", "unknown_warning")
+    @field_validator(
+        "not_sterile",
+        "class_blocked",
+        "unknown_blocked",
+        "unknown_warning",
+        "approved",
+        "approval_not_yet",
+        "approval_other_ingredients",
+    )
     @classmethod
     def _template(cls, text: str) -> str:
         return _check_template(text)
+
+
+class HoursSetting(Strict):
+    """A clinic-configurable number of hours (REFERENCE.md A.7): its default and its bounds."""
+
+    label: Text
+    notes: Text | None = None
+    default: int = Field(ge=0, le=MAX_HOURS)
+    min: int = Field(ge=0, le=MAX_HOURS)
+    max: int = Field(ge=0, le=MAX_HOURS)
+    sources: list[SourceKey] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _within(self) -> HoursSetting:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"default {self.default} is outside {self.min}–{self.max}")
+        return self
+
+
+class ProductSettings(Strict):
+    """The product check's clinic-configurable hours (A.7)."""
+
+    make_up_window_hours: HoursSetting
+    unknown_block_hours: HoursSetting
+
+
+class Sunscreen(Strict):
+    """What makes a product a mineral sunscreen rather than make-up (A.4)."""
+
+    notes: Text
+    mineral_filters: list[Text] = Field(min_length=1)
+    tint: list[Text] = Field(default_factory=list)
+    tint_colour_index: list[int] = Field(default_factory=list)
+    organic_filters: list[Text] = Field(min_length=1)
+    sources: list[SourceKey] = Field(min_length=1)
+
+    @field_validator("mineral_filters", "tint", "organic_filters")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        return _names_with_words(names)
+
+    @field_validator("tint_colour_index")
+    @classmethod
+    def _five_digits(cls, numbers: list[int]) -> list[int]:
+        for number in numbers:
+            if not 10000 <= number <= 99999:
+                raise ValueError(f"{number} is not a five-digit Colour Index number")
+        return numbers
 
 
 class UnknownIngredients(Strict):
@@ -167,6 +246,10 @@ class ProductWindow(Strict):
     unknown: UnknownPolicy
     sources: list[SourceKey] = Field(min_length=1)
 
+    def to_hours_or(self, default: int) -> int:
+        """``to_hours``, or ``default`` for the open-ended last window."""
+        return default if self.to_hours is None else self.to_hours
+
     @model_validator(mode="after")
     def _ordered(self) -> ProductWindow:
         if self.to_hours is not None and self.to_hours <= self.from_hours:
@@ -191,8 +274,10 @@ class NeutralIngredients(Strict):
 
 class IngredientsFile(Strict):
     messages: ProductMessages
+    settings: ProductSettings
     unknown_ingredients: UnknownIngredients
     classes: dict[Code, IngredientClass] = Field(min_length=1)
+    sunscreen: Sunscreen
     windows: list[ProductWindow] = Field(min_length=1)
     neutral: NeutralIngredients
 
@@ -279,6 +364,47 @@ def cross_check(kb: KnowledgeBase, smap: SourceMap, problems: Problems) -> None:
     _check_classes(data, smap, problems)
     _check_names(data, smap, problems)
     _check_windows(data, smap, problems)
+    _check_sunscreen(data, smap, problems)
+
+
+def _check_sunscreen(data: IngredientsFile, smap: SourceMap, problems: Problems) -> None:
+    """Mineral filters are neutral; a tint is make-up; an organic filter is neither."""
+    index = build_index(data)
+    sunscreen = data.sunscreen
+    for position, name in enumerate(sunscreen.mineral_filters):
+        normalised = normalise_name(name)
+        if normalised not in index.neutral or index.classes_in(normalised):
+            problems.add(
+                smap,
+                ("sunscreen", "mineral_filters", position),
+                f"mineral filter {name!r} must be on the neutral list and in no class",
+            )
+    tints = [*sunscreen.tint, *(f"CI {number}" for number in sunscreen.tint_colour_index)]
+    for name in tints:
+        if MAKE_UP_CLASS not in index.classes_in(normalise_name(name)):
+            where = "tint" if name in sunscreen.tint else "tint_colour_index"
+            problems.add(
+                smap,
+                ("sunscreen", where),
+                f"tint {name!r} is not a make-up pigment (nothing to set aside)",
+            )
+    for position, name in enumerate(sunscreen.organic_filters):
+        normalised = normalise_name(name)
+        if normalised in index.neutral:
+            problems.add(
+                smap,
+                ("sunscreen", "organic_filters", position),
+                f"organic filter {name!r} is on the neutral list (it would pass unchecked)",
+            )
+    for key in ("make_up_window_hours", "unknown_block_hours"):
+        setting = getattr(data.settings, key)
+        if setting.min < data.windows[0].to_hours_or(0):
+            problems.add(
+                smap,
+                ("settings", key, "min"),
+                f"{key} may not end before the first window "
+                f"({data.windows[0].to_hours} h, sterile products only)",
+            )
 
 
 def _check_classes(data: IngredientsFile, smap: SourceMap, problems: Problems) -> None:
@@ -404,13 +530,20 @@ def _check_windows(data: IngredientsFile, smap: SourceMap, problems: Problems) -
             "the last window must be open-ended (to_hours: null): every product is allowed "
             "at some point",
         )
-    if last.blocks or last.sterile_only or last.unknown == "block":
+    if last.blocks or last.sterile_only:
         problems.add(
             smap,
             ("windows", last_index),
-            "the last window must block nothing (no blocks, no sterile_only, unknown not 'block')",
+            "the last window must block nothing (no blocks, no sterile_only)",
         )
-    blocked = {code for window in windows for code in window.blocks}
+    for index, window in enumerate(windows):
+        if MAKE_UP_CLASS in window.blocks:
+            problems.add(
+                smap,
+                ("windows", index, "blocks"),
+                f"{MAKE_UP_CLASS!r} is blocked by settings.make_up_window_hours, not by a window",
+            )
+    blocked = {code for window in windows for code in window.blocks} | {MAKE_UP_CLASS}
     for code in data.classes:
         if code not in blocked:
             problems.add(smap, ("classes", code), f"class {code!r} is blocked in no window")
