@@ -8,7 +8,6 @@ rules are tested from tables in tests/knowledge/test_product_rules_v2.py.
 from __future__ import annotations
 
 import pytest
-
 from tests.api.conftest import Clinic
 
 TINTED = "Aqua, Zinc Oxide 18%, Glycerin, Iron Oxides (CI 77491, CI 77492)"
