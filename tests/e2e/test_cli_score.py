@@ -32,7 +32,7 @@ MMASI_ARGS = [f"{region}.{name}={value}"
 GOODMAN_ZERO = [f"{lesion}=0" for lesion in (
     "macular", "mildly_atrophic", "moderately_atrophic", "punched_out_shallow",
     "shallow_broad_atrophic", "punched_out_deep_normal", "punched_out_deep_abnormal",
-    "linear_troughed", "deep_broad_atrophic", "papular")]  # fmt: skip
+    "linear_troughed", "deep_broad_atrophic", "papular", "hypertrophic_keloid")]  # fmt: skip
 
 
 def run(*args: str) -> Result:
@@ -118,9 +118,26 @@ def test_satisfaction_takes_one_decimal_place() -> None:
 
 
 def test_goodman_quantitative_result_carries_the_to_verify_warning() -> None:
-    data = as_json("goodman_quantitative", *GOODMAN_ZERO[:-1], "papular=11")
+    counts = [arg for arg in GOODMAN_ZERO if not arg.startswith("papular")]
+    data = as_json("goodman_quantitative", *counts, "papular=11")
     assert data["score"] == 4
     assert any("to be verified against the original" in w for w in data["warnings"])
+
+
+@pytest.mark.parametrize(("level", "points"), [(0, 0), (1, 6), (2, 12), (3, 18)])
+def test_goodman_quantitative_scores_hypertrophic_keloid_scarring_by_area(
+    level: int, points: int
+) -> None:
+    others = [arg for arg in GOODMAN_ZERO if not arg.startswith("hypertrophic_keloid")]
+    data = as_json("goodman_quantitative", *others, f"hypertrophic_keloid={level}")
+    assert data["score"] == points and data["range"] == {"min": 0, "max": 84}
+
+
+def test_goodman_quantitative_refuses_a_bad_area_level() -> None:
+    others = [arg for arg in GOODMAN_ZERO if not arg.startswith("hypertrophic_keloid")]
+    result = run("goodman_quantitative", *others, "hypertrophic_keloid=4")
+    assert result.exit_code == 2
+    assert "hypertrophic_keloid: must be 0–3, got 4" in result.stderr
 
 
 def test_posas_scores_both_parts() -> None:

@@ -34,6 +34,8 @@ GOODMAN_LESIONS = {
     "deep_broad_atrophic": 3,
     "papular": 2,
 }
+#: Hypertrophic or keloidal scarring, scored by the area involved (A.5, policy 2): level → points.
+GOODMAN_AREA_POINTS = {0: 0, 1: 6, 2: 12, 3: 18}
 POSAS_OBSERVER = (
     "vascularity",
     "pigmentation",
@@ -49,6 +51,7 @@ INPUT_RANGES: list[tuple[str, str, int, int]] = [
     ("gais", "grade", 1, 5),
     ("goodman_qualitative", "grade", 1, 4),
     *[("goodman_quantitative", lesion, 0, 1000) for lesion in GOODMAN_LESIONS],
+    ("goodman_quantitative", "hypertrophic_keloid", 0, 3),
     *[("mmasi", f"{region}.area", 0, 6) for region in MMASI_REGIONS],
     *[("mmasi", f"{region}.darkness", 0, 4) for region in MMASI_REGIONS],
     ("vss", "vascularity", 0, 3),
@@ -70,8 +73,9 @@ def _mmasi(**regions: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def _goodman(**counts: int) -> dict[str, int]:
-    return {lesion: counts.get(lesion, 0) for lesion in GOODMAN_LESIONS}
+def _goodman(hypertrophic_keloid: int = 0, **counts: int) -> dict[str, int]:
+    inputs = {lesion: counts.get(lesion, 0) for lesion in GOODMAN_LESIONS}
+    return inputs | {"hypertrophic_keloid": hypertrophic_keloid}
 
 
 def _posas(observer: list[int], patient: list[int]) -> dict[str, Any]:
@@ -90,7 +94,11 @@ WORKED_EXAMPLES: list[tuple[str, str, dict[str, Any], Any, str | None, str]] = [
     # macular 5 → 1×1; mildly atrophic 12 → 1×2; punched-out shallow 25 → 2×3; papular 11 → 2×2
     ("goodman_quantitative_mixed", "goodman_quantitative",
      _goodman(macular=5, mildly_atrophic=12, punched_out_shallow=25, papular=11), 13, None,
-     "Goodman & Baron quantitative 13 (range 0–66)"),
+     "Goodman & Baron quantitative 13 (range 0–84)"),
+    # the same plus hypertrophic or keloidal scarring over 5–20 cm² (12 points)
+    ("goodman_quantitative_with_keloid", "goodman_quantitative",
+     _goodman(2, macular=5, mildly_atrophic=12, punched_out_shallow=25, papular=11), 25, None,
+     "Goodman & Baron quantitative 25 (range 0–84)"),
     # 0.3·2·1 + 0.3·3·2 + 0.3·3·2 + 0.1·1·1 = 0.6 + 1.8 + 1.8 + 0.1
     ("mmasi_mixed", "mmasi",
      _mmasi(forehead=(2, 1), right_malar=(3, 2), left_malar=(3, 2), chin=(1, 1)), 4.3, None,
@@ -109,7 +117,7 @@ WORKED_EXAMPLES: list[tuple[str, str, dict[str, Any], Any, str | None, str]] = [
 TOTALS: list[tuple[str, Any, Any]] = [
     ("gais", 1, 5),
     ("goodman_qualitative", 1, 4),
-    ("goodman_quantitative", 0, 66),
+    ("goodman_quantitative", 0, 84),
     ("mmasi", 0, 24),
     ("vss", 0, 13),
     ("posas", 6, 60),
@@ -136,12 +144,12 @@ GRADES: list[tuple[str, Any, str, str, str | None]] = [
 ]  # fmt: skip
 
 SOURCES = {
-    "gais": ["S-SKINPEN"],
+    "gais": ["S-GAIS"],
     "goodman_qualitative": ["S-GOODMAN2006A"],
     "goodman_quantitative": ["S-GOODMAN2006B"],
     "mmasi": ["S-PANDYA2011"],
     "vss": ["S-VSS"],
-    "posas": ["S-POSAS"],
+    "posas": ["S-VANDEKAR2005"],
     "glogau": ["S-GLOGAU"],
     "satisfaction": ["S-DOGRA2014"],
 }
@@ -258,8 +266,9 @@ def test_scale_names_are_case_and_hyphen_tolerant(kb: KnowledgeBase) -> None:
         ("vss", "total 0–13"),
         ("mmasi", "range 0–24"),
         ("posas", "observer 6 items and patient 6 items"),
+        ("posas", "POSAS 2.0 (van de Kar 2005)"),
         ("glogau", "types I–IV"),
-        ("goodman_quantitative", "point table to verify"),
+        ("goodman_quantitative", "hypertrophic/keloidal scarring by area; total 0–84"),
     ],
 )
 def test_results_record_the_scale_version_or_convention(
@@ -276,7 +285,13 @@ def test_every_goodman_quantitative_result_warns_the_point_table_is_to_verify(
         assert any("to be verified against the original" in w for w in warnings), warnings
 
 
-@pytest.mark.parametrize("scale", [s for s in SOURCES if s != "goodman_quantitative"])
+def test_every_gais_result_warns_its_source_is_to_verify(kb: KnowledgeBase) -> None:
+    for grade in range(1, 6):
+        warnings = score("gais", {"grade": grade}, kb).warnings
+        assert any("GAIS source" in w and "to be verified" in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("scale", [s for s in SOURCES if s not in ("goodman_quantitative", "gais")])
 def test_other_scales_carry_no_warning(kb: KnowledgeBase, scale: str) -> None:
     assert score(scale, _example(scale), kb).warnings == ()
 
@@ -285,10 +300,68 @@ def test_the_goodman_quantitative_table_is_flagged_to_verify_in_the_data(
     kb: KnowledgeBase,
 ) -> None:
     [info] = [info for info in list_scales(kb) if info.code == "goodman_quantitative"]
-    assert any("to be verified against the original" in text and warn
+    assert any("still to be verified against the original" in text and warn
                for text, warn in info.to_verify)  # fmt: skip
-    text = (SHIPPED_PATH / "scales.yaml").read_text(encoding="utf-8")
-    assert "TO VERIFY against the original (S-GOODMAN2006B)" in text
+    assert any("keloidal area levels" in text for text, _ in info.to_verify)
+
+
+# What was verified, and where (recorded in the data) -----------------------------------------
+
+# (scale, words in a verified note's `where`): the sources read for policy 2 (issue 15).
+VERIFIED_WHERE: list[tuple[str, str]] = [
+    ("gais", "flexikon.doccheck.com"),
+    ("goodman_qualitative", "pubmed.ncbi.nlm.nih.gov/17199653"),
+    ("goodman_quantitative", "10.1111/j.1473-2165.2006.00222.x"),
+    ("posas", "posas.nl/instructions"),
+]
+
+
+@pytest.mark.parametrize(("scale", "where"), VERIFIED_WHERE)
+def test_each_corrected_scale_records_what_was_verified_and_where(
+    kb: KnowledgeBase, scale: str, where: str
+) -> None:
+    [info] = [info for info in list_scales(kb) if info.code == scale]
+    assert any(where in note_where for _, _, note_where, _ in info.verified), info.verified
+    data = info.to_dict()
+    assert all(set(note) == {"row", "what", "where", "kind"} for note in data["verified"])
+
+
+@pytest.mark.parametrize("scale", ["gais", "goodman_quantitative"])
+def test_what_could_not_be_verified_is_marked_to_verify(kb: KnowledgeBase, scale: str) -> None:
+    [info] = [info for info in list_scales(kb) if info.code == scale]
+    assert any(warn for _, warn in info.to_verify)
+
+
+def test_posas_cites_version_2_and_gais_no_longer_cites_the_skinpen_trial(
+    kb: KnowledgeBase,
+) -> None:
+    infos = {info.code: info for info in list_scales(kb)}
+    assert infos["posas"].sources == ("S-VANDEKAR2005",)
+    assert "S-SKINPEN" not in infos["gais"].sources
+    assert "S-SKINPEN-TRIAL" not in infos["gais"].sources
+
+
+# The hypertrophic/keloidal row of Goodman & Baron quantitative --------------------------------
+
+
+@pytest.mark.parametrize(("level", "points"), list(GOODMAN_AREA_POINTS.items()))
+def test_goodman_hypertrophic_keloid_scores_by_area(
+    kb: KnowledgeBase, level: int, points: int
+) -> None:
+    assert score("goodman_quantitative", _goodman(level), kb).score == points
+    with_lesions = _goodman(level, deep_broad_atrophic=21)  # 3 × 3 = 9
+    assert score("goodman_quantitative", with_lesions, kb).score == points + 9
+
+
+def test_goodman_area_levels_are_worded_with_their_points(kb: KnowledgeBase) -> None:
+    [info] = [info for info in list_scales(kb) if info.code == "goodman_quantitative"]
+    [spec] = [spec for spec in info.inputs if spec.name == "hypertrophic_keloid"]
+    assert spec.levels == (
+        (0, "None (0 points)"),
+        (1, "Area < 5 cm² (6 points)"),
+        (2, "Area 5–20 cm² (12 points)"),
+        (3, "Area > 20 cm² (18 points)"),
+    )
 
 
 # Grades and bands ----------------------------------------------------------------------------
@@ -417,6 +490,42 @@ def test_the_example_of_the_brief(kb: KnowledgeBase) -> None:
         ("satisfaction", {"vas": 7.25}, "vas: must have at most 1 decimal place, got 7.25"),
         ("glogau", {"type": "V"}, "type: must be 1–4 or I, II, III, IV, got 'V'"),
         ("goodman_quantitative", {"papular": 1001}, "papular: must be 0–1000, got 1001"),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloid": 4},
+            "hypertrophic_keloid: must be 0–3, got 4",
+        ),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloid": 1.5},
+            "hypertrophic_keloid: must be a whole number, got 1.5",
+        ),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloid": "large"},
+            "hypertrophic_keloid: must be 0–3, got 'large'",
+        ),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloid": "6 cm2"},
+            "hypertrophic_keloid: must be 0–3, got '6 cm2'",
+        ),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloid": -1},
+            "hypertrophic_keloid: must be 0–3, got -1",
+        ),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloid": None},
+            "hypertrophic_keloid: must be a number, got null",
+        ),
+        (
+            "goodman_quantitative",
+            {"hypertrophic_keloids": 1},
+            "did you mean 'hypertrophic_keloid'?",
+        ),
+        ("goodman_quantitative", {"keloid": 1}, "keloid: not an input of Goodman & Baron"),
     ],
 )
 def test_bad_values_are_refused_naming_the_input(
@@ -425,6 +534,14 @@ def test_bad_values_are_refused_naming_the_input(
     with pytest.raises(UserError) as caught:
         score(scale, {**_example(scale), **change}, kb)
     assert words in str(caught.value)
+
+
+def test_the_keloid_row_is_required(kb: KnowledgeBase) -> None:
+    inputs = _goodman()
+    del inputs["hypertrophic_keloid"]
+    with pytest.raises(UserError) as caught:
+        score("goodman_quantitative", inputs, kb)
+    assert str(caught.value) == "hypertrophic_keloid: is required"
 
 
 def test_a_missing_input_is_named(kb: KnowledgeBase) -> None:
@@ -487,6 +604,7 @@ GAIS_IMPROVED = "      - {min: 3, max: 3, code: improved, label: Improved}\n"
 GAIS_NO_CHANGE = "      - {min: 4, max: 4, code: no_change, label: No change}\n"
 GAIS_WORSE = "      - {min: 5, max: 5, code: worse, label: Worse}\n"
 VSS_RANGE = "    method: sum\n    range: {min: 0, max: 13}\n"
+KELOID_LEVEL_2 = '          - {value: 2, label: "Area 5–20 cm²", points: 12}\n'
 
 
 @pytest.mark.parametrize(
@@ -536,6 +654,25 @@ VSS_RANGE = "    method: sum\n    range: {min: 0, max: 13}\n"
          "          pain: {label: Pain, min: 1, max: 9}\n",
          "part totals 6–59 differ from the declared range 6–60"),
         ("code: type_iv, symbol: IV", "code: type_iv, symbol: III", "symbol 'III' is repeated"),
+        (KELOID_LEVEL_2, KELOID_LEVEL_2.replace("points: 12", "points: 4"),
+         "points must increase with the area, got [0, 6, 4, 18]"),
+        (KELOID_LEVEL_2, KELOID_LEVEL_2.replace("value: 2", "value: 5"),
+         "levels must be numbered 0, 1, 2"),
+        ("{value: 0, label: None, points: 0}", "{value: 0, label: None, points: 1}",
+         "level 0 means none of it and scores 0 points"),
+        ("        group: hyperplastic\n        levels:", "        group: keloid\n        levels:",
+         "unknown lesion group 'keloid'"),
+        ("    range: {min: 0, max: 84}", "    range: {min: 0, max: 66}",
+         "declared range 0–66, but the inputs give 0–84"),
+        (VSS_RANGE, VSS_RANGE + "    area_rows: {x: {label: X, group: g, levels: "
+         "[{value: 0, label: N, points: 0}, {value: 1, label: Y, points: 1}]}}\n",
+         "'area_rows' is only used with method 'lesion_counts'"),
+        ("      papular: {label: Papular scars, group: hyperplastic, points: 2}\n",
+         "      papular: {label: Papular scars, group: hyperplastic, points: 2}\n"
+         "      hypertrophic_keloid: {label: X, group: hyperplastic, points: 2}\n",
+         "'hypertrophic_keloid' is both a lesion type and an area row"),
+        ("        kind: secondary\n", "        kind: hearsay\n", "Input should be 'original'"),
+        ("    verified:\n      - what:", "    verified:\n      - when:", "unknown key 'when'"),
     ],
 )  # fmt: skip
 def test_a_broken_scales_file_is_refused(folder: Path, old: str, new: str, words: str) -> None:
@@ -570,7 +707,8 @@ def test_an_unknown_group_names_the_line_of_the_lesion(folder: Path) -> None:
     problems = _problems(folder)
     assert f"scales.yaml, line {line} (scales.goodman_quantitative.lesion_types.papular.group):" \
         " unknown lesion group 'hypertrophic'" in problems  # fmt: skip
-    assert any("group 'hyperplastic' has no lesions" in problem for problem in problems)
+    # The hypertrophic/keloidal area row still belongs to the hyperplastic group.
+    assert not any("group 'hyperplastic' has no lesions" in problem for problem in problems)
 
 
 def test_the_scales_file_is_in_the_content_hash(folder: Path) -> None:

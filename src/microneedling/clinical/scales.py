@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -32,6 +32,7 @@ from microneedling.knowledge.schema_scales import (
     Method,
     Scale,
     ScalesFile,
+    Verified,
     inputs_of,
     multiplier,
 )
@@ -115,6 +116,8 @@ class ScaleInfo:
     inputs: tuple[InputSpec, ...]
     bands: tuple[BandInfo, ...]
     interpretation: str | None
+    #: ``(row, what, where, kind)``: what was verified and where (row None: the whole scale).
+    verified: tuple[tuple[str | None, str, str, str], ...]
     #: ``(text, warn)``: what is to be verified, and whether results carry it as a warning.
     to_verify: tuple[tuple[str, bool], ...]
     notes: tuple[str, ...]
@@ -133,6 +136,10 @@ class ScaleInfo:
             "inputs": [spec.to_dict() for spec in self.inputs],
             "bands": [band.to_dict() for band in self.bands],
             "interpretation": self.interpretation,
+            "verified": [
+                {"row": row, "what": what, "where": where, "kind": kind}
+                for row, what, where, kind in self.verified
+            ],
             "to_verify": [{"text": text, "warn": warn} for text, warn in self.to_verify],
             "notes": list(self.notes),
             "sources": list(self.sources),
@@ -232,11 +239,19 @@ def _entry(code: str, scale: Scale) -> _Entry:
         inputs=specs,
         bands=tuple(_band_info(band) for band in scale.bands),
         interpretation=scale.interpretation,
+        verified=_verified(scale),
         to_verify=tuple((entry.text, entry.warn) for entry in scale.to_verify),
         notes=tuple(scale.notes),
         sources=tuple(scale.sources),
     )
     return _Entry(code=code, definition=scale, info=info)
+
+
+def _verified(scale: Scale) -> tuple[tuple[str | None, str, str, str], ...]:
+    rows: list[tuple[str | None, Sequence[Verified]]] = [(None, scale.verified)]
+    rows += [(code, lesion.verified) for code, lesion in scale.lesion_types.items()]
+    rows += [(code, row.verified) for code, row in scale.area_rows.items()]
+    return tuple((row, note.what, note.where, note.kind) for row, notes in rows for note in notes)
 
 
 def _band_info(band: Band) -> BandInfo:
@@ -321,13 +336,21 @@ def _total(scale: Scale, values: Mapping[str, Decimal]) -> Decimal | dict[str, D
             total += product
         return total
     if scale.method == "lesion_counts":
-        return sum(
+        counted = sum(
             (
                 Decimal(lesion.points * multiplier(int(values[code]), scale.count_bands))
                 for code, lesion in scale.lesion_types.items()
             ),
             Decimal(0),
         )
+        by_area = sum(
+            (
+                Decimal(row.levels[int(values[code])].points)
+                for code, row in scale.area_rows.items()
+            ),
+            Decimal(0),
+        )
+        return counted + by_area
     parts: dict[str, Decimal] = {}
     for part_code, part in scale.parts.items():
         parts[part_code] = sum((values[f"{part_code}.{code}"] for code in part.items), Decimal(0))

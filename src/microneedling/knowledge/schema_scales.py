@@ -2,7 +2,8 @@
 
 Each scale in ``scales.yaml`` is data: its inputs with their ranges and level wording, how the inputs
 combine into a total (``method``), the total's declared range, the bands that name a total, the
-version or convention, what is still to be verified against the original paper, and its sources.
+version or convention, what was verified against the original and where (``verified``), what is
+still to be verified (``to_verify``), and its sources.
 :mod:`microneedling.clinical.scales` reads these definitions; it hard-codes no clinical value.
 
 Methods:
@@ -14,7 +15,9 @@ Methods:
     ``factors`` (mMASI: 0.3·A·D forehead + …). Inputs are named ``region.factor``.
 ``lesion_counts``
     ``Σ points(lesion type) × multiplier(count band of the lesions counted)`` over
-    ``lesion_types`` (Goodman & Baron quantitative); a count of 0 scores 0.
+    ``lesion_types`` (Goodman & Baron quantitative); a count of 0 scores 0. Plus, for each of the
+    optional ``area_rows``, the points of the area level chosen (Goodman & Baron's hypertrophic or
+    keloidal scarring: none 0, small 6, medium 12, large 18); its input is the level, 0–n.
 ``parts``
     one total per part (the sum of its ``items``) plus the part's ``overall`` opinion, which is not
     added in (POSAS observer and patient). Inputs are named ``part.item`` and ``part.overall``.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
@@ -154,12 +158,64 @@ class LesionGroup(Strict):
     label: Text
 
 
+class Verified(Strict):
+    """What was checked against a source, and where (a URL, or the publication and page)."""
+
+    what: Text
+    where: Text
+    #: How the text was read: the original publication, or a copy or reproduction of it.
+    kind: Literal["original", "reproduction", "secondary"] = "original"
+
+
 class LesionType(Strict):
     """A lesion type counted by a ``lesion_counts`` scale and its points."""
 
     label: Text
     group: Code
     points: int = Field(ge=1, le=100)
+    verified: list[Verified] = Field(default_factory=list)
+
+
+class AreaLevel(Strict):
+    """One level of an area row: its value (the input), its wording and its points."""
+
+    value: int = Field(ge=0, le=100)
+    label: Text
+    points: int = Field(ge=0, le=1000)
+
+
+class AreaRow(Strict):
+    """A row of a ``lesion_counts`` scale scored by the area involved, not by counting
+    (Goodman & Baron hypertrophic or keloidal scarring); the input is the level's value."""
+
+    label: Text
+    group: Code
+    levels: list[AreaLevel] = Field(min_length=2, max_length=20)
+    verified: list[Verified] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _levels(self) -> AreaRow:
+        values = [level.value for level in self.levels]
+        if values != list(range(len(values))):
+            raise ValueError(f"levels must be numbered 0, 1, 2 … in order, got {values}")
+        if self.levels[0].points != 0:
+            raise ValueError("level 0 means none of it and scores 0 points")
+        points = [level.points for level in self.levels]
+        if any(later <= earlier for earlier, later in pairwise(points)):
+            raise ValueError(f"points must increase with the area, got {points}")
+        return self
+
+    def as_item(self) -> Item:
+        """The input: the level's value, each level worded with its points."""
+        return Item(
+            label=self.label,
+            min=Decimal(0),
+            max=Decimal(len(self.levels) - 1),
+            levels=[
+                Level(value=level.value, label=f"{level.label} ({level.points} points)")
+                for level in self.levels
+            ],
+        )
 
 
 class CountBand(Strict):
@@ -217,9 +273,11 @@ class Scale(Strict):
     lesion_types: dict[Code, LesionType] = Field(default_factory=dict)
     count_bands: list[CountBand] = Field(default_factory=list)
     max_count: int | None = Field(default=None, ge=1, le=100_000)
+    area_rows: dict[Code, AreaRow] = Field(default_factory=dict)
     parts: dict[Code, Part] = Field(default_factory=dict)
     bands: list[Band] = Field(default_factory=list)
     interpretation: Text | None = None
+    verified: list[Verified] = Field(default_factory=list)
     to_verify: list[ToVerify] = Field(default_factory=list)
     notes: list[Text] = Field(default_factory=list)
     sources: list[SourceKey] = Field(min_length=1)
@@ -234,6 +292,11 @@ class Scale(Strict):
                     wrong.append(f"method {self.method!r} needs {name!r}")
                 if method != self.method and given:
                     wrong.append(f"{name!r} is only used with method {method!r}")
+        if self.area_rows and self.method != "lesion_counts":
+            wrong.append("'area_rows' is only used with method 'lesion_counts'")
+        clash = sorted(set(self.area_rows) & set(self.lesion_types))
+        if clash:
+            wrong.append(f"{clash[0]!r} is both a lesion type and an area row")
         if not self.bands and self.interpretation is None:
             wrong.append("a scale without bands needs an 'interpretation' (how to read it)")
         if wrong:
@@ -268,6 +331,8 @@ def inputs_of(scale: Scale) -> Iterator[tuple[str, str, Item]]:
         count = Decimal(scale.max_count or 0)
         for code, lesion in scale.lesion_types.items():
             yield code, lesion.label, Item(label=lesion.label, min=Decimal(0), max=count)
+        for code, row in scale.area_rows.items():
+            yield code, row.label, row.as_item()
     else:
         for part_code, part in scale.parts.items():
             for item_code, item in part.items.items():
@@ -304,9 +369,9 @@ def total_range(scale: Scale) -> tuple[Decimal, Decimal]:
         return low, high
     if scale.method == "lesion_counts":
         top = multiplier(scale.max_count or 0, scale.count_bands)
-        return Decimal(0), Decimal(
-            sum(lesion.points * top for lesion in scale.lesion_types.values())
-        )
+        counted = sum(lesion.points * top for lesion in scale.lesion_types.values())
+        by_area = sum(row.levels[-1].points for row in scale.area_rows.values())
+        return Decimal(0), Decimal(counted + by_area)
     part = next(iter(scale.parts.values()))
     return _part_range(part)
 
@@ -385,7 +450,15 @@ def _check_lesions(scale: Scale, where: Path_, smap: SourceMap, problems: Proble
                 (*where, "lesion_types", lesion_code, "group"),
                 f"unknown lesion group {lesion.group!r}",
             )
+    for row_code, row in scale.area_rows.items():
+        if row.group not in scale.lesion_groups:
+            problems.add(
+                smap,
+                (*where, "area_rows", row_code, "group"),
+                f"unknown lesion group {row.group!r}",
+            )
     used = {lesion.group for lesion in scale.lesion_types.values()}
+    used |= {row.group for row in scale.area_rows.values()}
     for group_code in scale.lesion_groups:
         if group_code not in used:
             problems.add(
