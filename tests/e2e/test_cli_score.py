@@ -199,6 +199,14 @@ def test_list_json_describes_inputs_and_bands() -> None:
     assert scales["goodman_quantitative"]["to_verify"][0]["warn"] is True
 
 
+def test_list_shows_what_was_verified_and_where() -> None:
+    output = " ".join(run("--list", "posas").stdout.split())
+    assert "Verified, original:" in output and "posas.nl" in output
+    data = as_json("--list", "goodman_quantitative")
+    [scale] = data["scales"]
+    assert any("10.1111/j.1473-2165.2006.00222.x" in note["where"] for note in scale["verified"])
+
+
 def test_list_of_one_scale() -> None:
     data = as_json("--list", "vss")
     assert [scale["code"] for scale in data["scales"]] == ["vss"]

@@ -203,6 +203,10 @@ def _print_list(infos: tuple[ScaleInfo, ...]) -> None:
                 span = f"{band.min}" if band.min == band.max else f"{band.min}–{band.max}"
                 bands.add_row(span, band.label, band.description or "")
             console.print(Padding(bands, (1, 0, 0, 2)))
+        for row, what, where, kind in info.verified:
+            about = f" ({row})" if row else ""
+            line = f"Verified{about}, {kind}: {' '.join(what.split())} Where: {where}"
+            console.print(Padding(Text(line, "dim"), (0, 0, 0, 2)))
         for text, warn in info.to_verify:
             style = "yellow" if warn else "dim"
             console.print(Padding(Text(f"To verify: {text}", style), (0, 0, 0, 2)))
