@@ -281,12 +281,16 @@ def _tiny_jpeg() -> bytes:
 
 
 def test_the_owner_sets_policy_overrides_and_the_change_is_audited(world: World) -> None:
-    clinics.set_policy_overrides(world.uow, world.owner, {"reminder_days": 2}, clock=world.clock)
+    clinics.set_policy_overrides(world.uow, world.owner, {"minimum_age": 21}, clock=world.clock)
     with world.uow:
         clinic = world.uow.clinics.get(world.owner.clinic_id)
-        assert clinic is not None and clinic.policy_overrides == {"reminder_days": 2}
+        assert clinic is not None and clinic.policy_overrides == {"minimum_age": 21}
     entries = audit.audit_entries(world.uow, world.owner, clock=world.clock, limit=1000)
     assert entries[-1]["action"] == "clinic.configure"
-    assert entries[-1]["details"] == {"changed": "policy_overrides", "keys": ["reminder_days"]}
+    details = entries[-1]["details"]
+    assert details["changed"] == "policy_overrides" and details["keys"] == ["minimum_age"]
+    assert details["set"] == {"minimum_age": 21} and details["reset"] == []
+    with pytest.raises(UserError):  # only the values of A.7 (REFERENCE.md), within bounds
+        clinics.set_policy_overrides(world.uow, world.owner, {"reminder_days": 2}, clock=world.clock)
     with pytest.raises(PermissionDenied):
         clinics.set_policy_overrides(world.uow, world.clinician, {}, clock=world.clock)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from microneedling.knowledge.overrides import SETTING
 from microneedling.services.access import PERMISSIONS
 
 #: Roles in words (an entry's ``actor_role``; ``system`` and ``anonymous`` are not staff roles).
@@ -105,7 +106,33 @@ def _clinic_configure(facts: Facts) -> str:
     what = {"price_list": "price list", "policy_overrides": "policy overrides"}.get(
         str(changed), "settings"
     )
-    return f"{facts['who']} changed the clinic's {what}"
+    text = f"{facts['who']} changed the clinic's {what}"
+    if changed == "policy_overrides":
+        text += _policy_change(facts.get("details", {}))
+    return text
+
+
+def _policy_change(details: Mapping[str, Any]) -> str:
+    """What changed, by label: ": minimum age set to 21 years; sunburn wait reset to its
+    default" (A.7)."""
+
+    def label(key: object) -> str:
+        setting = SETTING.get(str(key))
+        return setting.label.lower() if setting else str(key).replace("_", " ")
+
+    parts: list[str] = []
+    changed = details.get("set")
+    if isinstance(changed, Mapping):
+        for key, value in list(changed.items())[:20]:
+            setting = SETTING.get(str(key))
+            if setting and isinstance(value, int) and not isinstance(value, bool):
+                parts.append(f"{label(key)} set to {value:,} {setting.unit}")
+            else:
+                parts.append(f"{label(key)} changed")
+    reset = details.get("reset")
+    if isinstance(reset, list):
+        parts.extend(f"{label(key)} reset to its default" for key in reset[:20])
+    return (": " + "; ".join(parts)) if parts else ""
 
 
 def _calendar_configure(facts: Facts) -> str:

@@ -21,9 +21,20 @@ from pydantic import Field
 
 from microneedling.clinical.pricing import parse_price_list
 from microneedling.errors import Conflict, NotFound, PermissionDenied, RuleViolation, UserError
+from microneedling.knowledge import shipped_knowledge_base
+from microneedling.knowledge.overrides import (
+    KEYS,
+    NOT_POLICY_KEYS,
+    SETTING,
+    PolicyOverrides,
+    defaults,
+    overrides_hash,
+    parse_overrides,
+    read_stored,
+)
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, utc_now
-from microneedling.services.inputs import Email, Input, Text, parse
+from microneedling.services.inputs import Email, Input, Phone, Text, parse
 from microneedling.services.passwords import (
     MAX_NEW_PASSWORD_CHARS,
     check_new_password,
@@ -373,18 +384,195 @@ def set_price_list(
         tx.done(entity=("clinic", clinic.id), details={"changed": "price_list"})
 
 
-def set_policy_overrides(
-    uow: UnitOfWork, actor: Actor, overrides: dict[str, Any], *, clock: Clock = utc_now
-) -> None:
-    """Store the clinic's policy overrides (data, audited; never edits to the shipped files)."""
-    if not isinstance(overrides, dict):
-        raise UserError("policy overrides are an object of named settings", field="overrides")
+def _policy_view(stored: object) -> dict[str, Any]:
+    """The clinic's policy values (A.7): each value's label, unit, bounds, shipped default and
+    override; the values stored but refused; the hash of the overrides in force."""
+    kb = shipped_knowledge_base()
+    found = read_stored(stored, kb)
+    shipped = defaults(kb)
+    given = found.overrides.values()
+    values = []
+    for key in KEYS:
+        setting = SETTING.get(key)
+        values.append(
+            {
+                "key": key,
+                "label": setting.label if setting else STRUCTURED_LABELS[key],
+                "unit": setting.unit if setting else None,
+                "min": setting.min if setting else None,
+                "max": setting.max if setting else None,
+                "applies_to": setting.applies_to if setting else None,
+                "default": shipped[key],
+                "override": given.get(key),
+                "in_force": given.get(key, shipped[key]),
+            }
+        )
+    return {
+        "values": values,
+        "overrides": given,
+        "overrides_hash": found.hash,
+        "refused": [item.to_dict() for item in found.refused],
+        "contact": _stored_contact(stored),
+    }
+
+
+def _stored_contact(stored: object) -> dict[str, str]:
+    contact = stored.get("contact") if isinstance(stored, dict) else None
+    if not isinstance(contact, dict):
+        return {}
+    return {
+        key: value[:300]
+        for key in ("address", "phone")
+        if isinstance(value := contact.get(key), str) and value.strip()
+    }
+
+
+#: Labels of the structured A.7 values.
+STRUCTURED_LABELS = {
+    "zone_areas_cm2": "Zone areas (cm²)",
+    "passes": "Passes per concern group",
+    "device_profiles": "Device profiles",
+    "approved_products": "Approved products",
+}
+
+
+def policy(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> dict[str, Any]:
+    """The clinic's policy values as :func:`_policy_view` gives them (an owner's read, audited)."""
+    with Transaction(uow, actor, "clinic.read_settings", clock, reading=True) as tx:
+        clinic = tx.records.clinic()
+        view = _policy_view(clinic.policy_overrides)
+        tx.done(entity=("clinic", clinic.id), details={"read": "policy"})
+    return view
+
+
+def clinic_policy(uow: UnitOfWork, clinic_id: int) -> PolicyOverrides:
+    """The overrides in force for a clinic, for the computations (not audited: no one reads the
+    settings, a screening or plan applies them). Stored values that are not valid never apply."""
+    with uow:
+        clinic = uow.clinics.get(clinic_id)
+        stored = clinic.policy_overrides if clinic is not None else None
+    return read_stored(stored, shipped_knowledge_base()).overrides
+
+
+class ClinicContact(Input):
+    """The address and phone number printed on the clinic's handouts (both optional)."""
+
+    address: str | None = Field(default=None, max_length=300)
+    phone: Phone | None = None
+
+
+_UNCHANGED: Any = object()
+
+
+def _store_policy(
+    uow: UnitOfWork,
+    actor: Actor,
+    change: Any,
+    clock: Clock,
+    contact: Any = _UNCHANGED,
+) -> dict[str, Any]:
+    """Replace the clinic's policy overrides by ``change(current valid overrides)``, audited with
+    what was set and what was reset. Values stored before that were not valid are dropped; the
+    clinic's contact details (not policy) are kept."""
+    kb = shipped_knowledge_base()
     with Transaction(uow, actor, "clinic.configure", clock) as tx:
         clinic = tx.records.clinic()
-        clinic.policy_overrides = overrides
+        stored = clinic.policy_overrides if isinstance(clinic.policy_overrides, dict) else {}
+        before = read_stored(stored, kb)
+        new = parse_overrides(change(before.overrides.values()), kb)
+        old_values, new_values = before.overrides.values(), new.values()
+        kept = {key: value for key, value in stored.items() if key in NOT_POLICY_KEYS}
+        if contact is not _UNCHANGED:
+            kept.pop("contact", None)
+            if contact:
+                kept["contact"] = contact
+        clinic.policy_overrides = {**kept, **new_values}
+        set_keys = sorted(key for key in new_values if old_values.get(key) != new_values[key])
+        reset_keys = sorted(key for key in old_values if key not in new_values)
         tx.done(
             entity=("clinic", clinic.id),
-            details={"changed": "policy_overrides", "keys": sorted(overrides)},
+            details={
+                "changed": "policy_overrides",
+                "keys": sorted(set(set_keys) | set(reset_keys)),
+                "set": {key: _audited(key, new_values[key]) for key in set_keys},
+                "reset": reset_keys,
+                "dropped": [item.key for item in before.refused],
+                "overrides_hash": overrides_hash(new),
+            },
+        )
+        view = _policy_view(clinic.policy_overrides)
+    return view
+
+
+def _audited(key: str, value: Any) -> Any:
+    """What the audit entry keeps of a value: numbers as they are, lists and tables by size."""
+    if isinstance(value, list):
+        return {"count": len(value)}
+    if isinstance(value, dict):
+        return {"count": len(value)}
+    return value
+
+
+def set_policy_overrides(
+    uow: UnitOfWork, actor: Actor, overrides: dict[str, Any], *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """Replace the clinic's policy overrides (A.7) with ``overrides``: only A.7's values, each
+    within its bounds (a UserError lists every problem); a value left out is reset to its
+    default. Returns the policy as :func:`policy` shows it."""
+    if not isinstance(overrides, dict):
+        raise UserError("policy overrides are an object of named values", field="overrides")
+    # The clinic's contact details share the column; they are not policy (kept when not given).
+    given = {key: value for key, value in overrides.items() if key not in NOT_POLICY_KEYS}
+    contact = _contact(overrides["contact"]) if "contact" in overrides else _UNCHANGED
+    return _store_policy(uow, actor, lambda _current: given, clock, contact)
+
+
+def _contact(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    parsed = parse(ClinicContact, value, what="contact")
+    return {
+        key: " ".join(text.split())
+        for key, text in (("address", parsed.address), ("phone", parsed.phone))
+        if text and text.strip()
+    }
+
+
+def set_contact(
+    uow: UnitOfWork, actor: Actor, contact: dict[str, Any] | None, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """Set the address and phone printed on the clinic's handouts (None: remove them)."""
+    return _store_policy(uow, actor, lambda current: current, clock, _contact(contact))
+
+
+def set_policy_value(
+    uow: UnitOfWork, actor: Actor, key: str, value: Any, *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """Override one A.7 value (the others stay as they are)."""
+    _known(key)
+    return _store_policy(uow, actor, lambda current: {**current, key: value}, clock)
+
+
+def reset_policy_values(
+    uow: UnitOfWork, actor: Actor, keys: list[str], *, clock: Clock = utc_now
+) -> dict[str, Any]:
+    """Remove the overrides of ``keys`` (each restores its shipped default); no keys: all."""
+    for key in keys:
+        _known(key)
+    chosen = set(keys) if keys else set(KEYS)
+    return _store_policy(
+        uow,
+        actor,
+        lambda current: {key: value for key, value in current.items() if key not in chosen},
+        clock,
+    )
+
+
+def _known(key: object) -> None:
+    if key not in KEYS:
+        shown = key if isinstance(key, str) and len(key) <= 40 and key.isprintable() else "this"
+        raise UserError(
+            f"{shown!r} is not a value a clinic can change; one of: {', '.join(KEYS)}", field="key"
         )
 
 
