@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -372,12 +372,16 @@ def test_an_approval_never_allows_anything_before_0_hours(kb: KnowledgeBase, sta
         ({"name": "x" * 201}, "name", "at most 200"),
         ({"name": "TXA\x00"}, "name", "control characters"),
         ({"name": "TXA\u202e"}, "name", "control characters"),
-        ({"name": None}, "name", "must not be empty"),
+        ({"name": None}, "name", "expected text"),
         ({"approved_by": ""}, "approved_by", "must not be empty"),
-        ({"approved_by": 7}, "approved_by", "must not be empty"),
+        ({"approved_by": 7}, "approved_by", "expected text"),
         ({"ingredients": ""}, "ingredients", "no ingredients found"),
         ({"ingredients": "x" * 20_001}, "ingredients", "the limit is"),
         ({"ingredients": 42}, "ingredients", "as text"),
+        ({"ingredients": ["Aqua", "Glycerin"]}, "ingredients", "as text"),
+        ({"name": ["TXA"]}, "name", "expected text"),
+        ({"approved_on": datetime(2026, 11, 2, 9, 30)}, "approved_on", "a date"),
+        ({"approved_on": None}, "approved_on", "a date"),
         ({"sterile": "yes"}, "sterile", "true or false"),
         ({"from_hours": "24"}, "from_hours", "number of hours"),
         ({"from_hours": True}, "from_hours", "number of hours"),

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from microneedling.errors import InternalError, UserError
@@ -436,8 +436,10 @@ class ApprovedProduct:
                 f"{STERILE_ONLY_HOURS} h after a session (only sterile products then)",
                 field="from_hours",
             )
+        if not isinstance(self.ingredients, str):
+            raise UserError("expected the ingredient list as text", field="ingredients")
         try:
-            _parse(self.ingredients)
+            _label_key(self.ingredients)  # reads the list once: refused here, cached for checks
         except UserError as error:
             raise UserError(error.message, field="ingredients") from None
 
@@ -490,7 +492,7 @@ class ApprovedProduct:
 
     def ingredient_key(self) -> frozenset[str]:
         """The ingredients, normalised, as compared with a checked product's."""
-        return _ingredient_key(_parse(self.ingredients).ingredients)
+        return _label_key(self.ingredients)
 
 
 @dataclass(frozen=True, slots=True)
@@ -874,6 +876,12 @@ def _tint_only(name: str, rules: _Rules) -> bool:
     return found and MAKE_UP_CLASS not in rules.index.classes_in(rest.strip())
 
 
+@lru_cache(maxsize=1024)
+def _label_key(text: str) -> frozenset[str]:
+    """An approved product's ingredients, normalised (read once per label text)."""
+    return _ingredient_key(_parse(text).ingredients)
+
+
 def _ingredient_key(ingredients: Iterable[str]) -> frozenset[str]:
     return frozenset(normalise_name(name) or name.casefold() for name in ingredients)
 
@@ -924,7 +932,9 @@ def _matching_approval(
 
 
 def _check_text(value: object, field: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        raise UserError("expected text", field=field)
+    if not value.strip():
         raise UserError("must not be empty", field=field)
     if len(value) > limit:
         raise UserError(f"at most {limit} characters", field=field)
