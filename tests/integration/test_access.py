@@ -291,6 +291,8 @@ def test_the_owner_sets_policy_overrides_and_the_change_is_audited(world: World)
     assert details["changed"] == "policy_overrides" and details["keys"] == ["minimum_age"]
     assert details["set"] == {"minimum_age": 21} and details["reset"] == []
     with pytest.raises(UserError):  # only the values of A.7 (REFERENCE.md), within bounds
-        clinics.set_policy_overrides(world.uow, world.owner, {"reminder_days": 2}, clock=world.clock)
+        clinics.set_policy_overrides(
+            world.uow, world.owner, {"reminder_days": 2}, clock=world.clock
+        )
     with pytest.raises(PermissionDenied):
         clinics.set_policy_overrides(world.uow, world.clinician, {}, clock=world.clock)

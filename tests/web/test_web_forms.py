@@ -319,21 +319,6 @@ def test_a_price_list_mistake_is_shown_at_its_field(clinic: Clinic) -> None:
     assert 'value="ten euros"' in response.text
 
 
-def test_policy_overrides_must_be_a_json_object(clinic: Clinic) -> None:
-    client = clinic.signed_in("owner")
-    bad = client.post("/admin/policy", data={"csrf_token": token(client), "overrides": "[1, 2"})
-    assert bad.status_code == 422
-    assert "is not valid JSON" in bad.text
-    good = client.post(
-        "/admin/policy",
-        data={"csrf_token": token(client), "overrides": '{"screening_valid_days": 60}'},
-    )
-    assert good.url.path == "/admin/policy"
-    assert "screening_valid_days" in good.text
-    page = client.get("/admin/audit?action=clinic.configure").text
-    assert "Olga Owner changed the clinic&#39;s policy overrides" in page
-
-
 def test_the_next_session_is_copied_forward_from_the_last_one_but_not_its_lot(
     clinic: Clinic,
 ) -> None:

@@ -3,7 +3,6 @@ use case), and the audit log. Inventory (clinicians and owners): devices, lots, 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from microneedling.errors import NotFound, PermissionDenied, RuleViolation, UserError
+from microneedling.knowledge.overrides import (
+    MAX_APPROVED_PRODUCTS,
+    MAX_DEVICE_PROFILES,
+    PASSES_MAX,
+    PASSES_MIN,
+    ZONE_AREA_MAX,
+    ZONE_AREA_MIN,
+    pass_groups,
+)
 from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services import audit, clinics, inventory
 from microneedling.services.access import check_role
@@ -243,50 +251,248 @@ def set_prices(page: Page = Depends(staff_page), form: Form = Depends(posted_for
     return _prices_page(page, form, 422)
 
 
-# Policy overrides -------------------------------------------------------------------------------
+# Policy overrides (REFERENCE.md A.7) -----------------------------------------------------------
+
+#: Blank rows offered for a new device profile and a new approved product.
+NEW_DEVICE_ROWS = 2
+NEW_PRODUCT_ROWS = 1
+DEVICE_FIELDS = ("name", "lowest_mm", "highest_mm", "step_mm")
+PRODUCT_FIELDS = ("name", "ingredients", "from_hours", "sterile", "approved_by", "approved_on")
+UNIT_WORDS = {
+    "cm²": "cm²",
+    "years": "years",
+    "days": "days",
+    "months": "months",
+    "hours": "h",
+    "sessions": "sessions",
+}
 
 
-def _policy_page(page: Page, form: Form, status: int = 200) -> Response:
+def _policy_labels(view: dict[str, Any], devices: int, products: int) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for value in view["values"]:
+        if value["unit"]:
+            labels[value["key"]] = (
+                f"{value['label']} ({UNIT_WORDS.get(value['unit'], value['unit'])})"
+            )
+    for code in kb().zones:
+        labels[f"zone_areas_cm2.{code}"] = f"Area of {zone_label(code).lower()} (cm²)"
+    for group in pass_groups(kb()):
+        for end in ("min", "max"):
+            word = "fewest" if end == "min" else "most"
+            labels[f"passes.{group}.{end}"] = (
+                f"{group.replace('_', ' ').capitalize()}: {word} passes"
+            )
+    for index in range(devices):
+        number = index + 1
+        labels |= {
+            f"device_profiles.{index}.name": f"Device {number}: name",
+            f"device_profiles.{index}.lowest_mm": f"Device {number}: lowest setting (mm)",
+            f"device_profiles.{index}.highest_mm": f"Device {number}: highest setting (mm)",
+            f"device_profiles.{index}.step_mm": f"Device {number}: step (mm)",
+        }
+    for index in range(products):
+        number = index + 1
+        labels |= {
+            f"approved_products.{index}.name": f"Product {number}: name",
+            f"approved_products.{index}.ingredients": f"Product {number}: ingredient list",
+            f"approved_products.{index}.from_hours": f"Product {number}: allowed from (hours)",
+            f"approved_products.{index}.sterile": f"Product {number}: sterile",
+        }
+    labels |= {"contact.address": "Address on handouts", "contact.phone": "Phone on handouts"}
+    return labels
+
+
+def _policy_form(view: dict[str, Any]) -> Form:
+    """The form filled with the overrides in force (empty: the shipped default)."""
+    given = view["overrides"]
+    values: dict[str, Any] = {}
+    for key, setting_value in given.items():
+        if isinstance(setting_value, int):
+            values[key] = setting_value
+    for code, area in (given.get("zone_areas_cm2") or {}).items():
+        values[f"zone_areas_cm2.{code}"] = area
+    for group, passes in (given.get("passes") or {}).items():
+        values[f"passes.{group}.min"] = passes["min"]
+        values[f"passes.{group}.max"] = passes["max"]
+    for index, device in enumerate(given.get("device_profiles") or []):
+        for name in DEVICE_FIELDS:
+            values[f"device_profiles.{index}.{name}"] = device[name]
+    for index, product in enumerate(given.get("approved_products") or []):
+        for name in PRODUCT_FIELDS:
+            value = product[name]
+            if name == "sterile":
+                value = "on" if value else None
+            values[f"approved_products.{index}.{name}"] = value
+    for name, text in view["contact"].items():
+        values[f"contact.{name}"] = text
+    devices = len(given.get("device_profiles") or []) + NEW_DEVICE_ROWS
+    products = len(given.get("approved_products") or []) + NEW_PRODUCT_ROWS
+    form = Form.blank(_policy_labels(view, devices, products), **values)
+    form.set("device_rows", devices)
+    form.set("product_rows", products)
+    return form
+
+
+def _policy_page(page: Page, form: Form, view: dict[str, Any], status: int = 200) -> Response:
+    devices = int(form.get("device_rows") or NEW_DEVICE_ROWS)
+    products = int(form.get("product_rows") or NEW_PRODUCT_ROWS)
+    form.labels = _policy_labels(view, devices, products)
+    shipped = {value["key"]: value["default"] for value in view["values"]}
     return page.render(
         "admin_policy.html.j2",
         status,
-        title="Policy overrides",
+        title="Clinic policy",
         section="admin",
         tab="policy",
         form=form,
+        view=view,
+        scalars=[value for value in view["values"] if value["unit"]],
+        zones=[(code, zone_label(code)) for code in kb().zones],
+        zone_defaults=shipped.get("zone_areas_cm2") or {},
+        groups=list(pass_groups(kb())),
+        device_rows=range(devices),
+        product_rows=range(products),
+        units=UNIT_WORDS,
     )
 
 
 @router.get("/admin/policy")
 def policy_page(page: Page = Depends(staff_page)) -> Response:
-    current = page.run(clinics.clinic_settings)
-    text = json.dumps(current["policy_overrides"] or {}, indent=2, ensure_ascii=False)
-    return _policy_page(page, Form.blank({"overrides": "Overrides (JSON)"}, overrides=text))
+    view = page.run(clinics.policy)
+    return _policy_page(page, _policy_form(view), view)
+
+
+def _rows(form: Form, name: str, limit: int) -> int:
+    raw = form.get(name)
+    return min(int(raw), limit) if raw.isdigit() else 0
+
+
+def _read_policy(page: Page, form: Form, view: dict[str, Any]) -> dict[str, Any]:
+    """The overrides the form gives (each field checked against its bounds in this one pass)."""
+    overrides: dict[str, Any] = {}
+    for value in view["values"]:
+        if value["unit"]:
+            number = form.integer(value["key"], low=value["min"], high=value["max"])
+            if number is not None:
+                overrides[value["key"]] = number
+    areas = {}
+    for code in kb().zones:
+        area = form.integer(f"zone_areas_cm2.{code}", low=ZONE_AREA_MIN, high=ZONE_AREA_MAX)
+        if area is not None:
+            areas[code] = area
+    if areas:
+        overrides["zone_areas_cm2"] = areas
+    passes = {}
+    for group in pass_groups(kb()):
+        low = form.integer(f"passes.{group}.min", low=PASSES_MIN, high=PASSES_MAX)
+        high = form.integer(f"passes.{group}.max", low=PASSES_MIN, high=PASSES_MAX)
+        if low is not None and high is not None:
+            passes[group] = {"min": low, "max": high}
+        elif (low is None) != (high is None) and form.ok:
+            form.add(f"passes.{group}.min", "give both the fewest and the most passes, or neither")
+    if passes:
+        overrides["passes"] = passes
+    devices = []
+    for index in range(_rows(form, "device_rows", MAX_DEVICE_PROFILES + NEW_DEVICE_ROWS)):
+        prefix = f"device_profiles.{index}."
+        if not any(form.get(prefix + name).strip() for name in DEVICE_FIELDS):
+            continue
+        devices.append(
+            {
+                "name": form.text(prefix + "name", required=True, max_length=80),
+                "lowest_mm": form.decimal(prefix + "lowest_mm", required=True, low=0.1, high=3.0),
+                "highest_mm": form.decimal(prefix + "highest_mm", required=True, low=0.1, high=3.0),
+                "step_mm": form.decimal(prefix + "step_mm", required=True, low=0.05, high=0.5),
+            }
+        )
+    if devices:
+        overrides["device_profiles"] = devices
+    products = []
+    account = page.account or {}
+    for index in range(_rows(form, "product_rows", MAX_APPROVED_PRODUCTS + NEW_PRODUCT_ROWS)):
+        prefix = f"approved_products.{index}."
+        if not any(
+            form.get(prefix + name).strip() for name in ("name", "ingredients", "from_hours")
+        ):
+            continue
+        products.append(
+            {
+                "name": form.text(prefix + "name", required=True, max_length=80),
+                "ingredients": form.text(
+                    prefix + "ingredients", required=True, max_length=5000, multiline=True
+                ),
+                "from_hours": form.decimal(prefix + "from_hours", required=True, low=0, high=8760),
+                "sterile": form.checked(prefix + "sterile"),
+                "approved_by": form.get(prefix + "approved_by").strip()
+                or str(account.get("display_name") or "the owner"),
+                "approved_on": form.get(prefix + "approved_on").strip() or page.today.isoformat(),
+            }
+        )
+    if products:
+        overrides["approved_products"] = products
+    return overrides
+
+
+def _policy_field(path: str) -> str | None:
+    """The form field of a use case's problem: ``device_profiles[0].step_mm`` →
+    ``device_profiles.0.step_mm``."""
+    return path.replace("[", ".").replace("]", "")
 
 
 @router.post("/admin/policy")
 def set_policy(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
-    form.labels = {"overrides": "Overrides (JSON)"}
-    text = form.text("overrides", max_length=100_000, multiline=True) or "{}"
-    try:
-        overrides = json.loads(text)
-    except json.JSONDecodeError as error:
-        form.add(
-            "overrides",
-            f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}",
-        )
-        overrides = None
-    if overrides is not None and not isinstance(overrides, dict):
-        form.add("overrides", 'must be an object of named settings, like {"name": value}')
-    if form.ok and isinstance(overrides, dict):
+    view = page.run(clinics.policy)
+    reset = form.get("reset")
+    if reset:
+        try:
+            page.run(clinics.reset_policy_values, [reset])
+        except UserError as error:
+            form.add(None, error.message)
+            return _policy_page(page, form, view, 422)
+        page.flash("Restored the shipped default (the change is in the audit log).")
+        return page.redirect("/admin/policy")
+    form.labels = _policy_labels(
+        view,
+        _rows(form, "device_rows", MAX_DEVICE_PROFILES + NEW_DEVICE_ROWS),
+        _rows(form, "product_rows", MAX_APPROVED_PRODUCTS + NEW_PRODUCT_ROWS),
+    )
+    overrides = _read_policy(page, form, view)
+    if form.ok:
         try:
             page.run(clinics.set_policy_overrides, overrides)
         except UserError as error:
-            form.add_user_error(error, {"overrides": "overrides"})
+            form.add_user_error(error, _policy_field)
         else:
-            page.flash("Policy overrides saved (the change is in the audit log).")
+            page.flash(
+                "Clinic policy saved (the change is in the audit log). New screenings, plans "
+                "and product checks use it; results made before keep what they were made with."
+            )
             return page.redirect("/admin/policy")
-    return _policy_page(page, form, 422)
+    return _policy_page(page, form, view, 422)
+
+
+@router.post("/admin/policy/contact")
+def set_contact(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    view = page.run(clinics.policy)
+    form.labels = _policy_labels(view, NEW_DEVICE_ROWS, NEW_PRODUCT_ROWS)
+    contact = {
+        "address": form.text("contact.address", max_length=300),
+        "phone": form.text("contact.phone", max_length=40),
+    }
+    if form.ok:
+        try:
+            page.run(clinics.set_contact, {k: v for k, v in contact.items() if v})
+        except UserError as error:
+            form.add_user_error(error, lambda path: "contact." + path.split(".")[-1])
+        else:
+            page.flash("Contact details saved; handouts printed from now on show them.")
+            return page.redirect("/admin/policy")
+    full = _policy_form(view)
+    for name in ("contact.address", "contact.phone"):
+        full.set(name, form.get(name))
+    full.errors, full.general = form.errors, form.general
+    return _policy_page(page, full, view, 422)
 
 
 # Audit log ------------------------------------------------------------------------------------
