@@ -477,7 +477,15 @@ TABLE: dict[tuple[str, str], Case] = {
         OWNERS, 200, lambda s, r: Call("/clinic/policy-overrides"), record=False
     ),
     ("PUT", "/clinic/policy-overrides"): Case(
-        OWNERS, 204, lambda s, r: Call("/clinic/policy-overrides", json={"reminder_days": 2}),
+        OWNERS, 204, lambda s, r: Call("/clinic/policy-overrides", json={"minimum_age": 21}),
+        record=False,
+    ),
+    ("GET", "/clinic/policy"): Case(OWNERS, 200, lambda s, r: Call("/clinic/policy"), record=False),
+    ("DELETE", "/clinic/policy-overrides/{key}"): Case(
+        OWNERS, 200, lambda s, r: Call("/clinic/policy-overrides/minimum_age"), record=False
+    ),
+    ("PUT", "/clinic/contact"): Case(
+        OWNERS, 200, lambda s, r: Call("/clinic/contact", json={"phone": "+31 71 123 4567"}),
         record=False,
     ),
     ("GET", "/audit"): Case(OWNERS, 200, lambda s, r: Call("/audit?limit=5"), record=False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Query, Response
+from fastapi import Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from microneedling.api.context import IdInPath, Now, Uow
@@ -86,20 +86,89 @@ def set_price_list(body: Document, actor: CurrentActor, uow: Uow, clock: Now) ->
     return Response(status_code=204)
 
 
+class PolicyValueOut(BaseModel):
+    key: str
+    label: str
+    unit: str | None = Field(
+        description="years, days, months, hours, sessions or cm²; null for the structured values"
+    )
+    min: int | None
+    max: int | None
+    applies_to: str | None
+    default: Any = Field(description="The shipped value (null where the knowledge base has none)")
+    override: Any = Field(description="The clinic's value, or null: the default applies")
+    in_force: Any
+
+
+class RefusedOut(BaseModel):
+    key: str
+    value: str
+    reason: str
+
+
+class ClinicPolicyOut(BaseModel):
+    """The values of REFERENCE.md A.7 a clinic may change, each with its bounds, default and
+    override; stored values that are not valid (never applied); the hash results carry."""
+
+    values: list[PolicyValueOut]
+    overrides: dict[str, Any]
+    overrides_hash: str | None
+    refused: list[RefusedOut]
+    contact: dict[str, str]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+
+
+@router.get(
+    "/clinic/policy",
+    response_model=ClinicPolicyOut,
+    summary="The clinic's policy: each configurable value with its bounds, default and override",
+)
+def read_policy(actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
+    return clinics.policy(uow, actor, clock=clock)
+
+
 @router.get(
     "/clinic/policy-overrides",
     response_model=dict[str, Any],
-    summary="The clinic's policy overrides",
+    summary="The clinic's policy overrides in force (A.7 values only)",
 )
 def read_policy_overrides(actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
-    overrides: dict[str, Any] = clinics.clinic_settings(uow, actor, clock=clock)["policy_overrides"]
+    overrides: dict[str, Any] = clinics.policy(uow, actor, clock=clock)["overrides"]
     return overrides
 
 
 @router.put("/clinic/policy-overrides", status_code=204, summary="Replace the policy overrides")
 def set_policy_overrides(body: Document, actor: CurrentActor, uow: Uow, clock: Now) -> Response:
+    """Only the values of A.7, each within its bounds (a 422 names every problem in
+    ``fields``); a value left out returns to its shipped default. Audited."""
     clinics.set_policy_overrides(uow, actor, body, clock=clock)
     return Response(status_code=204)
+
+
+@router.delete(
+    "/clinic/policy-overrides/{key}",
+    response_model=ClinicPolicyOut,
+    summary="Remove one override (its shipped default applies again)",
+)
+def reset_policy_override(
+    key: Annotated[str, Path(max_length=64)], actor: CurrentActor, uow: Uow, clock: Now
+) -> dict[str, Any]:
+    return clinics.reset_policy_values(uow, actor, [key], clock=clock)
+
+
+@router.put(
+    "/clinic/contact",
+    response_model=ClinicPolicyOut,
+    summary="The address and phone printed on handouts",
+)
+def set_contact(body: ContactIn, actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
+    return clinics.set_contact(uow, actor, body.model_dump(exclude_none=True), clock=clock)
 
 
 @router.get("/audit", response_model=AuditPage, summary="The clinic's audit log, in order")
