@@ -685,7 +685,12 @@ def _build(kb: KnowledgeBase, overrides: PolicyOverrides) -> ClinicKnowledgeBase
     by_finding: dict[str, list[Rule]] = {}
     for rule in rules:
         by_finding.setdefault(rule.finding, []).append(rule)
-    fields = {field.name: getattr(kb, field.name) for field in dataclasses.fields(KnowledgeBase)}
+    own = {"overrides", "overrides_hash", "not_applied"}
+    fields = {
+        field.name: getattr(kb, field.name)
+        for field in dataclasses.fields(KnowledgeBase)
+        if field.name not in own
+    }
     fields.update(
         findings=findings,
         rules=rules,
