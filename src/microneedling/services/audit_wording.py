@@ -103,9 +103,11 @@ def _audit_read(facts: Facts) -> str:
 
 def _clinic_configure(facts: Facts) -> str:
     changed = facts.get("details", {}).get("changed")
-    what = {"price_list": "price list", "policy_overrides": "policy overrides"}.get(
-        str(changed), "settings"
-    )
+    what = {
+        "price_list": "price list",
+        "policy_overrides": "policy overrides",
+        "contact": "contact details for handouts",
+    }.get(str(changed), "settings")
     text = f"{facts['who']} changed the clinic's {what}"
     if changed == "policy_overrides":
         text += _policy_change(facts.get("details", {}))

@@ -27,6 +27,7 @@ from microneedling.knowledge.overrides import (
     NOT_POLICY_KEYS,
     SETTING,
     PolicyOverrides,
+    apply_overrides,
     defaults,
     overrides_hash,
     parse_overrides,
@@ -407,9 +408,11 @@ def _policy_view(stored: object) -> dict[str, Any]:
                 "in_force": given.get(key, shipped[key]),
             }
         )
+    applied = apply_overrides(kb, found.overrides)
     return {
         "values": values,
         "overrides": given,
+        "not_applied": list(getattr(applied, "not_applied", ())),
         "overrides_hash": found.hash,
         "refused": [item.to_dict() for item in found.refused],
         "contact": _stored_contact(stored),
@@ -489,10 +492,13 @@ def _store_policy(
         clinic.policy_overrides = {**kept, **new_values}
         set_keys = sorted(key for key in new_values if old_values.get(key) != new_values[key])
         reset_keys = sorted(key for key in old_values if key not in new_values)
+        contact_changed = contact is not _UNCHANGED and stored.get("contact") != kept.get("contact")
         tx.done(
             entity=("clinic", clinic.id),
             details={
-                "changed": "policy_overrides",
+                "changed": "contact"
+                if contact_changed and not (set_keys or reset_keys)
+                else "policy_overrides",
                 "keys": sorted(set(set_keys) | set(reset_keys)),
                 "set": {key: _audited(key, new_values[key]) for key in set_keys},
                 "reset": reset_keys,

@@ -112,6 +112,10 @@ class ClinicPolicyOut(BaseModel):
 
     values: list[PolicyValueOut]
     overrides: dict[str, Any]
+    not_applied: list[str] = Field(
+        description="Overrides saved but not yet used: the knowledge base or an engine has no "
+        "place for them yet"
+    )
     overrides_hash: str | None
     refused: list[RefusedOut]
     contact: dict[str, str]
