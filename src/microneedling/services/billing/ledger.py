@@ -267,6 +267,9 @@ def read_invoice(
         if invoice is None:
             raise NotFound(f"no invoice {invoice_id} in this clinic", field="invoice_id")
         view = invoice_view(session_of(tx), invoice)
+        if invoice.credits_invoice_id is not None:
+            credited = tx.records.get(Invoice, invoice.credits_invoice_id)
+            view["credits_display_number"] = credited.display_number if credited else None
         if invoice.patient_id is not None:
             patient = tx.records.get(Patient, invoice.patient_id)
             if patient is not None:
