@@ -74,6 +74,7 @@ COMMANDS = {
     "kb": Lazy(f"{_CLI}.kb", "kb_app", "The clinical knowledge base."),
     "db": Lazy(f"{_CLI}.db", "db_app", "The records database: migrate, back up, restore."),
     "audit": Lazy(f"{_CLI}.audit", "audit_app", "The audit log: verify it, read it."),
+    "billing": Lazy(f"{_CLI}.billing", "billing_app", "Packages, invoices, payments, gift cards."),
     "patient": Lazy(f"{_CLI}.records", "patient_app", "Patients' records."),
     "calendar": Lazy(
         f"{_CLI}.calendar",
