@@ -396,6 +396,54 @@ def patient_billing(
     return view
 
 
+def sellable_plans(
+    uow: UnitOfWork, actor: Actor, patient_id: int, *, clock: Clock = utc_now
+) -> list[dict[str, Any]]:
+    """The patient's plans that can be sold (not cancelled, with a quote): each series' label,
+    sessions and quoted total, and whether it is sold already. For the front desk, who may sell
+    a plan without opening it (only its quote is shown)."""
+    check_id(patient_id, "patient_id")
+    with BillingTransaction(uow, actor, "billing.read", clock, reading=True) as tx:
+        session = session_of(tx)
+        patient = require_patient(tx, patient_id)
+        sold = {
+            (p.plan_id, p.series_index)
+            for p in session.execute(
+                select(Package).where(
+                    Package.clinic_id == actor.clinic_id,
+                    Package.patient_id == patient.id,
+                    Package.status == "active",
+                    Package.plan_id.is_not(None),
+                )
+            ).scalars()
+        }
+        found = []
+        for plan in tx.records.of_patient(TreatmentPlan, patient.id):
+            quote = plan.plan.get("quote") if isinstance(plan.plan, dict) else None
+            if plan.status == "cancelled" or not quote or not quote.get("lines"):
+                continue
+            found.append(
+                {
+                    "plan_id": plan.id,
+                    "status": plan.status,
+                    "currency": quote.get("currency"),
+                    "total": quote.get("total"),
+                    "series": [
+                        {
+                            "index": index,
+                            "label": line.get("series"),
+                            "sessions": line.get("sessions"),
+                            "total": line.get("total"),
+                            "sold": (plan.id, index) in sold,
+                        }
+                        for index, line in enumerate(quote["lines"])
+                    ],
+                }
+            )
+        tx.done(patient_id=patient.id, details={"results": len(found)})
+    return found
+
+
 __all__ = [
     "BUSY",
     "amounts_of",
@@ -403,4 +451,5 @@ __all__ = [
     "redeem_for_appointment",
     "sell_catalogue",
     "sell_plan",
+    "sellable_plans",
 ]
