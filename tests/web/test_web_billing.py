@@ -117,3 +117,30 @@ def test_another_clinics_invoice_is_not_found(billed: Clinic) -> None:
     other = billed.signed_in("other_owner")
     assert other.get(f"/invoices/{invoice_id}").status_code == 404
     assert other.get(f"/invoices/{invoice_id}/receipt.pdf").status_code == 404
+
+
+def test_an_owner_sets_billing_up_on_a_typed_form_and_mistakes_come_back_beside_the_field(
+    billed: Clinic,
+) -> None:
+    owner = billed.signed_in("owner")
+    page = owner.get("/billing/settings")
+    assert page.status_code == 200 and 'value="standard"' in page.text
+    form = {
+        "csrf_token": token(owner, "/billing/settings"), "currency": "EUR",
+        "prices_include_tax": "on", "tax_rates.0.code": "standard", "tax_rates.0.percent": "21",
+        "tax_rates.1.code": "reduced", "tax_rates.1.percent": "abc",
+        "catalogue.0.code": "face-3", "catalogue.0.label": "3 sessions face",
+        "catalogue.0.sessions": "3", "catalogue.0.price": "-1",
+    }  # fmt: skip
+    wrong = owner.post("/billing/settings", data=form)
+    assert wrong.status_code == 422
+    assert 'id="f-tax_rates-1-percent-error"' in wrong.text, error_summary(wrong.text)
+    form["tax_rates.1.percent"] = "9"
+    still = owner.post("/billing/settings", data=form)
+    assert still.status_code == 422 and 'id="f-catalogue-0-price-error"' in still.text
+    form["catalogue.0.price"] = "540"
+    saved = owner.post("/billing/settings", data=form)
+    assert saved.status_code == 200 and "Billing settings saved." in saved.text
+    assert 'value="reduced"' in saved.text
+    desk = billed.signed_in("front_desk")
+    assert desk.get("/billing/settings").status_code == 403
