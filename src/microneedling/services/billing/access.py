@@ -40,6 +40,8 @@ BILLING_PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "billing.redeem": _ALL,
     "billing.gift_card": _ALL,
     "billing.refund": _OWNER,
+    "billing.transfer": _OWNER,
+    "billing.read_books": _OWNER,
 }
 
 #: What each action is, in staff's words, after "cannot".
@@ -52,6 +54,8 @@ BILLING_ACTION_WORDS: Mapping[str, str] = {
     "billing.redeem": "redeem sessions of packages",
     "billing.gift_card": "issue gift cards",
     "billing.refund": "refund payments",
+    "billing.transfer": "move packages between patients",
+    "billing.read_books": "see the clinic's invoices",
 }
 assert set(BILLING_ACTION_WORDS) == set(BILLING_PERMISSIONS)
 
