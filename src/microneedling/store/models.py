@@ -418,6 +418,12 @@ class Device(Base):
     serial_number: Mapped[str] = mapped_column(String(100))
     in_service: Mapped[bool] = mapped_column(Boolean)
     registered_at: Mapped[datetime]
+    #: The device's settings (policy A.3 "Device profiles"): the lowest and highest needle depth
+    #: it can be set to and its step, in mm. Devices registered before these columns existed
+    #: take the shipped default pen (0.25 to 2.5 mm in 0.25 mm steps).
+    lowest_mm: Mapped[float] = mapped_column(Float, server_default="0.25")
+    highest_mm: Mapped[float] = mapped_column(Float, server_default="2.5")
+    step_mm: Mapped[float] = mapped_column(Float, server_default="0.25")
 
 
 class CartridgeLot(Base):
@@ -483,6 +489,9 @@ class SessionChart(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     signed_by: Mapped[int] = _staff_fk()
     signed_at: Mapped[datetime]
+    #: Policy version 2 (A.6); ``NULL`` on charts written before it.
+    glide_medium: Mapped[str | None] = mapped_column(Text)
+    numbed_area_cm2: Mapped[float | None] = mapped_column(Float)
 
     zones: Mapped[list[ChartZone]] = relationship(
         order_by="ChartZone.position", lazy="raise_on_sql", viewonly=True
@@ -509,6 +518,12 @@ class ChartZone(Base):
     zone: Mapped[str] = mapped_column(String(40))
     depth_mm: Mapped[float] = mapped_column(Float)
     passes: Mapped[int]
+    #: The clinical endpoint reached (``even_erythema``, ``pinpoint_bleeding``, ``not_reached``);
+    #: ``NULL`` on charts written before policy version 2 or where it was not recorded.
+    endpoint: Mapped[str | None] = mapped_column(String(40))
+    #: Why the zone or its depth is outside the plan (``NULL`` when it is inside).
+    outside_plan: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ChartProduct(Base):
