@@ -48,6 +48,14 @@ def invoice(s: Setup, *, fresh: bool = False, paid: bool = False) -> int:
     return make() if fresh else int(s.once("invoice", make))
 
 
+def package(s: Setup) -> int:
+    billed(s)
+    world = s.world
+    sold = packages.sell_catalogue(world.uow, world.front_desk, s.fresh_patient(), "face-3",
+                                   clock=world.clock)  # fmt: skip
+    return int(sold["package_ids"][0])
+
+
 def gift_card(s: Setup) -> str:
     billed(s)
     world = s.world
@@ -99,6 +107,17 @@ BILLING_TABLE: dict[tuple[str, str], Case] = {
         ALL, 201, lambda s, r: (billed(s), Call("/gift-cards", json={"amount": "25"}))[1],
         record=False,
     ),
+    ("GET", "/billing/unredeemed"): Case(
+        ALL, 200, lambda s, r: (billed(s), Call("/billing/unredeemed"))[1], record=False
+    ),
+    ("GET", "/invoices"): Case(
+        OWNERS, 200, lambda s, r: (billed(s), Call("/invoices?first=2026-01-01"))[1],
+        record=False,
+    ),
+    ("POST", "/packages/{package_id}/transfer"): Case(
+        OWNERS, 204, lambda s, r: Call(f"/packages/{package(s)}/transfer",
+                                       json={"to_patient_id": s.fresh_patient(), "reason": "gift"}),
+    ),
     ("GET", "/gift-cards/{code}"): Case(
         ALL, 200, lambda s, r: Call(f"/gift-cards/{gift_card(s)}")
     ),
@@ -110,7 +129,8 @@ def test_every_billing_route_is_in_the_table(app: Any) -> None:
 
     billing = {(m, API + p) for m, p in BILLING_TABLE}
     assert billing <= api_routes(app)
-    assert {r for r in api_routes(app) if "billing" in r[1] or "invoice" in r[1]} <= billing
+    ours = ("billing", "invoice", "gift-card", "package", "/sale", "redemption")
+    assert {r for r in api_routes(app) if any(word in r[1] for word in ours)} <= billing
 
 
 @pytest.mark.parametrize("route", sorted(BILLING_TABLE), ids=lambda r: f"{r[0]} {r[1]}")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from microneedling.api.context import IdInPath, Now, Uow
 from microneedling.api.routing import ApiRouter
 from microneedling.api.security import CurrentActor
-from microneedling.services.billing import ledger, packages, settings
+from microneedling.clinical.dates import IsoDate
+from microneedling.services.billing import balances, ledger, packages, settings
 
 router = ApiRouter(tags=["billing"])
 
@@ -313,3 +314,70 @@ def gift_card_balance(
     clock: Now,
 ) -> dict[str, Any]:
     return ledger.gift_card_balance(uow, actor, code, clock=clock)
+
+
+class TransferIn(_Strict):
+    to_patient_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class UnredeemedOut(BaseModel):
+    on: str
+    packages: list[dict[str, Any]]
+    expired: list[dict[str, Any]]
+    totals: dict[str, str]
+
+
+class BookEntryOut(BaseModel):
+    id: int
+    number: int
+    display_number: str
+    kind: str
+    issued_on: str
+    patient_id: int | None
+    currency: str
+    net: str
+    tax: str
+    total: str
+    due: str | None
+
+
+@router.get(
+    "/billing/unredeemed",
+    response_model=UnredeemedOut,
+    summary="Prepaid sessions not yet redeemed, and their value",
+)
+def unredeemed(
+    actor: CurrentActor,
+    uow: Uow,
+    clock: Now,
+    on: Annotated[IsoDate | None, Query(description="The day (default: today)")] = None,
+) -> dict[str, Any]:
+    return balances.unredeemed_value(uow, actor, on=on, clock=clock)
+
+
+@router.get("/invoices", response_model=list[BookEntryOut], summary="The clinic's invoices")
+def list_invoices(
+    actor: CurrentActor,
+    uow: Uow,
+    clock: Now,
+    first: Annotated[IsoDate | None, Query(description="Issued on or after")] = None,
+    last: Annotated[IsoDate | None, Query(description="Issued on or before")] = None,
+) -> list[dict[str, Any]]:
+    """Owners: invoices and credit notes by number, with what is still due."""
+    return balances.list_invoices(uow, actor, first=first, last=last, clock=clock)
+
+
+@router.post(
+    "/packages/{package_id}/transfer",
+    status_code=204,
+    response_class=Response,
+    summary="Move a package to another patient (owners)",
+)
+def transfer(
+    package_id: IdInPath, body: TransferIn, actor: CurrentActor, uow: Uow, clock: Now
+) -> Response:
+    balances.transfer_package(
+        uow, actor, package_id, body.to_patient_id, reason=body.reason, clock=clock
+    )
+    return Response(status_code=204)
