@@ -59,6 +59,8 @@ def test_a_plan_is_sold_paid_printed_and_refunded_from_the_command_line(
     assert refunded.exit_code == 0 and json.loads(refunded.stdout)["kind"] == "credit_note"
     listed = runner.invoke(billing_app, ["show", str(patient_id), "--as", desk])
     assert listed.exit_code == 0 and "refunded" in listed.stdout
+    held = runner.invoke(billing_app, ["unredeemed", "--as", desk, "--on", "2026-12-01"])
+    assert held.exit_code == 0 and "Unredeemed on 2026-12-01" in held.stdout, held.output
 
 
 def test_malformed_input_ends_in_one_line_and_exit_2(
@@ -77,6 +79,8 @@ def test_malformed_input_ends_in_one_line_and_exit_2(
         ["gift-card", "--as", desk, "--amount", "-5"],
         ["invoice", "1", "--as", desk, "--pdf", str(tmp_path / "no" / "x.pdf")],
         ["show", "1", "--as", "nobody@nowhere.example"],
+        ["unredeemed", "--as", desk, "--on", "yesterday"],
+        ["transfer", "1", "--as", desk, "--to", "2", "--reason", "x"],
     ):
         result = runner.invoke(billing_app, args)
         assert result.exit_code == 2, (args, result.output)

@@ -6,6 +6,7 @@ and every change audited in their name, as in the pages and the API. Every comma
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,7 +18,7 @@ from microneedling.cli.inputs import read_document
 from microneedling.cli.records import ActingAs, AsJson
 from microneedling.services import clinics
 from microneedling.services.access import Actor
-from microneedling.services.billing import ledger, packages, settings
+from microneedling.services.billing import balances, ledger, packages, settings
 from microneedling.services.maintenance import unit_of_work
 from microneedling.store import UnitOfWork
 
@@ -215,3 +216,50 @@ def gift_card_command(
         print_json(card)
     else:
         typer.echo(f"Gift card {card['code']} on invoice {card['invoice_id']}.")
+
+
+@billing_app.command("unredeemed")
+def unredeemed_command(
+    acting_as: ActingAs,
+    on: Annotated[
+        str | None, typer.Option("--on", help="The day (YYYY-MM-DD; default today).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Prepaid sessions not yet redeemed, and their value (expired packages apart)."""
+    day = _day(on, "--on")
+    report = _run(acting_as, lambda uow, actor: balances.unredeemed_value(uow, actor, on=day))
+    if as_json:
+        print_json(report)
+        return
+    for p in report["packages"]:
+        typer.echo(f"  package {p['package_id']} {p['patient']}: "
+                   f"{p['sessions_left']} left, {p['currency']} {p['value']}")  # fmt: skip
+    totals = ", ".join(f"{c} {v}" for c, v in report["totals"].items()) or "nothing"
+    typer.echo(f"Unredeemed on {report['on']}: {totals}.")
+
+
+@billing_app.command("transfer")
+def transfer_command(
+    package_id: Id,
+    acting_as: ActingAs,
+    to_patient: Annotated[int, typer.Option("--to", min=1, max=2_147_483_647, help="Patient id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why.")],
+    as_json: AsJson = False,
+) -> None:
+    """Move the sessions left of a package to another patient (owners)."""
+    _run(acting_as, lambda uow, actor: balances.transfer_package(
+        uow, actor, package_id, to_patient, reason=reason))  # fmt: skip
+    if as_json:
+        print_json({"package_id": package_id, "patient_id": to_patient})
+    else:
+        typer.echo(f"Package {package_id} is now patient {to_patient}'s.")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: give a day as YYYY-MM-DD, not {value[:20]!r}")
