@@ -121,3 +121,32 @@ class BillingTransaction(Transaction):
 def session_of(tx: Transaction) -> Session:
     """The database session a transaction reads and writes with (a reading transaction's own)."""
     return tx._work.session
+
+
+#: Billing's actions as the audit log says them: (name for lists and filters, sentence with
+#: ``{who}`` and ``{patient}``), for ``services/audit_wording.py``'s one table.
+BILLING_WORDING: Mapping[str, tuple[str, str]] = {
+    "billing.configure": ("Changed the billing settings", "{who} changed the billing settings"),
+    "billing.read_settings": (
+        "Looked at the billing settings",
+        "{who} looked at the billing settings",
+    ),
+    "billing.read": (
+        "Looked at packages and invoices",
+        "{who} looked at packages and invoices of {patient}",
+    ),
+    "billing.read_books": ("Looked at the clinic's invoices", "{who} looked at the invoices"),
+    "billing.sell": ("Sold a package", "{who} sold a package to {patient}"),
+    "billing.pay": ("Recorded a payment", "{who} recorded a payment of {patient}"),
+    "billing.redeem": (
+        "Redeemed a session of a package",
+        "{who} redeemed a session of {patient}'s package",
+    ),
+    "billing.gift_card": ("Issued a gift card", "{who} issued a gift card"),
+    "billing.refund": ("Refunded a payment", "{who} refunded {patient} (a credit note)"),
+    "billing.transfer": (
+        "Moved a package to another patient",
+        "{who} moved a package to {patient}",
+    ),
+}
+assert set(BILLING_WORDING) == set(BILLING_PERMISSIONS)
