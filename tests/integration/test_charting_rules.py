@@ -37,7 +37,9 @@ def test_a_session_with_everything_in_order_is_charted_signed_and_completed(worl
     assert current["signed_by"] == world.clinician.staff_user_id
     assert current["practitioner_id"] == world.clinician.staff_user_id
     assert current["cartridge_lot"] == session.lot_number
-    assert current["zones"] == [{"zone": "cheeks", "depth_mm": 1.0, "passes": 3}]
+    assert current["zones"] == [
+        {"zone": "cheeks", "depth_mm": 1.0, "passes": 3, "endpoint": None, "reason": None}
+    ]
     assert current["products"][0]["lot_number"] == "HA-1"
     assert current["device"]["model"] == "Pen 1"
     assert current["performed_on"] == TODAY.isoformat()

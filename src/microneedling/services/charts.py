@@ -10,7 +10,13 @@ Charting is refused (:class:`RuleViolation`, every reason listed) when:
 - the patient has no signed treatment consent (or withdrew it);
 - the cartridge lot is expired (``expires_on`` before the clinic's today) or recalled;
 - the patient's latest screening is missing, ``not_eligible``, deferred past today (or with no
-  known date), older than 90 days, or ``caution`` without a clinician's acknowledgement.
+  known date), older than 90 days (``screening_valid_days``, a clinic may change it), or
+  ``caution`` without a clinician's acknowledgement.
+
+Per zone (clinical policy A.6), a depth above the zone's cap, or one the device used cannot be set
+to (its lowest and highest setting and its step), is refused. A zone the appointment's plan does
+not treat, or a depth outside the plan's range for that zone, needs the clinician's reason: the
+chart keeps it flagged (``outside_plan``) with the reason, and the audit entry carries both.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pydantic import Field
 
 from microneedling.errors import Conflict, NotFound, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, local_date, utc_now
 from microneedling.services.inputs import (
@@ -51,6 +58,7 @@ from microneedling.store.models import (
     Device,
     SessionChart,
     StaffUser,
+    TreatmentPlan,
 )
 
 #: A screening older than this many days no longer allows charting.
@@ -61,10 +69,18 @@ CHARTED_MEANWHILE = "someone else charted this session at the same time; open it
 AMENDED_MEANWHILE = "someone else amended this chart at the same time; reload it and try again"
 
 
+#: The clinical endpoints a zone's chart may record (A.3 "Technique", A.6).
+ENDPOINTS = ("even_erythema", "pinpoint_bleeding", "not_reached")
+
+
 class ZoneTreated(Input):
     zone: Code
-    depth_mm: float = Field(gt=0, le=3.0)
+    depth_mm: float = Field(gt=0, le=3.0, allow_inf_nan=False)
     passes: int = Field(ge=1, le=20)
+    #: The clinical endpoint reached (``None``: not recorded).
+    endpoint: Literal["even_erythema", "pinpoint_bleeding", "not_reached"] | None = None
+    #: Why the zone, or its depth, is outside the plan (needed exactly then).
+    reason: LongText | None = None
 
 
 class ProductApplied(Input):
@@ -84,6 +100,10 @@ class ChartEntry(Input):
     anaesthetic: Text | None = None
     products: list[ProductApplied] = Field(default_factory=list, max_length=30)
     clinical_endpoint: Text
+    #: The glide medium used (A.3: a sterile hyaluronic acid gel labelled for the procedure).
+    glide_medium: Text | None = None
+    #: The skin area numbed before the session, in cm².
+    numbed_area_cm2: float | None = Field(default=None, gt=0, le=10000, allow_inf_nan=False)
     duration_minutes: int = Field(ge=1, le=480)
     #: Who performed it (default: the clinician charting).
     practitioner_id: RecordId | None = None
@@ -100,8 +120,116 @@ def _check_zones(entry: ChartEntry, kb: KnowledgeBase) -> None:
         seen.add(item.zone)
 
 
+def _mm(value: float) -> str:
+    return f"{value:g}"
+
+
+def _settable(device: Device, depth: float) -> bool:
+    steps = (depth - device.lowest_mm) / device.step_mm
+    return (
+        device.lowest_mm - 1e-9 <= depth <= device.highest_mm + 1e-9
+        and abs(steps - round(steps)) < 1e-6
+    )
+
+
+def _device_settings(device: Device, depth: float) -> str:
+    lowest, highest = device.lowest_mm, device.highest_mm
+    if depth < lowest or depth > highest:
+        return f"it is set from {_mm(lowest)} to {_mm(highest)} mm"
+    below = lowest + int((depth - lowest) / device.step_mm + 1e-9) * device.step_mm
+    above = min(below + device.step_mm, highest)
+    return (
+        f"it is set in {_mm(device.step_mm)} mm steps (nearest settings "
+        f"{_mm(round(below, 4))} and {_mm(round(above, 4))} mm)"
+    )
+
+
+def _plan_ranges(plan: TreatmentPlan | None) -> dict[str, tuple[float, float]] | None:
+    """Each zone the plan treats with its depth range (widest over its concerns), or ``None``."""
+    if plan is None:
+        return None
+    ranges: dict[str, tuple[float, float]] = {}
+    body = plan.plan if isinstance(plan.plan, dict) else {}
+    for series in body.get("series") or ():
+        for item in series.get("zones") or () if isinstance(series, dict) else ():
+            depth = item.get("depth_mm") if isinstance(item, dict) else None
+            if not isinstance(depth, dict):
+                continue
+            zone, low, high = item.get("zone"), depth.get("min"), depth.get("max")
+            if not isinstance(zone, str) or not isinstance(low, int | float):
+                continue
+            if not isinstance(high, int | float):
+                continue
+            if zone in ranges:
+                low, high = min(low, ranges[zone][0]), max(high, ranges[zone][1])
+            ranges[zone] = (float(low), float(high))
+    return ranges
+
+
+def check_zone_depths(
+    entry: ChartEntry,
+    kb: KnowledgeBase,
+    device: Device,
+    plan: TreatmentPlan | None,
+) -> list[dict[str, Any]]:
+    """Refuse depths above a zone's cap or that the device cannot make; return the zones outside
+    the plan (each with why and the clinician's reason), refusing any that has no reason."""
+    caps = kb.section("planning.yaml", PlanningFile).zones
+    ranges = _plan_ranges(plan)
+    refusals: list[tuple[str, str]] = []
+    flagged: list[dict[str, Any]] = []
+    for index, item in enumerate(entry.zones):
+        where = f"zones[{index}]"
+        depth = item.depth_mm
+        cap = caps[item.zone].cap if item.zone in caps else None
+        if cap is not None and depth > cap + 1e-9:
+            refusals.append(
+                (
+                    f"{where}.depth_mm",
+                    f"{item.zone}: {_mm(depth)} mm is above the zone's cap of {_mm(cap)} mm",
+                )
+            )
+        if not _settable(device, depth):
+            refusals.append(
+                (
+                    f"{where}.depth_mm",
+                    f"{item.zone}: the device used ({device.manufacturer} {device.model}) cannot "
+                    f"be set to {_mm(depth)} mm; {_device_settings(device, depth)}",
+                )
+            )
+        why = None
+        if ranges is not None:
+            if item.zone not in ranges:
+                why = f"the plan does not treat the {item.zone}"
+            else:
+                low, high = ranges[item.zone]
+                if depth < low - 1e-9 or depth > high + 1e-9:
+                    why = (
+                        f"{_mm(depth)} mm is outside the plan's {_mm(low)}–{_mm(high)} mm "
+                        f"for the {item.zone}"
+                    )
+        if why is None:  # inside the plan: a reason given is not needed and not kept
+            continue
+        if item.reason is None:
+            refusals.append((f"{where}.reason", f"{why}: say why (your reason is recorded)"))
+        else:
+            flagged.append(
+                {"zone": item.zone, "depth_mm": depth, "outside_plan": why, "reason": item.reason}
+            )
+    if refusals:
+        field, message = refusals[0]
+        more = f" (and {len(refusals) - 1} more reasons)" if len(refusals) > 1 else ""
+        raise RuleViolation(f"cannot chart this: {message}{more}", field=field, fields=refusals)
+    return flagged
+
+
 def charting_refusals(
-    tx: Transaction, patient_id: int, lot: CartridgeLot, today: date
+    tx: Transaction,
+    patient_id: int,
+    lot: CartridgeLot,
+    today: date,
+    *,
+    screening_valid_days: int = SCREENING_VALID_DAYS,
 ) -> list[tuple[str, str]]:
     """Every rule that refuses charting this patient with this lot today, as (field, reason)."""
     refusals: list[tuple[str, str]] = []
@@ -124,12 +252,12 @@ def charting_refusals(
         return refusals
     on = intake.assessed_on.isoformat()
     age = (today - intake.assessed_on).days
-    if age > SCREENING_VALID_DAYS:
+    if age > screening_valid_days:
         refusals.append(
             (
                 "screening",
                 f"the latest screening ({on}) is {age} days old, more than "
-                f"{SCREENING_VALID_DAYS}: screen again",
+                f"{screening_valid_days}: screen again",
             )
         )
     if intake.decision == "not_eligible":
@@ -176,6 +304,12 @@ def _device(tx: Transaction, device_id: int) -> Device:
     return device
 
 
+def _plan(tx: Transaction, appointment: Appointment) -> TreatmentPlan | None:
+    if appointment.plan_id is None:
+        return None
+    return tx.records.get(TreatmentPlan, appointment.plan_id)
+
+
 def _practitioner(tx: Transaction, entry: ChartEntry) -> int:
     if entry.practitioner_id is None:
         return tx.actor.staff_user_id
@@ -198,6 +332,7 @@ def _write_version(
     version: int,
     amends: SessionChart | None,
     reason: str | None,
+    flagged: list[dict[str, Any]],
 ) -> SessionChart:
     chart = SessionChart(
         patient_id=appointment.patient_id,
@@ -216,9 +351,12 @@ def _write_version(
         notes=entry.notes,
         signed_by=tx.actor.staff_user_id,
         signed_at=tx.now,
+        glide_medium=entry.glide_medium,
+        numbed_area_cm2=entry.numbed_area_cm2,
     )
     tx.records.add(chart)
     tx.flush(CHARTED_MEANWHILE if amends is None else AMENDED_MEANWHILE)
+    outside = {item["zone"]: item["outside_plan"] for item in flagged}
     for position, zone in enumerate(entry.zones):
         tx.records.add(
             ChartZone(
@@ -227,6 +365,9 @@ def _write_version(
                 zone=zone.zone,
                 depth_mm=zone.depth_mm,
                 passes=zone.passes,
+                endpoint=zone.endpoint,
+                outside_plan=outside.get(zone.zone),
+                reason=zone.reason if zone.zone in outside else None,
             )
         )
     for position, product in enumerate(entry.products):
@@ -249,11 +390,17 @@ def chart_session(
     entry: ChartEntry | dict[str, Any],
     *,
     kb: KnowledgeBase | None = None,
+    screening_valid_days: int = SCREENING_VALID_DAYS,
     clock: Clock = utc_now,
 ) -> int:
-    """Chart and sign a session; the appointment becomes ``completed``. Returns the chart id."""
+    """Chart and sign a session; the appointment becomes ``completed``. Returns the chart id.
+
+    ``screening_valid_days``: how old the latest screening may be (A.7: 7 to 180 days)."""
+    if not 7 <= screening_valid_days <= 180:
+        raise ValueError("screening_valid_days must be 7 to 180 days (A.7)")
     chart_data = parse(ChartEntry, entry, what="chart")
-    _check_zones(chart_data, kb or shipped_knowledge_base())
+    kb = kb or shipped_knowledge_base()
+    _check_zones(chart_data, kb)
     with Transaction(uow, actor, "chart.create", clock) as tx:
         # Locking the appointment makes a second person charting it wait, then see it charted.
         appointment = tx.records.get(Appointment, appointment_id, for_update=True)
@@ -276,7 +423,9 @@ def chart_session(
                 field="appointment_id",
             )
         lot = _lot(tx, chart_data.cartridge_lot)
-        refusals = charting_refusals(tx, appointment.patient_id, lot, today)
+        refusals = charting_refusals(
+            tx, appointment.patient_id, lot, today, screening_valid_days=screening_valid_days
+        )
         if refusals:
             field, message = refusals[0]
             more = f" (and {len(refusals) - 1} more reasons)" if len(refusals) > 1 else ""
@@ -286,6 +435,7 @@ def chart_session(
         device = _device(tx, chart_data.device_id)
         if not device.in_service:
             raise RuleViolation("this device is out of service", field="device_id")
+        flagged = check_zone_depths(chart_data, kb, device, _plan(tx, appointment))
         chart = _write_version(
             tx,
             appointment,
@@ -296,13 +446,19 @@ def chart_session(
             version=1,
             amends=None,
             reason=None,
+            flagged=flagged,
         )
         appointment.status = "completed"
         appointment.status_changed_at = tx.now
         tx.done(
             patient_id=appointment.patient_id,
             entity=("session_chart", chart.id),
-            details={"appointment": appointment.id, "version": 1, "cartridge_lot": lot.id},
+            details={
+                "appointment": appointment.id,
+                "version": 1,
+                "cartridge_lot": lot.id,
+                **({"outside_plan": flagged} if flagged else {}),
+            },
             conflict=CHARTED_MEANWHILE,
         )
     return chart.id
@@ -351,15 +507,17 @@ def amend_chart(
             )
         before = chart_entry(current)
         corrected = parse(ChartEntry, {**before, **changes}, what="chart")
-        _check_zones(corrected, kb or shipped_knowledge_base())
+        kb = kb or shipped_knowledge_base()
+        _check_zones(corrected, kb)
         if corrected.model_dump(mode="json") == parse(ChartEntry, before, what="chart").model_dump(
             mode="json"
         ):
             raise UserError("the amendment changes nothing", field="changes")
         lot = _lot(tx, corrected.cartridge_lot)
-        _device(tx, corrected.device_id)
+        device = _device(tx, corrected.device_id)
         appointment = tx.records.get(Appointment, appointment_id)
         assert appointment is not None
+        flagged = check_zone_depths(corrected, kb, device, _plan(tx, appointment))
         chart = _write_version(
             tx,
             appointment,
@@ -370,12 +528,18 @@ def amend_chart(
             version=current.version + 1,
             amends=current,
             reason=reason,
+            flagged=flagged,
         )
         changed = sorted(name for name in CHART_FIELDS if name in changes)
         tx.done(
             patient_id=appointment.patient_id,
             entity=("session_chart", chart.id),
-            details={"appointment": appointment_id, "version": chart.version, "fields": changed},
+            details={
+                "appointment": appointment_id,
+                "version": chart.version,
+                "fields": changed,
+                **({"outside_plan": flagged} if flagged else {}),
+            },
             conflict=AMENDED_MEANWHILE,
         )
     return chart.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from microneedling.errors import Conflict, NotFound, UserError
 from microneedling.services.access import Actor, Transaction
@@ -18,10 +18,26 @@ Short = Field(min_length=1, max_length=100)
 
 
 class NewDevice(Input):
+    """A device and its settings (policy A.3 "Device profiles"; bounds A.7). A roller or stamp
+    has one fixed needle length: give the same lowest and highest setting."""
+
     kind: Literal["pen", "roller", "stamp"]
     manufacturer: str = Short
     model: str = Short
     serial_number: str = Short
+    #: Default: the shipped pen, 0.25 to 2.5 mm in 0.25 mm steps.
+    lowest_mm: float = Field(default=0.25, ge=0.1, le=3.0, allow_inf_nan=False)
+    highest_mm: float = Field(default=2.5, ge=0.1, le=3.0, allow_inf_nan=False)
+    step_mm: float = Field(default=0.25, ge=0.05, le=0.5, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _settings(self) -> NewDevice:
+        if self.lowest_mm > self.highest_mm:
+            raise ValueError("the lowest setting must not be above the highest setting")
+        steps = (self.highest_mm - self.lowest_mm) / self.step_mm
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValueError("the highest setting must be the lowest plus a whole number of steps")
+        return self
 
 
 class NewCartridgeLot(Input):
@@ -45,12 +61,22 @@ def register_device(
             manufacturer=new.manufacturer,
             model=new.model,
             serial_number=new.serial_number,
+            lowest_mm=new.lowest_mm,
+            highest_mm=new.highest_mm,
+            step_mm=new.step_mm,
             in_service=True,
             registered_at=tx.now,
         )
         tx.records.add(row)
         tx.flush(taken)
-        tx.done(entity=("device", row.id), details={"kind": new.kind}, conflict=taken)
+        tx.done(
+            entity=("device", row.id),
+            details={
+                "kind": new.kind,
+                "settings_mm": [new.lowest_mm, new.highest_mm, new.step_mm],
+            },
+            conflict=taken,
+        )
     return row.id
 
 

@@ -148,6 +148,9 @@ def device_view(device: Device | Row[Any]) -> dict[str, Any]:
         "model": device.model,
         "serial_number": device.serial_number,
         "in_service": device.in_service,
+        "lowest_mm": device.lowest_mm,
+        "highest_mm": device.highest_mm,
+        "step_mm": device.step_mm,
     }
 
 
@@ -175,6 +178,8 @@ CHART_FIELDS = (
     "anaesthetic",
     "products",
     "clinical_endpoint",
+    "glide_medium",
+    "numbed_area_cm2",
     "duration_minutes",
     "practitioner_id",
     "notes",
@@ -188,7 +193,13 @@ def chart_entry(chart: Chart) -> dict[str, Any]:
         "cartridge_lot": chart.cartridge_lot.lot_number,
         "needle_count": chart.needle_count,
         "zones": [
-            {"zone": zone.zone, "depth_mm": zone.depth_mm, "passes": zone.passes}
+            {
+                "zone": zone.zone,
+                "depth_mm": zone.depth_mm,
+                "passes": zone.passes,
+                "endpoint": zone.endpoint,
+                "reason": zone.reason,
+            }
             for zone in chart.zones
         ],
         "anaesthetic": chart.anaesthetic,
@@ -197,6 +208,8 @@ def chart_entry(chart: Chart) -> dict[str, Any]:
             for item in chart.products
         ],
         "clinical_endpoint": chart.clinical_endpoint,
+        "glide_medium": chart.glide_medium,
+        "numbed_area_cm2": chart.numbed_area_cm2,
         "duration_minutes": chart.duration_minutes,
         "practitioner_id": chart.practitioner_id,
         "notes": chart.notes,
@@ -213,6 +226,8 @@ def chart_version_view(chart: Chart) -> dict[str, Any]:
         "signed_by": chart.signed_by,
         "signed_at": _moment(chart.signed_at),
         **chart_entry(chart),
+        #: Zones outside the plan, each with why (the reason is in ``zones``).
+        "outside_plan": {zone.zone: zone.outside_plan for zone in chart.zones if zone.outside_plan},
         "device": device_view(chart.device),
         "cartridge_lot_detail": lot_view(chart.cartridge_lot),
     }
