@@ -33,6 +33,8 @@ LABELS = {
     "needle_count": "Needles per cartridge",
     "anaesthetic": "Anaesthetic",
     "clinical_endpoint": "Clinical endpoint",
+    "glide_medium": "Glide medium",
+    "numbed_area_cm2": "Area numbed in cm²",
     "duration_minutes": "Procedure length in minutes",
     "practitioner_id": "Performed by",
     "notes": "Notes",
@@ -50,6 +52,8 @@ def labels(zone_rows: int, product_rows: int) -> dict[str, str]:
         found[f"zone.{row}.zone"] = f"Zone {row + 1}"
         found[f"zone.{row}.depth_mm"] = f"Zone {row + 1}: depth in mm"
         found[f"zone.{row}.passes"] = f"Zone {row + 1}: passes"
+        found[f"zone.{row}.endpoint"] = f"Zone {row + 1}: endpoint reached"
+        found[f"zone.{row}.reason"] = f"Zone {row + 1}: reason (outside the plan)"
     for row in range(product_rows):
         found[f"product.{row}.product"] = f"Product {row + 1}"
         found[f"product.{row}.lot_number"] = f"Product {row + 1}: lot"
@@ -77,17 +81,22 @@ def form_from_entry(entry: dict[str, Any], *, spare: bool = True) -> Form:
             "needle_count",
             "anaesthetic",
             "clinical_endpoint",
+            "glide_medium",
             "duration_minutes",
             "practitioner_id",
             "notes",
         )
     }
+    area = entry.get("numbed_area_cm2")
+    values["numbed_area_cm2"] = f"{area:g}" if isinstance(area, int | float) else None
     zones = entry.get("zones", [])
     products = entry.get("products", [])
     for row, zone in enumerate(zones):
         values[f"zone.{row}.zone"] = zone["zone"]
         values[f"zone.{row}.depth_mm"] = f"{zone['depth_mm']:g}"
         values[f"zone.{row}.passes"] = zone.get("passes", 1)
+        values[f"zone.{row}.endpoint"] = zone.get("endpoint")
+        values[f"zone.{row}.reason"] = zone.get("reason")
     for row, product in enumerate(products):
         values[f"product.{row}.product"] = product["product"]
         values[f"product.{row}.lot_number"] = product.get("lot_number")
@@ -109,6 +118,8 @@ def entry_from(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
         "needle_count": form.integer("needle_count", required=True, low=1, high=1000),
         "anaesthetic": form.text("anaesthetic", max_length=200),
         "clinical_endpoint": form.text("clinical_endpoint", required=True, max_length=200),
+        "glide_medium": form.text("glide_medium", max_length=200),
+        "numbed_area_cm2": form.decimal("numbed_area_cm2", low=1, high=10_000),
         "duration_minutes": form.integer("duration_minutes", required=True, low=1, high=480),
         "practitioner_id": form.integer("practitioner_id", low=1, high=2**31 - 1),
         "notes": form.text("notes", max_length=10_000, multiline=True),
@@ -124,11 +135,20 @@ def entry_from(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
             continue
         depth = form.decimal(f"zone.{row}.depth_mm", required=True, low=0.05, high=3.0)
         passes = form.integer(f"zone.{row}.passes", required=True, low=1, high=20)
+        endpoint = form.choice(f"zone.{row}.endpoint", dict.fromkeys(charts.ENDPOINTS))
+        reason = form.text(f"zone.{row}.reason", max_length=2000)
         index = len(zones)
-        where[f"zones[{index}].zone"] = f"zone.{row}.zone"
-        where[f"zones[{index}].depth_mm"] = f"zone.{row}.depth_mm"
-        where[f"zones[{index}].passes"] = f"zone.{row}.passes"
-        zones.append({"zone": zone, "depth_mm": depth, "passes": passes})
+        for part in ("zone", "depth_mm", "passes", "endpoint", "reason"):
+            where[f"zones[{index}].{part}"] = f"zone.{row}.{part}"
+        zones.append(
+            {
+                "zone": zone,
+                "depth_mm": depth,
+                "passes": passes,
+                "endpoint": endpoint,
+                "reason": reason,
+            }
+        )
     if not zones:
         form.add("zone.0.zone", "chart at least one zone with its depth")
     entry["zones"] = zones
@@ -184,6 +204,7 @@ def _choices(page: Page) -> dict[str, Any]:
         "zone_options": [(code, zone_label(code)) for code in kb().zones],
         "purposes": [(p, words(p)) for p in PRODUCT_PURPOSES],
         "endpoints": ENDPOINTS,
+        "zone_endpoints": [(code, words(code)) for code in charts.ENDPOINTS],
         "anaesthetics": ANAESTHETICS,
     }
 
@@ -212,11 +233,31 @@ def _from_plan(page: Page, plan_id: int | None) -> dict[str, Any] | None:
     except NotFound:
         return None
     zones = [
-        {"zone": entry["zone"], "depth_mm": entry["depth_mm"]["start"], "passes": 2}
+        {
+            "zone": entry["zone"],
+            "depth_mm": entry["depth_mm"]["start"],
+            "passes": _planned_passes(entry),
+            "endpoint": _planned_endpoint(entry),
+        }
         for series in stored["plan"]["series"]
         for entry in series["zones"]
     ]
     return {"zones": zones, "products": [], "duration_minutes": 30}
+
+
+def _planned_passes(entry: dict[str, Any]) -> int:
+    """The fewest passes the plan gives for the zone (A.3 "Technique"), else 2."""
+    technique = entry.get("technique")
+    passes = technique.get("passes") if isinstance(technique, dict) else None
+    if isinstance(passes, dict) and isinstance(passes.get("min"), int):
+        return int(passes["min"])
+    return 2
+
+
+def _planned_endpoint(entry: dict[str, Any]) -> str | None:
+    technique = entry.get("technique")
+    endpoint = technique.get("endpoint") if isinstance(technique, dict) else None
+    return endpoint if endpoint in charts.ENDPOINTS else None
 
 
 def _chart_page(
