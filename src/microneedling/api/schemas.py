@@ -240,6 +240,9 @@ class PlanOut(Out):
     created_by: int
     request: dict[str, Any]
     plan: dict[str, Any] = Field(description="The plan as computed (the `plan --json` contract)")
+    knowledge_base: KnowledgeBaseStamp = Field(
+        description="The policy (knowledge-base version and hash) the plan was made with"
+    )
 
 
 class PlanStatusIn(In):
@@ -280,6 +283,12 @@ class ZoneTreatedOut(Out):
     zone: str
     depth_mm: float
     passes: int
+    endpoint: Literal["even_erythema", "pinpoint_bleeding", "not_reached"] | None = Field(
+        description="The clinical endpoint reached; null on charts before policy version 2"
+    )
+    reason: str | None = Field(
+        description="The clinician's reason for a zone or depth outside the plan"
+    )
 
 
 class ProductAppliedOut(Out):
@@ -295,6 +304,9 @@ class DeviceOut(Out):
     model: str
     serial_number: str
     in_service: bool
+    lowest_mm: float = Field(description="The lowest depth the device can be set to")
+    highest_mm: float = Field(description="The highest depth the device can be set to")
+    step_mm: float = Field(description="The device's step between settings")
 
 
 class LotOut(Out):
@@ -325,6 +337,12 @@ class ChartVersionOut(Out):
     anaesthetic: str | None
     products: list[ProductAppliedOut]
     clinical_endpoint: str
+    glide_medium: str | None
+    numbed_area_cm2: float | None
+    outside_plan: dict[str, str] = Field(
+        description="Zones charted outside the plan (not treated by it, or outside its depth "
+        "range), each with why; the clinician's reason is in `zones`"
+    )
     duration_minutes: int
     practitioner_id: int
     notes: str | None

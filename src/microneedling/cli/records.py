@@ -80,6 +80,24 @@ def show_command(
         _print_record(record)
 
 
+def _policy(result: dict[str, Any]) -> str:
+    """Which policy a screening or plan was made under (its knowledge-base version)."""
+    stamp = result.get("knowledge_base") or {}
+    version = stamp.get("version")
+    if not version:
+        return ""
+    return f" [policy {str(version).split('.')[0]}, knowledge base {version}]"
+
+
+def _zone(zone: dict[str, Any], flagged: dict[str, str]) -> str:
+    text = f"{zone['zone']} {zone['depth_mm']} mm × {zone['passes']}"
+    if zone.get("endpoint"):
+        text += f" ({zone['endpoint'].replace('_', ' ')})"
+    if zone["zone"] in flagged:
+        text += f" [OUTSIDE THE PLAN: {flagged[zone['zone']]}; reason: {zone.get('reason')}]"
+    return text
+
+
 def _print_record(record: dict[str, Any]) -> None:
     console = Console()
     patient = record["patient"]
@@ -91,20 +109,27 @@ def _print_record(record: dict[str, Any]) -> None:
         console.print(
             f"  intake {intake['id']} on {intake['assessed_on']}: {intake['decision']}"
             + (" (acknowledged)" if intake["acknowledged"] else "")
+            + _policy(intake),
+            markup=False,
         )
     for plan in record["plans"]:
-        console.print(f"  plan {plan['id']}: {plan['status']}")
+        console.print(f"  plan {plan['id']}: {plan['status']}" + _policy(plan), markup=False)
     charts = {chart["appointment_id"]: chart for chart in record["charts"]}
     for appointment in record["appointments"]:
         line = f"  session {appointment['id']} {appointment['starts_at']} {appointment['status']}"
         chart = charts.get(appointment["id"])
         if chart is not None:
             current = chart["current"]
-            zones = ", ".join(f"{z['zone']} {z['depth_mm']} mm" for z in current["zones"])
+            flagged = current.get("outside_plan") or {}
+            zones = ", ".join(_zone(z, flagged) for z in current["zones"])
             line += f" — lot {current['cartridge_lot']}, {zones}"
+            if current.get("glide_medium"):
+                line += f"; glide {current['glide_medium']}"
+            if current.get("numbed_area_cm2"):
+                line += f"; numbed {current['numbed_area_cm2']:g} cm²"
             if chart["amendments"]:
                 line += f" (amended {len(chart['amendments'])}×)"
-        console.print(line)
+        console.print(line, markup=False)
     for event in record["adverse_events"]:
         console.print(
             f"  adverse event {event['id']}: {event['kind']} ({event['severity']}) "

@@ -125,6 +125,11 @@ def plan_view(plan: TreatmentPlan | Row[Any]) -> dict[str, Any]:
         "created_by": plan.created_by,
         "request": plan.request,
         "plan": plan.plan,
+        #: The policy (knowledge-base version) the plan was made with.
+        "knowledge_base": {
+            "version": plan.knowledge_base_version,
+            "hash": plan.knowledge_base_hash,
+        },
     }
 
 
