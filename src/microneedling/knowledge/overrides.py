@@ -461,8 +461,29 @@ def defaults(kb: KnowledgeBase) -> dict[str, Any]:
         planning, "numbing", "large_area_cm2"
     )
     found["zone_areas_cm2"] = _zone_areas(kb)
-    found["passes"] = None
-    found["device_profiles"] = None
+    technique = _nested(planning, "technique")
+    found["passes"] = (
+        {
+            str(group): {"min": item.passes.min, "max": item.passes.max}
+            for group, item in technique.items()
+        }
+        if isinstance(technique, Mapping)
+        else None
+    )
+    devices = _nested(planning, "devices")
+    found["device_profiles"] = (
+        [
+            {
+                "name": device.name,
+                "lowest_mm": device.lowest_mm,
+                "highest_mm": device.highest_mm,
+                "step_mm": device.step_mm,
+            }
+            for device in devices
+        ]
+        if isinstance(devices, list | tuple)
+        else None
+    )
     found["approved_products"] = []
     return {key: found.get(key) for key in KEYS}
 
@@ -614,11 +635,68 @@ def _planning_edits(overrides: PolicyOverrides) -> list[tuple[str, str, _Section
                 lambda care, _: _set_path(care, ("numbing", "large_area_cm2"), area),
             )
         )
+    if overrides.screening_valid_days is not None:
+        days = overrides.screening_valid_days
+        edits.append(
+            (
+                "screening_valid_days",
+                "planning.yaml",
+                lambda planning, _: _set_path(planning, ("screening", "valid_days"), days),
+            )
+        )
+    if overrides.passes:
+        edits.append(("passes", "planning.yaml", _passes(overrides.passes)))
+    if overrides.device_profiles:
+        edits.append(("device_profiles", "planning.yaml", _devices(overrides.device_profiles)))
     for key in ("make_up_window_hours", "unknown_block_hours"):
         value = getattr(overrides, key)
         if value is not None:
             edits.append((key, "ingredients.yaml", _hours(key, value)))
     return edits
+
+
+def _passes(passes: Mapping[str, PassRange]) -> _SectionEdit:
+    """The plan's technique per protocol (``technique.<group>.passes``) with the clinic's passes."""
+
+    def edit(planning: Any, _: Any) -> Any:
+        technique = getattr(planning, "technique", None)
+        if not isinstance(technique, Mapping) or any(group not in technique for group in passes):
+            return None
+        changed = dict(technique)
+        for group, given in passes.items():
+            current = technique[group]
+            new = current.passes.model_copy(update={"min": given.min, "max": given.max})
+            changed[group] = current.model_copy(update={"passes": new})
+        return planning.model_copy(update={"technique": changed})
+
+    return edit
+
+
+def _devices(devices: Sequence[DeviceProfile]) -> _SectionEdit:
+    """The plan's device profiles (``devices``) with the clinic's added; one of the same name as a
+    shipped profile takes its place."""
+
+    def edit(planning: Any, _: Any) -> Any:
+        shipped = getattr(planning, "devices", None)
+        if not isinstance(shipped, list | tuple) or not shipped:
+            return None
+        kind = type(shipped[0])
+        added = [
+            kind.model_validate(
+                {
+                    "name": device.name,
+                    "lowest_mm": device.lowest_mm,
+                    "highest_mm": device.highest_mm,
+                    "step_mm": device.step_mm,
+                }
+            )
+            for device in devices
+        ]
+        names = {device.name.casefold() for device in devices}
+        kept = [device for device in shipped if str(device.name).casefold() not in names]
+        return planning.model_copy(update={"devices": [*kept, *added]})
+
+    return edit
 
 
 def _hours(key: str, value: int) -> _SectionEdit:
@@ -676,12 +754,6 @@ def _build(kb: KnowledgeBase, overrides: PolicyOverrides) -> ClinicKnowledgeBase
             missing.append(key)
         else:
             sections[name] = changed
-    # Values the knowledge base does not hold: the engines take them as arguments.
-    missing.extend(
-        key
-        for key in ("screening_valid_days", "passes", "device_profiles")
-        if getattr(overrides, key) is not None
-    )
     by_finding: dict[str, list[Rule]] = {}
     for rule in rules:
         by_finding.setdefault(rule.finding, []).append(rule)
