@@ -41,7 +41,7 @@ def _line_of(folder: Path, name: str, text: str) -> int:
 
 def test_the_shipped_knowledge_base_is_valid() -> None:
     kb = load_knowledge_base()
-    assert kb.version == "1.1.1"
+    assert kb.version == "2.0.0"
     assert kb.hash.startswith("sha256:") and len(kb.hash) == 7 + 64
 
 
@@ -112,7 +112,7 @@ def test_unknown_source_key_is_refused(folder: Path) -> None:
          "unknown group 'torso'"),
         ("screening.yaml", 'on {zones}: do not treat."', 'on {zone}: do not treat."',
          "unknown placeholder {zone}"),
-        ("manifest.yaml", 'version: "1.1.1"', 'version: "one"', "String should match pattern"),
+        ("manifest.yaml", 'version: "2.0.0"', 'version: "one"', "String should match pattern"),
         ("manifest.yaml", "  - screening.yaml\n", "  - screening.yaml\n  - nonsense.yaml\n",
          "no schema for 'nonsense.yaml'"),
         ("manifest.yaml", "  - screening.yaml\n", "", "'screening.yaml' is required but not listed"),
