@@ -129,3 +129,10 @@ def knowledge_base_for(
     with the valid overrides applied (values not valid never apply)."""
     base = kb or shipped_knowledge_base()
     return apply_overrides(base, read_stored(stored_overrides, base).overrides)
+
+
+def policy_of(stored_overrides: object) -> PolicyOverrides:
+    """The overrides in force given a clinic's stored settings (``Clinic.policy_overrides``), for
+    a use case that takes a value as an argument (charting's ``screening_valid_days``, the
+    product check's approved products); values that are not valid never apply."""
+    return read_stored(stored_overrides, shipped_knowledge_base()).overrides
