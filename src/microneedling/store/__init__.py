@@ -4,6 +4,7 @@ Imports nothing from services or the command line (the dependency direction, DES
 """
 
 from microneedling.store import billing_models as billing_models
+from microneedling.store import message_models as message_models
 from microneedling.store import scheduling_models as scheduling_models
 from microneedling.store.database import Database
 from microneedling.store.files import PhotoFiles

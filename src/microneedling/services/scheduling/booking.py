@@ -16,6 +16,7 @@ from microneedling.scheduling.series import Appointment, SeriesRequest, SessionP
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.calendar_settings import LoadedCalendar
 from microneedling.services.clock import Clock, utc_now
+from microneedling.services.messages.outbox import appointment_booked
 from microneedling.services.scheduling.context import _Context, _view
 from microneedling.services.scheduling.picks import PickedSlot, _picked_sessions, picked_slots
 from microneedling.services.scheduling.plan_series import (
@@ -139,11 +140,17 @@ def _store_series(
     tx.flush(f"series {index} of plan {plan.id} was booked by someone else just now; reload it")
     written = []
     reservations = []
+    booked = []
     for proposal in sessions:
-        row, _, reservation = _new_appointment(context, series, proposal)
+        row, booking, reservation = _new_appointment(context, series, proposal)
         written.append((proposal, row.id))
         reservations.append(reservation)
+        booked.append((row, booking))
     _reserve(context, reservations)
+    # The messages go in this transaction: one confirmation for the series (it lists every
+    # session), and each session's reminders, pre-care and aftercare.
+    for number, (row, booking) in enumerate(booked):
+        appointment_booked(tx, row, ends_at=booking.ends_at, confirm=number == 0)
     return series, written
 
 

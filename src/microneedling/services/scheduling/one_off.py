@@ -21,6 +21,7 @@ from microneedling.scheduling.clinic_calendar import (
 from microneedling.services.access import Transaction
 from microneedling.services.appointments import ONE_OFF_TAKEN
 from microneedling.services.calendar_settings import load_calendar, scheduling_records
+from microneedling.services.messages.outbox import appointment_booked
 from microneedling.services.scheduling.booking import _reserve
 from microneedling.services.scheduling.context import _Context, _moment
 from microneedling.store.models import Appointment as AppointmentRow
@@ -103,6 +104,7 @@ def book_one_off(
         device_id=booking.device_id,
     )
     _reserve(context, [reservation], ONE_OFF_TAKEN)
+    appointment_booked(tx, row, ends_at=booking.ends_at)
     return row
 
 

@@ -21,6 +21,11 @@ from microneedling.services.access import Actor, Transaction
 from microneedling.services.appointments import check_reason
 from microneedling.services.calendar_settings import load_calendar, scheduling_records
 from microneedling.services.clock import Clock, utc_now
+from microneedling.services.messages.outbox import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_moved,
+)
 from microneedling.services.scheduling.booking import SLOT_TAKEN
 from microneedling.services.scheduling.context import _Context, _moment, _patient_busy, _view
 from microneedling.services.scheduling.plan_series import _preferences, _series_request
@@ -141,6 +146,7 @@ def move_session(
         context, state = _reschedule_context(tx, series, loaded.calendar.local_day(target))
         proposal = _re_propose(tx, context, state, series, row, booking, target)
         result = _apply(context, state, proposal)
+        _follow_with_messages(tx, result)
         tx.done(
             patient_id=series.patient_id,
             entity=("appointment", row.id),
@@ -153,6 +159,22 @@ def move_session(
             conflict=SLOT_TAKEN,
         )
     return result
+
+
+def _follow_with_messages(tx: Transaction, result: Mapping[str, Any]) -> None:
+    """The patient's queued messages follow the sessions that moved, and new sessions get
+    theirs, in this transaction."""
+    records = scheduling_records(tx)
+    for appointment_id in result["moved"]:
+        moved = tx.records.get(AppointmentRow, appointment_id)
+        booking = records.booking(appointment_id)
+        assert moved is not None
+        appointment_moved(tx, moved, ends_at=booking.ends_at if booking else None)
+    for appointment_id in result["created"]:
+        created = tx.records.get(AppointmentRow, appointment_id)
+        booking = records.booking(appointment_id)
+        assert created is not None
+        appointment_booked(tx, created, ends_at=booking.ends_at if booking else None)
 
 
 def _series_view(
@@ -219,6 +241,7 @@ def cancel_session(
         before = row.status
         row.status, row.status_changed_at, row.cancellation_reason = "cancelled", tx.now, text
         scheduling_records(tx).release([row.id])
+        appointment_cancelled(tx, row)
         tx.flush()
         result = _series_view(tx, series, {booking.session: row.id}, text)
         tx.done(
@@ -254,6 +277,7 @@ def stop_series(
                     "cancelled", tx.now, text,
                 )  # fmt: skip
                 cancelled[booking.session] = row.id
+                appointment_cancelled(tx, row)
         if not cancelled:
             raise RuleViolation(
                 "this series has no sessions still to come: nothing to cancel", field="series_id"
