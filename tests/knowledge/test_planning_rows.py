@@ -57,9 +57,13 @@ ZONE_TABLE = [
 def test_rejuvenation_uses_the_zone_range_and_starts_in_the_middle(
     zone: str, low: float, high: float
 ) -> None:
-    depth = zone_depth(planned((zone, "fine_lines")), zone)
+    result = planned((zone, "fine_lines"))
+    depth = zone_depth(result, zone)
     assert (depth["min"], depth["max"]) == (low, high)
-    assert depth["start"] == pytest.approx((low + high) / 2)
+    [entry] = [z for s in result["series"] for z in s["zones"] if z["zone"] == zone]
+    assert entry["policy_start_mm"] == pytest.approx((low + high) / 2)
+    # Policy 2: the start as the default pen (0.25 mm steps) makes it, rounded down.
+    assert depth["start"] == pytest.approx(max(low, (low + high) / 2 // 0.25 * 0.25))
 
 
 @pytest.mark.parametrize(("zone", "low", "high"), ZONE_TABLE)
@@ -125,7 +129,10 @@ def test_concern_table_row(
 
 
 def test_alopecia_starts_at_0_6_or_0_5_for_fitzpatrick_4_to_6() -> None:
-    assert zone_depth(planned(("scalp", "alopecia")), "scalp")["start"] == 0.6
+    # 0.6 mm is the policy's start; the default pen (0.25 mm steps) sets 0.5 (rounded down).
+    result = planned(("scalp", "alopecia"))
+    assert result["series"][0]["zones"][0]["policy_start_mm"] == 0.6
+    assert zone_depth(result, "scalp")["start"] == 0.5
     assert zone_depth(planned(("scalp", "alopecia"), fitzpatrick=5), "scalp")["start"] == 0.5
 
 
@@ -133,7 +140,9 @@ def test_product_absorption_is_home_only_with_no_series() -> None:
     result = planned(("forehead", "product_absorption"), setting="home")
     [series] = result["series"]
     assert series["sessions"] is None and series["dates"] == []
-    assert zone_depth(result, "forehead") == {"min": 0.2, "max": 0.3, "start": 0.25}
+    # The home roller has one fixed length (0.3 mm), inside the range 0.2-0.3.
+    assert zone_depth(result, "forehead") == {"min": 0.2, "max": 0.3, "start": 0.3}
+    assert result["series"][0]["zones"][0]["policy_start_mm"] == 0.25
     with pytest.raises(PlanRequestError, match="home use only"):
         planned(("forehead", "product_absorption"))
 
@@ -275,7 +284,8 @@ def test_combinations_with_dates() -> None:
     result = planned(("cheeks", "hyperpigmentation"), add_ons=["prp", "chemical_peel"])
     by_code = {c["code"]: c for c in result["combinations"]}
     assert by_code["prp"]["requested"] and by_code["prp"]["dates"][0] == "2026-12-07"
-    assert by_code["chemical_peel"]["dates"][0] == "2026-12-28"  # about 3 weeks after
+    # Policy 2: halfway between sessions 4 weeks apart (14 days each side), 21 days after the last.
+    assert by_code["chemical_peel"]["dates"] == ["2026-12-21", "2027-01-18", "2027-02-22"]
     assert by_code["laser_or_injectables"]["avoid"][0] == {"from": "2026-11-24", "to": "2026-12-20"}
     assert by_code["tranexamic_acid"]["sources"] == ["S-BUDAMAKUNTLA2013"]
     assert "minoxidil" not in by_code
@@ -307,6 +317,9 @@ def screening(decision: str, earliest: str | None = None, **extra: Any) -> dict[
         "earliest_date": earliest,
         "findings": [],
         "precautions": [],
+        "zones": ["face", "neck"],
+        "fitzpatrick": 3,
+        "on": "2026-12-01",
         **extra,
     }
 

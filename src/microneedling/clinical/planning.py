@@ -1,14 +1,24 @@
 """Treatment planning (REFERENCE.md A.3) with care timelines (A.4) and an optional quote.
 
-``plan(request, kb)`` gives per zone a depth range and starting depth, groups the concerns into
-series whose interval ranges overlap, proposes session dates, maintenance, the expected timeline,
-combinations, warnings, pre-care and aftercare with real dates, and its sources. Pure and
-deterministic; a request the policy refuses raises :class:`PlanRequestError` with the reason.
+``plan(request, kb)`` gives per zone a depth range, the starting depth as the plan's device makes
+it, the technique and the treated area; groups the concerns into series whose interval ranges
+overlap, proposes session dates, maintenance, the expected timeline, combinations, warnings,
+pre-care (with the numbing step naming the area in cm²) and aftercare with real dates, and its
+sources. Pure and deterministic; a request the policy refuses raises :class:`PlanRequestError` with
+the reason.
+
+Policy version 2 (A.2 "Zones"): a plan given a screening treats only the zones that screening
+covered and only the Fitzpatrick type it recorded; a screening stored under policy 1 (no ``zones``
+in it) cannot vouch for any zone, so a plan on it is refused with "screen again". No screening
+gives the warning ``not_screened``; one assessed more than ``screening.valid_days`` (90) days
+before the first session gives ``screening_outdated``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -16,16 +26,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from microneedling.clinical.care import aftercare_sources, care_timelines
+from microneedling.clinical.care import aftercare_sources, care_timelines, numbing_step
 from microneedling.clinical.dates import add_days, add_months
 from microneedling.clinical.intake import IsoDate, Word
 from microneedling.clinical.pricing import PriceList, SeriesToPrice, quote
 from microneedling.errors import PlanRequestError
 from microneedling.knowledge import KnowledgeBase
-from microneedling.knowledge.schema_planning import DepthRange, PlanningFile, Protocol
+from microneedling.knowledge.schema_planning import (
+    DepthRange,
+    PlanningFile,
+    Protocol,
+)
 from microneedling.knowledge.yamlsource import format_path
 
 MAX_TREATMENTS = 40
+MAX_DEVICES = 20
+#: Findings that start each zone at the low end of its range, as Fitzpatrick 4-6 does (A.3).
+LOW_START_FINDINGS = frozenset({"pih_history"})
 
 
 class _Frozen(BaseModel):
@@ -49,6 +66,23 @@ class ScreeningInput(BaseModel):
     earliest_date: IsoDate | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
     precautions: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
+    #: The zones the screening covered (policy 2); None for a screening stored under policy 1,
+    #: which cannot vouch for any zone (a plan on it is refused: screen again).
+    zones: list[Word] | None = Field(default=None, max_length=100)
+    fitzpatrick: int | None = Field(default=None, ge=1, le=6)
+    #: The day the screening was assessed.
+    on: IsoDate | None = None
+
+
+class DeviceIn(_Frozen):
+    """A clinic's device profile given with the request: settings from ``lowest_mm`` to
+    ``highest_mm`` in ``step_mm`` steps (A.7 bounds: lowest >= 0.1, highest <= 3.0, step
+    0.05-0.5)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    lowest_mm: Annotated[float, Field(ge=0.1, le=3.0, allow_inf_nan=False, strict=False)]
+    highest_mm: Annotated[float, Field(ge=0.1, le=3.0, allow_inf_nan=False, strict=False)]
+    step_mm: Annotated[float, Field(ge=0.05, le=0.5, allow_inf_nan=False, strict=False)]
 
 
 class PlanRequest(_Frozen):
@@ -63,6 +97,12 @@ class PlanRequest(_Frozen):
     surgery_on: IsoDate | None = None
     screening: Annotated[ScreeningInput | None, Field(strict=False)] = None
     acknowledged_caution: bool = False
+    device: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
+        default=None, description="The device profile to plan for (default: the setting's shipped)"
+    )
+    devices: list[DeviceIn] = Field(
+        default_factory=list, max_length=MAX_DEVICES, description="The clinic's own profiles"
+    )
 
 
 def parse_plan_request(data: Any) -> PlanRequest:
@@ -92,13 +132,80 @@ class ZonePlan:
     subtype: str | None
     depth: DepthRange
     start_mm: float
+    #: The starting depth as the device makes it; None when it cannot make any depth of the range.
+    setting_mm: float | None = None
+    area_cm2: int | None = None
+    technique: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"zone": self.zone, "concern": self.concern}
         if self.subtype is not None:
             result["subtype"] = self.subtype
-        result["depth_mm"] = {"min": self.depth.min, "max": self.depth.max, "start": self.start_mm}
+        start = self.setting_mm if self.setting_mm is not None else self.start_mm
+        result["depth_mm"] = {"min": self.depth.min, "max": self.depth.max, "start": start}
+        result["policy_start_mm"] = self.start_mm
+        result["device_setting_mm"] = self.setting_mm
+        result["area_cm2"] = self.area_cm2
+        result["technique"] = self.technique
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device profile as planning uses it (shipped, the clinic's, or given with the request)."""
+
+    name: str
+    lowest_mm: float
+    highest_mm: float
+    step_mm: float
+
+    @property
+    def fixed(self) -> bool:
+        return self.lowest_mm == self.highest_mm
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "lowest_mm": self.lowest_mm,
+            "highest_mm": self.highest_mm,
+            "step_mm": self.step_mm,
+            "fixed": self.fixed,
+        }
+
+    def _grid(self) -> list[float]:
+        # Work in micrometres so that 0.1 mm steps do not drift.
+        low, high, step = (round(v * 1000) for v in (self.lowest_mm, self.highest_mm, self.step_mm))
+        if self.fixed or step <= 0:
+            return [low / 1000]
+        return [(low + k * step) / 1000 for k in range((high - low) // step + 1)]
+
+    def setting_for(self, start: float, low: float, high: float) -> float | None:
+        """``start`` rounded down to a setting; if that is below ``low`` (or there is none), the
+        lowest setting at or above ``low``; None if that is above ``high`` (A.3)."""
+        grid = self._grid()
+        eps = 1e-9
+        down = [g for g in grid if g <= start + eps]
+        if down and down[-1] >= low - eps:
+            return down[-1]
+        up = [g for g in grid if g >= low - eps]
+        if up and up[0] <= high + eps:
+            return up[0]
+        return None
+
+
+def _device(value: Any) -> Device:
+    """A :class:`Device` from anything with ``name``, ``lowest_mm``, ``highest_mm``, ``step_mm``
+    (the knowledge base's, a request's, or a clinic override's profile; or such a mapping)."""
+
+    def get(key: str) -> Any:
+        return value[key] if isinstance(value, Mapping) else getattr(value, key)
+
+    return Device(
+        name=str(get("name")),
+        lowest_mm=float(get("lowest_mm")),
+        highest_mm=float(get("highest_mm")),
+        step_mm=float(get("step_mm")),
+    )
 
 
 @dataclass
@@ -133,18 +240,32 @@ class _Warnings:
         self._planning = planning
         self.items: list[dict[str, Any]] = []
 
-    def add(self, code: str, **values: Any) -> None:
+    def add(self, code: str, *, zone: str | None = None, **values: Any) -> None:
         text = self._planning.warnings[code]
-        message = text.message.format(**values)
-        entry = {"code": code, "message": message, "sources": list(text.sources)}
+        message = text.message.format(**({"zone": zone} if zone else {}), **values)
+        entry: dict[str, Any] = {"code": code, "message": message, "sources": list(text.sources)}
+        if zone is not None:
+            entry["zone"] = zone
         if entry not in self.items:
             self.items.append(entry)
 
 
 def plan(
-    request: PlanRequest, kb: KnowledgeBase, *, price_list: PriceList | None = None
+    request: PlanRequest,
+    kb: KnowledgeBase,
+    *,
+    price_list: PriceList | None = None,
+    devices: Iterable[Any] = (),
+    passes: Mapping[str, Any] | None = None,
+    screening_valid_days: int | None = None,
 ) -> dict[str, Any]:
-    """The treatment plan for ``request`` as JSON data (the `plan --json` contract)."""
+    """The treatment plan for ``request`` as JSON data (the `plan --json` contract).
+
+    ``devices`` are a clinic's own device profiles (anything with ``name``, ``lowest_mm``,
+    ``highest_mm``, ``step_mm``), beside the shipped ones and those given in the request;
+    ``passes`` the clinic's passes per technique group (``{group: {"min", "max"}}`` or objects
+    with ``min``/``max``); ``screening_valid_days`` the clinic's screening validity (A.7).
+    """
     planning = kb.section("planning.yaml", PlanningFile)
     protocols = _protocol_of(kb)
     warnings = _Warnings(planning)
@@ -153,6 +274,14 @@ def plan(
     if request.start is not None and request.start < request.on:
         raise PlanRequestError("the start date is before the planning date", field="start")
     precautions = _check_screening(request)
+    device = _choose_device(request, planning, devices)
+    finding_codes = {
+        str(f.get("code")) for f in (request.screening.findings if request.screening else [])
+    }
+    if request.screening is None:
+        warnings.add("not_screened")
+    else:
+        _check_screened_zones(request, kb)
 
     face = set(kb.group_members.get("face", ()))
     zone_plans: list[ZonePlan] = []
@@ -184,7 +313,11 @@ def plan(
             )
         for zone in zones:
             _check_zone(zone, treatment.concern, protocol, planning, kb, where)
-            zone_plan = _zone_plan(zone, treatment, protocol, planning, request, warnings, kb)
+            zone_plan = _zone_plan(
+                zone, treatment, protocol, planning, request, warnings, kb,
+                device=device, face=zone in face, low_start=bool(finding_codes & LOW_START_FINDINGS),
+                passes=passes,
+            )  # fmt: skip
             if zone in face and zone_plan.depth.max > (
                 planning.warnings["face_depth_above_1_5"].above_mm or 1.5
             ):
@@ -212,13 +345,23 @@ def plan(
     if maintenance is not None:
         sources.update(dict.fromkeys(planning.maintenance.sources))
     session_dates = sorted({d for item in series for d in item.dates})
-    finding_codes = {
-        str(f.get("code")) for f in (request.screening.findings if request.screening else [])
-    }
+    _check_screening_age(request, series, planning, warnings, screening_valid_days)
     face_treated = any(z.zone in face for z in zone_plans)
+    treated_area = _treated_area(zone_plans, kb)
+    numbing = numbing_step(
+        kb,
+        area_cm2=treated_area["total_cm2"],
+        zones=[kb.zones[z["zone"]].label.lower() for z in treated_area["zones"]],
+        findings=finding_codes,
+    )
+    numbing_on = _numbing_by_date(series, kb, finding_codes)
+    largest = max([numbing["area_cm2"], *(n["area_cm2"] for n in numbing_on.values())])
+    if numbing["topical_anaesthetic"] and largest > numbing["large_area_cm2"]:
+        warnings.add("large_anesthetic_area", area=largest, limit=numbing["large_area_cm2"])
     precare, aftercare = care_timelines(
         session_dates, kb, findings=finding_codes, face_treated=face_treated,
         screened=request.screening is not None,
+        numbing={day: n["instruction"] for day, n in numbing_on.items()},
     )  # fmt: skip
     expected = _expected(series, planning)
     combinations = _combinations(series, zone_plans, request, planning)
@@ -228,6 +371,10 @@ def plan(
         for entry in block:
             sources.update(dict.fromkeys(entry["sources"]))
     sources.update(dict.fromkeys(planning.zone_sources))
+    if any(z.technique for z in zone_plans):
+        sources.update(dict.fromkeys(planning.technique_sources))
+        sources.update(dict.fromkeys(planning.glide_medium.sources))
+    sources.update(dict.fromkeys(numbing["sources"]))
 
     quote_data = None
     if price_list is not None:
@@ -253,7 +400,16 @@ def plan(
         "on": request.on.isoformat(),
         "setting": request.setting,
         "fitzpatrick": request.fitzpatrick,
+        "device": device.to_dict(),
+        "screening": _screening_summary(request),
         "series": [_series_dict(item) for item in series],
+        "treated_area": treated_area,
+        "numbing": numbing,
+        "glide_medium": {
+            "label": planning.glide_medium.label,
+            "note": planning.glide_medium.note,
+            "sources": list(planning.glide_medium.sources),
+        },
         "maintenance": maintenance,
         "precare": precare,
         "aftercare": aftercare,
@@ -295,6 +451,154 @@ def _check_screening(request: PlanRequest) -> list[dict[str, Any]]:
     ]
 
 
+def _choose_device(request: PlanRequest, planning: PlanningFile, devices: Iterable[Any]) -> Device:
+    """The profile the request names (among the shipped, the clinic's and the request's own),
+    or the setting's shipped default."""
+    known: dict[str, Device] = {}
+    for profile in [*planning.devices, *devices, *request.devices]:
+        device = _device(profile)
+        known[device.name.casefold()] = device
+    name = request.device or planning.default_device.get(request.setting)
+    if name is None:
+        name = planning.devices[0].name
+    found = known.get(name.casefold())
+    if found is None:
+        names = ", ".join(sorted({d.name for d in known.values()}))
+        raise PlanRequestError(f"unknown device profile {name!r} (known: {names})", field="device")
+    return found
+
+
+def _check_screened_zones(request: PlanRequest, kb: KnowledgeBase) -> None:
+    """The zones and Fitzpatrick type of the plan against those of its screening (A.2 "Zones").
+
+    A screening without ``zones`` was stored under policy 1, when screenings did not record the
+    zones they covered: it cannot vouch for any zone, so the plan is refused with "screen again"
+    rather than trusted for zones nobody screened.
+    """
+    screening = request.screening
+    assert screening is not None
+    if screening.zones is None:
+        raise PlanRequestError(
+            "the screening does not record which zones it covered (it was made under policy "
+            "version 1): screen again including every zone to treat",
+            field="screening.zones",
+        )
+    if screening.fitzpatrick is not None and screening.fitzpatrick != request.fitzpatrick:
+        raise PlanRequestError(
+            f"Fitzpatrick type {request.fitzpatrick} differs from the screening's type "
+            f"{screening.fitzpatrick}: correct the type or screen again",
+            field="fitzpatrick",
+        )
+    covered: set[str] = set()
+    for zone in screening.zones:
+        covered.update(kb.group_members.get(zone, (zone,)))
+    missing: dict[str, str] = {}
+    for index, treatment in enumerate(request.treatments):
+        zones = kb.group_members.get(treatment.zone) or (treatment.zone,)
+        for zone in zones:
+            if zone in kb.zones and zone not in covered and zone not in missing:
+                missing[zone] = f"treatments[{index}].zone"
+    if missing:
+        names = [kb.zones[zone].label.lower() for zone in missing]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        plural = len(names) > 1 or names[0].endswith("s")
+        verb = "were" if plural else "was"
+        pronoun = "them" if plural else "it"
+        raise PlanRequestError(
+            f"{listed} {verb} not screened: screen again including {pronoun}",
+            field=next(iter(missing.values())),
+        )
+
+
+def _check_screening_age(
+    request: PlanRequest,
+    series: list[_Series],
+    planning: PlanningFile,
+    warnings: _Warnings,
+    valid_days: int | None,
+) -> None:
+    screening = request.screening
+    if screening is None or screening.on is None:
+        return
+    days = valid_days if valid_days is not None else planning.screening.valid_days
+    dated = [s.dates[0] for s in series if s.dates]
+    first = min(dated) if dated else (request.start or request.on)
+    if (first - screening.on).days > days:
+        warnings.add(
+            "screening_outdated",
+            assessed=screening.on.isoformat(),
+            days=days,
+            first=first.isoformat(),
+        )
+
+
+def _screening_summary(request: PlanRequest) -> dict[str, Any] | None:
+    screening = request.screening
+    if screening is None:
+        return None
+    return {
+        "decision": screening.decision,
+        "on": screening.on.isoformat() if screening.on else None,
+        "zones": list(screening.zones) if screening.zones is not None else None,
+        "fitzpatrick": screening.fitzpatrick,
+    }
+
+
+def _area_of(zones: Iterable[str], kb: KnowledgeBase) -> tuple[list[str], int]:
+    planning = kb.section("planning.yaml", PlanningFile)
+    distinct = list(dict.fromkeys(zones))
+    return distinct, sum(planning.zone_areas_cm2.get(z, 0) for z in distinct)
+
+
+def _treated_area(zone_plans: Sequence[ZonePlan], kb: KnowledgeBase) -> dict[str, Any]:
+    """Each treated zone's area and the total (cm², each zone counted once)."""
+    planning = kb.section("planning.yaml", PlanningFile)
+    distinct, total = _area_of((z.zone for z in zone_plans), kb)
+    return {
+        "zones": [{"zone": z, "area_cm2": planning.zone_areas_cm2.get(z, 0)} for z in distinct],
+        "total_cm2": total,
+        "sources": list(planning.zone_sources),
+    }
+
+
+def _numbing_by_date(
+    series: list[_Series], kb: KnowledgeBase, findings: set[str]
+) -> dict[date, dict[str, Any]]:
+    """The numbing step of each session day, for the zones treated that day."""
+    on: dict[date, list[str]] = {}
+    for item in series:
+        for day in item.dates:
+            on.setdefault(day, []).extend(z.zone for z in item.zones)
+    result = {}
+    for day, zones in on.items():
+        distinct, area = _area_of(zones, kb)
+        labels = [kb.zones[z].label.lower() for z in distinct]
+        result[day] = numbing_step(kb, area_cm2=area, zones=labels, findings=findings)
+    return result
+
+
+def _technique(
+    protocol_name: str, planning: PlanningFile, passes: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    technique = planning.technique.get(protocol_name)
+    if technique is None:
+        return None
+    low, high = technique.passes.min, technique.passes.max
+    override = (passes or {}).get(protocol_name)
+    if override is not None:
+        if isinstance(override, Mapping):
+            low, high = int(override["min"]), int(override["max"])
+        else:
+            low, high = int(override.min), int(override.max)
+    return {
+        "endpoint": technique.endpoint,
+        "endpoint_label": planning.endpoints[technique.endpoint],
+        "passes": {"min": low, "max": high},
+        "directions": "crossing",
+        "glide_medium": planning.glide_medium.label,
+    }
+
+
 def _check_zone(
     zone: str,
     concern: str,
@@ -324,6 +628,11 @@ def _zone_plan(
     request: PlanRequest,
     warnings: _Warnings,
     kb: KnowledgeBase,
+    *,
+    device: Device,
+    face: bool = False,
+    low_start: bool = False,
+    passes: Mapping[str, Any] | None = None,
 ) -> ZonePlan:
     entry = planning.zones[zone]
     if protocol.depth == "zone":
@@ -345,7 +654,7 @@ def _zone_plan(
         cap = planning.home.max_depth_mm
         warnings.add("home_depth_capped", cap=cap)
         low, high = min(low, cap), min(high, cap)
-    fitzpatrick_4_6 = request.fitzpatrick >= 4
+    fitzpatrick_4_6 = request.fitzpatrick >= 4 or low_start
     fixed = protocol.start_mm_fitzpatrick_4_6 if fitzpatrick_4_6 else protocol.start_mm
     if fixed is None and protocol.start_mm is not None:
         fixed = protocol.start_mm
@@ -355,12 +664,27 @@ def _zone_plan(
         start = low
     else:
         start = (low + high) / 2
+    if face:
+        start = min(start, planning.face_start_max_mm)
+    setting = device.setting_for(start, low, high)
+    if setting is None:
+        warnings.add(
+            "depth_not_settable",
+            zone=zone,
+            device=device.name,
+            low=f"{_round(low):g}",
+            high=f"{_round(high):g}",
+        )
+    protocol_name = _protocol_of(kb)[treatment.concern][0]
     return ZonePlan(
         zone=zone,
         concern=treatment.concern,
         subtype=treatment.subtype,
         depth=DepthRange(min=_round(low), max=_round(high)),
         start_mm=_round(start),
+        setting_mm=None if setting is None else _round(setting),
+        area_cm2=planning.zone_areas_cm2.get(zone),
+        technique=_technique(protocol_name, planning, passes),
     )
 
 
@@ -560,6 +884,15 @@ def _combinations(
             entry["dates"] = [d.isoformat() for d in dates]
         elif combination.timing == "after_each_session" and combination.days_after:
             entry["dates"] = [add_days(d, combination.days_after).isoformat() for d in dates]
+        elif combination.timing == "between_sessions":
+            entry["dates"] = [
+                d.isoformat()
+                for d in halfway_dates(
+                    dates,
+                    min_days_each_side=combination.min_days_each_side or 14,
+                    days_after_last=combination.days_after_last or 21,
+                )
+            ]
         elif combination.timing == "spaced" and combination.days_apart:
             entry["avoid"] = [
                 {
@@ -573,6 +906,26 @@ def _combinations(
         entry["sources"] = list(combination.sources)
         result.append(entry)
     return result
+
+
+def halfway_dates(
+    dates: Sequence[date], *, min_days_each_side: int, days_after_last: int
+) -> list[date]:
+    """The day halfway between each two sessions where that leaves at least
+    ``min_days_each_side`` days on each side (an odd gap: the earlier day), and ``days_after_last``
+    days after the last session (A.3 chemical peel)."""
+    ordered = sorted(set(dates))
+    found = []
+    for before, after in itertools.pairwise(ordered):
+        gap = (after - before).days
+        middle = add_days(before, math.floor(gap / 2))
+        if (middle - before).days >= min_days_each_side and (
+            after - middle
+        ).days >= min_days_each_side:
+            found.append(middle)
+    if ordered:
+        found.append(add_days(ordered[-1], days_after_last))
+    return found
 
 
 def _series_dict(item: _Series) -> dict[str, Any]:

@@ -126,9 +126,13 @@ class ExpectedEvent(Strict):
 
 class Combination(Strict):
     label: Text
-    timing: Literal["same_session", "after_each_session", "spaced", "alongside"]
+    timing: Literal["same_session", "after_each_session", "between_sessions", "spaced", "alongside"]
     days_after: int | None = Field(default=None, ge=1, le=120)
     days_apart: int | None = Field(default=None, ge=1, le=120)
+    #: between_sessions: the day halfway between two sessions, offered only where that leaves at
+    #: least ``min_days_each_side`` days on each side, and ``days_after_last`` after the last one.
+    min_days_each_side: int | None = Field(default=None, ge=1, le=120)
+    days_after_last: int | None = Field(default=None, ge=1, le=120)
     for_concerns: list[Code] = Field(default_factory=list)
     note: Text | None = None
     sources: list[SourceKey] = Field(min_length=1)
@@ -139,12 +143,70 @@ class Combination(Strict):
             raise ValueError("days_after goes with timing after_each_session, and only with it")
         if (self.timing == "spaced") != (self.days_apart is not None):
             raise ValueError("days_apart goes with timing spaced, and only with it")
+        between = self.min_days_each_side is not None and self.days_after_last is not None
+        if (self.timing == "between_sessions") != between or (
+            not between and (self.min_days_each_side or self.days_after_last)
+        ):
+            raise ValueError(
+                "min_days_each_side and days_after_last go with timing between_sessions, and only "
+                "with it"
+            )
         return self
+
+
+class DeviceProfile(Strict):
+    """A needling device: its settings from ``lowest_mm`` to ``highest_mm`` in ``step_mm`` steps
+    (a roller: one fixed length, lowest = highest)."""
+
+    name: Text
+    lowest_mm: Depth = Field(ge=0.05, le=5)
+    highest_mm: Depth = Field(ge=0.05, le=5)
+    step_mm: Depth = Field(ge=0.01, le=5)
+    fixed: bool = False
+    sources: list[SourceKey] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DeviceProfile:
+        if self.lowest_mm > self.highest_mm:
+            raise ValueError(f"lowest {self.lowest_mm} is above highest {self.highest_mm}")
+        if self.fixed != (self.lowest_mm == self.highest_mm):
+            raise ValueError("a fixed device (roller) has lowest = highest, and only it")
+        return self
+
+
+class PassRange(Strict):
+    min: int = Field(ge=1, le=8)
+    max: int = Field(ge=1, le=8)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PassRange:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        return self
+
+
+class Technique(Strict):
+    endpoint: Code
+    passes: PassRange
+
+
+class GlideMedium(Strict):
+    label: Text
+    note: Text
+    sources: list[SourceKey] = Field(min_length=1)
+
+
+class ScreeningRules(Strict):
+    valid_days: int = Field(ge=1, le=730)
 
 
 #: The warning codes planning emits; each needs its text in planning.yaml.
 WARNING_CODES = frozenset(
     {
+        "not_screened",
+        "screening_outdated",
+        "depth_not_settable",
+        "large_anesthetic_area",
         "face_depth_above_1_5",
         "icepick_limited_response",
         "series_split",
@@ -161,6 +223,15 @@ WARNING_CODES = frozenset(
 class PlanningFile(Strict):
     zones: dict[Code, ZoneDepth] = Field(min_length=1)
     zone_sources: list[SourceKey] = Field(min_length=1)
+    zone_areas_cm2: dict[Code, int] = Field(min_length=1)
+    screening: ScreeningRules
+    face_start_max_mm: Depth = Field(gt=0, le=5)
+    devices: list[DeviceProfile] = Field(min_length=1)
+    default_device: dict[Setting, Text]
+    technique: dict[Code, Technique]
+    endpoints: dict[Code, Text]
+    glide_medium: GlideMedium
+    technique_sources: list[SourceKey] = Field(min_length=1)
     protocols: dict[Code, Protocol] = Field(min_length=1)
     reserved_zones: list[Code] = Field(default_factory=list)
     home: HomeRules
@@ -168,6 +239,24 @@ class PlanningFile(Strict):
     maintenance: Maintenance
     expected: list[ExpectedEvent] = Field(min_length=1)
     combinations: dict[Code, Combination]
+
+    @model_validator(mode="after")
+    def _devices(self) -> PlanningFile:
+        names = [device.name for device in self.devices]
+        if len(set(names)) != len(names):
+            raise ValueError("devices: two profiles have the same name")
+        for setting, name in self.default_device.items():
+            if name not in names:
+                raise ValueError(f"default_device.{setting}: no device profile {name!r}")
+        for code, technique in self.technique.items():
+            if technique.endpoint not in self.endpoints:
+                raise ValueError(f"technique.{code}: unknown endpoint {technique.endpoint!r}")
+            if code not in self.protocols:
+                raise ValueError(f"technique.{code}: no protocol {code!r}")
+        for area in self.zone_areas_cm2.values():
+            if not 1 <= area <= 10_000:
+                raise ValueError(f"zone_areas_cm2: {area} cm² is outside 1–10000")
+        return self
 
     @model_validator(mode="after")
     def _warning_codes(self) -> PlanningFile:
@@ -199,6 +288,15 @@ def cross_check_planning(kb: KnowledgeBase, smap: SourceMap, problems: Problems)
     for code in planning.reserved_zones:
         if code not in kb.zones:
             problems.add(smap, ("reserved_zones",), f"unknown zone {code!r}")
+    for code in planning.zone_areas_cm2:
+        if code not in kb.zones:
+            problems.add(smap, ("zone_areas_cm2", code), f"unknown zone {code!r}")
+    for code in kb.zones:
+        if code not in planning.zone_areas_cm2:
+            problems.add(smap, ("zone_areas_cm2",), f"no area for zone {code!r}")
+    for name, protocol in planning.protocols.items():
+        if "professional" in protocol.settings and name not in planning.technique:
+            problems.add(smap, ("technique",), f"no technique for protocol {name!r}")
     covered: dict[str, str] = {}
     for name, protocol in planning.protocols.items():
         where = ("protocols", name)
@@ -244,6 +342,17 @@ class InsteadIf(Strict):
     instruction: Text
 
 
+class Numbing(Strict):
+    """The numbing step of day 0 (A.4): naming the area, excluded by some findings, warned above
+    ``large_area_cm2`` (clinic-configurable, A.7)."""
+
+    instruction: Text
+    excluded_instruction: Text
+    excluded_by: list[Code] = Field(min_length=1)
+    large_area_cm2: int = Field(ge=1, le=100_000)
+    sources: list[SourceKey] = Field(min_length=1)
+
+
 class PrecareStep(Strict):
     day: int = Field(ge=-90, le=0)
     instruction: Text
@@ -269,18 +378,34 @@ class AftercareStep(Strict):
     days: Window | None = None
     kind: Literal["instruction", "expected", "contact_clinic"]
     instruction: Text
+    make_up_window: bool = False
     sources: list[SourceKey] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_window(self) -> AftercareStep:
         if (self.hours is None) == (self.days is None):
             raise ValueError("give exactly one of hours or days")
+        if self.make_up_window and (self.hours is None or self.hours.from_ != 0):
+            raise ValueError("the make-up window is given in hours from 0")
         return self
 
 
 class CareFile(Strict):
+    numbing: Numbing
     precare: list[PrecareStep] = Field(min_length=1)
     aftercare: list[AftercareStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _numbing_template(self) -> CareFile:
+        for name in ("instruction", "excluded_instruction"):
+            text = getattr(self.numbing, name)
+            try:
+                fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            except ValueError as error:
+                raise ValueError(f"numbing.{name}: not a valid template: {error}") from None
+            if fields - {"area", "zones", "reason"}:
+                raise ValueError(f"numbing.{name}: unknown placeholder {sorted(fields)[0]!r}")
+        return self
 
 
 def cross_check_care(kb: KnowledgeBase, smap: SourceMap, problems: Problems) -> None:
@@ -291,3 +416,6 @@ def cross_check_care(kb: KnowledgeBase, smap: SourceMap, problems: Problems) -> 
         for code in codes:
             if code is not None and code not in kb.findings:
                 problems.add(smap, ("precare", index), f"unknown finding code {code!r}")
+    for code in care.numbing.excluded_by:
+        if code not in kb.findings:
+            problems.add(smap, ("numbing", "excluded_by"), f"unknown finding code {code!r}")
