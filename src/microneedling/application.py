@@ -1,10 +1,11 @@
 """The application ``microneedling web`` serves: the JSON API and the staff pages as one.
 
 Each request goes to exactly one of them, by its path, before any of their own layers run:
-``/api/…``, ``/openapi.json`` and ``/docs…`` to the API (so an unknown path or method under
-``/api`` gets the API's JSON error, never a page), everything else to the pages. Neither adds
-security headers of its own; :class:`~microneedling.security_headers.SecurityHeaders` adds them
-once, around both. The API's request limits (JSON, 1 MB) apply to the API only and the pages'
+``/api/…``, ``/openapi.json``, ``/docs…`` and ``/fhir/…`` (the FHIR R4 interface, mounted inside
+the API: api/fhir/app.py) to the API (so an unknown path or method under ``/api`` gets the API's
+JSON error, and one under ``/fhir`` a FHIR OperationOutcome, never a page), everything else to
+the pages. Neither adds security headers of its own;
+:class:`~microneedling.security_headers.SecurityHeaders` adds them once, around both. The API's request limits (JSON, 1 MB) apply to the API only and the pages'
 (forms, photo uploads, same-origin posts) to the pages only.
 """
 
@@ -20,9 +21,9 @@ from microneedling.services.maintenance import open_database
 from microneedling.store import Database
 from microneedling.web import create_web_app
 
-#: Paths that belong to the API (the rest are pages).
-API_PREFIXES = ("/api/", "/docs/")
-API_PATHS = frozenset({"/api", "/openapi.json", "/docs"})
+#: Paths that belong to the API, FHIR included (the rest are pages).
+API_PREFIXES = ("/api/", "/docs/", "/fhir/")
+API_PATHS = frozenset({"/api", "/openapi.json", "/docs", "/fhir"})
 
 
 def is_api_path(path: str) -> bool:

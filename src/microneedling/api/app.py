@@ -17,6 +17,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from microneedling.api import docs, errors, security
 from microneedling.api.context import ApiContext
+from microneedling.api.fhir import app as fhir
 from microneedling.api.lanes import ReadLane, lane_threads
 from microneedling.api.limits import RequestLimits
 from microneedling.api.routes import (
@@ -166,6 +167,7 @@ def create_app(
     for module in modules:
         app.include_router(module.router, prefix=PREFIX, responses=ERRORS)
     security.document_sign_in(app, [(PREFIX, module.router) for module in modules])
+    fhir.mount(app, VERSION)  # /fhir/R4/… on the same context (api/fhir/app.py)
     app.add_middleware(
         RequestLimits,
         max_body_bytes=config.api_max_body_bytes,

@@ -1,0 +1,195 @@
+"""The FHIR R4 application, mounted at ``/fhir`` inside the JSON API's application (so
+``microneedling serve`` and ``microneedling web`` both answer it): ``GET /fhir/R4/metadata``,
+``GET /fhir/R4/{type}/{id}`` and ``GET /fhir/R4/{type}?…``.
+
+Signing in is the JSON API's (:func:`~microneedling.api.security.current_actor`, the same bearer
+token); roles, clinic isolation and the audit entry are the use cases' (``queries``). Every
+answer is ``application/fhir+json``; every error an OperationOutcome with its HTTP status: 400 a
+search that cannot be done as asked, 401 not signed in, 403 the role may not, 404 no such
+resource in this clinic (also another clinic's, and any unknown path), 405 a method other than
+GET, 409 a conflict, 422 invalid input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from microneedling.api.context import ApiContext, Context
+from microneedling.api.errors import status_of
+from microneedling.api.fhir import capability, search
+from microneedling.api.fhir.resources import Resource, bundle, operation_outcome
+from microneedling.api.security import CurrentActor
+from microneedling.errors import UserError
+from microneedling.store import UnitOfWork
+
+MEDIA_TYPE = "application/fhir+json"
+PREFIX = "/fhir"
+VERSION_PATH = "/R4"
+
+#: OperationOutcome issue codes for our HTTP statuses.
+ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    413: "too-costly",
+    422: "processing",
+    429: "throttled",
+}
+
+
+class FhirResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+
+class FhirError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def outcome_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> FhirResponse:
+    return FhirResponse(
+        operation_outcome(ISSUE_CODES.get(status, "exception"), message),
+        status_code=status,
+        headers=headers,
+    )
+
+
+def base_url(request: Request) -> str:
+    """The service base (``http://host/fhir/R4``), as the client reached it."""
+    # ``base_url`` is the whole application's (a proxy's root path included), not the mount's.
+    return str(request.base_url).rstrip("/") + PREFIX + VERSION_PATH
+
+
+def _search_type(resource_type: str) -> search.ResourceSearch:
+    found = search.SEARCHES.get(resource_type)
+    if found is None:
+        raise FhirError(404, f"this server has no resource type {resource_type[:40]!r}")
+    return found
+
+
+def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> FastAPI:
+    """The FHIR application on the API's context (its database, clock and sign-in)."""
+    app = FastAPI(
+        title="microneedling FHIR R4",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=FhirResponse,
+    )
+    app.state.context = context
+    _install_errors(app)
+
+    @app.get(VERSION_PATH + "/metadata")
+    def metadata(request: Request) -> FhirResponse:
+        """What this server implements (no sign-in needed: it holds no one's data)."""
+        return FhirResponse(capability.capability_statement(base_url(request), software_version))
+
+    @app.get(VERSION_PATH + "/{resource_type}")
+    def search_type(
+        resource_type: str, request: Request, actor: CurrentActor, context: Context
+    ) -> FhirResponse:
+        kind = _search_type(resource_type)
+        items = list(request.query_params.multi_items())
+        try:
+            filters, used, patient_id = search.parse(kind, items)
+        except search.SearchError as error:
+            raise FhirError(400, error.message) from None
+        uow = UnitOfWork(context.database, context.photos)
+        arguments: dict[str, Any] = {}
+        if patient_id is not None:
+            arguments["patient_id"] = patient_id
+        page = kind.search(uow, actor, filters, used, context.now, **arguments)
+        base = base_url(request)
+        others = [(name, value) for name, value in items if name not in ("_offset", "_count")]
+
+        def link(offset: int) -> str:
+            query = [*others, ("_count", str(filters.count)), ("_offset", str(offset))]
+            return f"{base}/{kind.type}?{urlencode(query)}"
+
+        following = filters.offset + filters.count
+        return FhirResponse(
+            bundle(
+                base,
+                link(filters.offset),
+                page.total,
+                page.resources,
+                next_url=link(following) if filters.count and following < page.total else None,
+                previous_url=(
+                    link(max(0, filters.offset - filters.count))
+                    if filters.offset and filters.count
+                    else None
+                ),
+            )
+        )
+
+    @app.get(VERSION_PATH + "/{resource_type}/{resource_id}")
+    def read(
+        resource_type: str,
+        resource_id: str,
+        actor: CurrentActor,
+        context: Context,
+    ) -> FhirResponse:
+        kind = _search_type(resource_type)
+        row_id = (
+            search.record_id(resource_id.removeprefix(kind.id_prefix))
+            if resource_id.startswith(kind.id_prefix)
+            else None
+        )
+        if row_id is None:
+            raise FhirError(404, f"{kind.type}/{resource_id[:40]} not found in this clinic")
+        uow = UnitOfWork(context.database, context.photos)
+        resource: Resource = kind.read(uow, actor, row_id, context.now)
+        return FhirResponse(resource)
+
+    return app
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(FhirError)
+    async def fhir_error(request: Request, error: FhirError) -> FhirResponse:
+        return outcome_response(error.status, error.message)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, error: UserError) -> FhirResponse:
+        status, _code, headers = status_of(error)
+        message = error.message
+        if status == 404:
+            # The use case names our table ("no patient 12"); the client asked for a resource.
+            message = f"{message} (not found)"
+        return outcome_response(status, message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> FhirResponse:
+        return outcome_response(400, "the request cannot be read")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> FhirResponse:
+        status = error.status_code
+        if status == 404:
+            message = (
+                "no such FHIR endpoint: use GET /fhir/R4/metadata, /fhir/R4/<type> or "
+                "/fhir/R4/<type>/<id>"
+            )
+        elif status == 405:
+            message = "this FHIR server only reads and searches (GET)"
+        else:
+            message = error.detail if isinstance(error.detail, str) else "the request failed"
+        return outcome_response(status, message, getattr(error, "headers", None))
+
+
+def mount(api: FastAPI, software_version: str = "0.0.0") -> None:
+    """Mount the FHIR application at ``/fhir`` on the JSON API's application (its context)."""
+    api.mount(PREFIX, create_fhir_app(api.state.context, software_version))

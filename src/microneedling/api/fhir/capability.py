@@ -1,0 +1,81 @@
+"""The CapabilityStatement: built from :data:`~microneedling.api.fhir.search.SEARCHES`, so it
+lists exactly the resources, interactions and search parameters that are implemented."""
+
+from __future__ import annotations
+
+from microneedling.api.fhir.resources import CODE_SYSTEMS, Resource
+from microneedling.api.fhir.search import COMMON, SEARCHES
+
+FHIR_VERSION = "4.0.1"
+#: A fixed date for the statement (it changes with the software, not with the day).
+STATEMENT_DATE = "2026-12-07"
+
+
+def capability_statement(base: str, software_version: str) -> Resource:
+    resources = [
+        {
+            "type": search.type,
+            "documentation": search.documentation,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "no-version",
+            "readHistory": False,
+            "updateCreate": False,
+            "searchParam": [
+                {
+                    "name": parameter.name,
+                    "type": parameter.type,
+                    "documentation": parameter.documentation,
+                    **({"definition": parameter.definition} if parameter.definition else {}),
+                }
+                for parameter in search.parameters.values()
+            ],
+        }
+        for search in SEARCHES.values()
+    ]
+    code_systems = "; ".join(
+        f"{url} ({', '.join(f'{code}: {text}' for code, text in codes.items())})"
+        for url, codes in CODE_SYSTEMS.items()
+    )
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": STATEMENT_DATE,
+        "publisher": "microneedling",
+        "kind": "instance",
+        "software": {"name": "microneedling", "version": software_version},
+        "implementation": {"description": "A microneedling clinic's records", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Read and search only. Paging: _count (at most 100) and the Bundle's next "
+                    f"link; common parameters: {', '.join(COMMON)}. Unknown parameters are "
+                    f"refused. Our code systems: {code_systems}"
+                ),
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": (
+                                        "http://terminology.hl7.org/CodeSystem/"
+                                        "restful-security-service"
+                                    ),
+                                    "code": "OAuth",
+                                    "display": "OAuth",
+                                }
+                            ],
+                            "text": (
+                                "A bearer token from POST /api/v1/auth/token (OAuth2 password "
+                                "flow); the staff member's role and clinic apply"
+                            ),
+                        }
+                    ],
+                },
+                "resource": resources,
+            }
+        ],
+    }
