@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from tests.conftest import intake_data
 
-TOP_LEVEL_KEYS = ["decision", "earliest_date", "findings", "precautions", "on", "knowledge_base"]
+TOP_LEVEL_KEYS = [
+    "decision",
+    "earliest_date",
+    "findings",
+    "precautions",
+    "on",
+    "zones",
+    "fitzpatrick",
+    "knowledge_base",
+]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,7 +56,7 @@ def test_screen_json_has_exactly_the_contract_keys(tmp_path: Path) -> None:
     assert data["decision"] == "defer"
     assert data["earliest_date"] == "2026-12-05"
     assert set(data["findings"][0]) == {"code", "severity", "message", "sources", "until"}
-    assert set(data["knowledge_base"]) == {"version", "hash"}
+    assert set(data["knowledge_base"]) == {"version", "hash", "overrides_hash"}
 
 
 def test_issue_example_intake(tmp_path: Path) -> None:

@@ -265,6 +265,8 @@ def test_result_records_assessment_date_and_knowledge_base(kb: object) -> None:
         "findings",
         "precautions",
         "on",
+        "zones",
+        "fitzpatrick",
         "knowledge_base",
     ]
     assert data["on"] == "2026-12-01"

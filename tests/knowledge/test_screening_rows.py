@@ -28,7 +28,7 @@ ROWS: list[tuple[str, dict[str, Any], str, str, str | None, str, str | None, lis
     ("isotretinoin_stopped_two_months_ago",
      {"medications": [{"code": "isotretinoin", "stopped_on": "2026-10-01"}]},
      "isotretinoin", "relative", "2027-04-01", "caution", ON,
-     ["S-SKINPEN", "S-SPRING2017", "S-WALDMAN2017"]),
+     ["S-ISOTRETINOIN-PI", "S-SPRING2017", "S-WALDMAN2017"]),
     ("bleeding_disorder", {"conditions": [{"code": "bleeding_disorder"}]},
      "bleeding_disorder", "absolute", None, "not_eligible", None, ["S-SKINPEN"]),
     ("collagen_vascular_disease", {"conditions": [{"code": "collagen_vascular_disease"}]},
@@ -125,7 +125,9 @@ def test_each_a2_row_gives_its_finding_severity_until_and_decision(
 
 
 def test_every_finding_code_of_the_knowledge_base_has_a_row(kb: Any) -> None:
-    covered = {row[2] for row in ROWS}
+    from tests.knowledge.test_policy_v2_screening import V2_ROWS
+
+    covered = {row[2] for row in ROWS} | {row[2] for row in V2_ROWS}
     assert covered == set(kb.findings)
 
 

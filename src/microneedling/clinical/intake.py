@@ -158,7 +158,13 @@ def check_intake(intake: Intake, kb: KnowledgeBase) -> None:
             if item.on is not None and item.on > intake.on:
                 problems.append((f"{path}.on", "is after the assessment date"))
             if item.started_on is not None and item.started_on > intake.on:
-                problems.append((f"{path}.started_on", "is after the assessment date"))
+                problems.append(
+                    (
+                        f"{path}.started_on",
+                        "is after the assessment date: a medication not yet started is recorded"
+                        " when it starts",
+                    )
+                )
             if (
                 item.started_on is not None
                 and item.stopped_on is not None

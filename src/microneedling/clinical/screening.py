@@ -73,6 +73,9 @@ class ScreeningResult:
     on: date
     knowledge_base_version: str
     knowledge_base_hash: str
+    zones: tuple[str, ...] = ()
+    fitzpatrick: int | None = None
+    overrides_hash: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the `screen --json` contract)."""
@@ -82,9 +85,12 @@ class ScreeningResult:
             "findings": [finding.to_dict() for finding in self.findings],
             "precautions": [precaution.to_dict() for precaution in self.precautions],
             "on": self.on.isoformat(),
+            "zones": list(self.zones),
+            "fitzpatrick": self.fitzpatrick,
             "knowledge_base": {
                 "version": self.knowledge_base_version,
                 "hash": self.knowledge_base_hash,
+                "overrides_hash": self.overrides_hash,
             },
         }
 
@@ -115,11 +121,17 @@ def _expand(zones: Iterable[str], lookup: _Zones) -> list[str]:
     return list(seen)
 
 
-def screen(intake: Intake, kb: KnowledgeBase) -> ScreeningResult:
-    """Screen ``intake`` (REFERENCE.md A.2). Raises IntakeError on input that breaks A.1."""
+def screen(
+    intake: Intake, kb: KnowledgeBase, *, overrides_hash: str | None = None
+) -> ScreeningResult:
+    """Screen ``intake`` (REFERENCE.md A.2). Raises IntakeError on input that breaks A.1.
+
+    ``overrides_hash`` is the hash of the clinic's policy overrides that applied, recorded in the
+    result beside the knowledge base's (None when none applied)."""
     check_intake(intake, kb)
     lookup = _zones(kb)
-    requested = _expand(intake.zones, lookup)
+    asked = set(_expand(intake.zones, lookup))
+    requested = [code for code in kb.zones if code in asked]  # vocabulary order
     face_requested = not lookup.face.isdisjoint(requested)
     on = intake.on
     age = age_in_years(intake.patient.birth_date, on)
@@ -145,15 +157,21 @@ def screen(intake: Intake, kb: KnowledgeBase) -> ScreeningResult:
         for item in getattr(intake, list_name):
             definition = kb.findings[item.code]
             where = _where_it_counts(definition, item, requested, face_requested, lookup)
+            outside = False
             if where is None:
-                continue
+                if definition.scope != "local" or not any(
+                    rule.when == "outside_zones" for rule in kb.rules_by_finding.get(item.code, ())
+                ):
+                    continue
+                outside = True  # counts elsewhere on the body (A.2)
+                where = _expand(item.zones or definition.default_zones, lookup)
             values = {
                 "label": definition.label,
                 "zones": ", ".join(lookup.labels[z] for z in where) or "the treatment area",
                 "age": age,
                 "fitzpatrick": fitzpatrick,
             }
-            found = _apply_rules(item.code, item, on, values, kb)
+            found = _apply_rules(item.code, item, on, values, kb, outside=outside)
             if found is not None:
                 counted.append(found)
 
@@ -189,6 +207,9 @@ def screen(intake: Intake, kb: KnowledgeBase) -> ScreeningResult:
         on=on,
         knowledge_base_version=kb.version,
         knowledge_base_hash=kb.hash,
+        zones=tuple(requested),
+        fitzpatrick=fitzpatrick,
+        overrides_hash=overrides_hash,
     )
 
 
@@ -219,9 +240,16 @@ def _apply_rules(
     on: date,
     values: dict[str, Any],
     kb: KnowledgeBase,
+    *,
+    outside: bool = False,
 ) -> tuple[Finding, Rule] | None:
-    """The first matching rule's finding for this code, or None if it does not count."""
+    """The first matching rule's finding for this code, or None if it does not count.
+
+    ``outside``: the (local) finding lies only outside the requested zones; only
+    ``when: outside_zones`` rules apply to it, and only other rules to one inside."""
     for rule in kb.rules_by_finding.get(code, ()):
+        if (rule.when == "outside_zones") != outside:
+            continue
         stopped_on = item.stopped_on if item is not None else None
         if rule.when == "in_use" and not (stopped_on is None or stopped_on > on):
             continue
@@ -244,7 +272,7 @@ def _apply_rules(
                 else add_months(start, window.months or 0)
             )
             if end <= on:
-                return None
+                continue  # the wait has passed: the next rule may still apply
             values["date"] = start.isoformat()
             if window.show_until:
                 until = end

@@ -181,9 +181,15 @@ def _cross_check(kb: KnowledgeBase, maps: Mapping[str, SourceMap], problems: Pro
                 screening_map, (*where, "finding"), f"unknown finding code {rule.finding!r}"
             )
             continue
-        if rule.when != "any" and found.kind != "medication":
+        if rule.when in ("in_use", "stopped") and found.kind != "medication":
             problems.add(
                 screening_map, (*where, "when"), f"'when: {rule.when}' applies to medications only"
+            )
+        if rule.when == "outside_zones" and found.scope != "local":
+            problems.add(
+                screening_map,
+                (*where, "when"),
+                "'when: outside_zones' applies to local findings only",
             )
         window = rule.window
         if window is not None:

@@ -181,7 +181,7 @@ def _check_template(text: str) -> str:
 
 class Rule(Strict):
     finding: Code
-    when: Literal["any", "in_use", "stopped"] = "any"
+    when: Literal["any", "in_use", "stopped", "outside_zones"] = "any"
     severity: Severity
     window: Window | None = None
     message: Text
