@@ -104,8 +104,9 @@ def test_a_plan_from_a_screening_result_file(tmp_path: Path) -> None:
         "zones": ["forehead"], "medications": [{"code": "topical_retinoid", "stopped_on": "2026-11-28"}],
     }  # fmt: skip
     screening = json.loads(run("screen", write(tmp_path, intake, "intake.json"), "--json").stdout)
+    # Policy 2: the plan's Fitzpatrick type must be the screening's (2).
     request = {**EXAMPLE, "treatments": [{"zone": "forehead", "concern": "fine_lines"}],
-               "start": "2026-12-01", "screening": screening}  # fmt: skip
+               "fitzpatrick": 2, "start": "2026-12-01", "screening": screening}  # fmt: skip
     data = json.loads(run("plan", write(tmp_path, request), "--json").stdout)
     assert data["series"][0]["dates"][0] == "2026-12-05"
 

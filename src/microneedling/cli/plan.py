@@ -118,16 +118,36 @@ def print_plan(result: dict[str, Any]) -> None:
     from rich.text import Text
 
     console = Console()
+    device = result.get("device")
+    if device:
+        settings = (
+            f"fixed {device['lowest_mm']:g} mm"
+            if device.get("fixed")
+            else f"{device['lowest_mm']:g}–{device['highest_mm']:g} mm in {device['step_mm']:g} mm "
+            "steps"
+        )
+        console.print(f"Device: {device['name']} ({settings})")
     for number, series in enumerate(result["series"], start=1):
         title = f"Series {number}: {', '.join(series['concerns'])}"
         table = Table(title=title, title_justify="left")
-        for column in ("Zone", "Concern", "Depth (mm)", "Start (mm)"):
+        for column in ("Zone", "Concern", "Depth (mm)", "Start (mm)", "Area (cm²)", "Technique"):
             table.add_column(column)
         for zone in series["zones"]:
             depth = zone["depth_mm"]
-            table.add_row(
-                zone["zone"], zone["concern"], f"{depth['min']}–{depth['max']}", str(depth["start"])
+            setting = zone.get("device_setting_mm", depth["start"])
+            start = f"{setting:g}" if setting is not None else "not settable"
+            technique = zone.get("technique")
+            how = (
+                f"{technique['endpoint_label'].lower()}; {technique['passes']['min']}–"
+                f"{technique['passes']['max']} passes, crossing"
+                if technique
+                else "—"
             )
+            area = zone.get("area_cm2")
+            table.add_row(
+                zone["zone"], zone["concern"], f"{depth['min']:g}–{depth['max']:g}", start,
+                "—" if area is None else str(area), how,
+            )  # fmt: skip
         console.print(table)
         if series["sessions"]:
             weeks = series["interval_weeks"]
@@ -137,6 +157,13 @@ def print_plan(result: dict[str, Any]) -> None:
             )
         else:
             console.print("Home use as needed (no series).")
+    if result.get("treated_area"):
+        console.print(f"Treated area: {result['treated_area']['total_cm2']} cm² in total")
+    if result.get("numbing"):
+        console.print(f"Numbing: {result['numbing']['instruction']}")
+    if result.get("glide_medium"):
+        glide = result["glide_medium"]
+        console.print(f"Glide medium: {glide['label']}. {glide['note']}")
     if result["maintenance"]:
         maintenance = result["maintenance"]
         console.print(
@@ -155,7 +182,12 @@ def print_plan(result: dict[str, Any]) -> None:
         console.print("[bold]Combinations:[/]")
         for item in result["combinations"]:
             mark = "requested" if item["requested"] else "option"
-            console.print(Padding(Text(f"• {item['label']} [{mark}]"), (0, 0, 0, 2)))
+            line = f"• {item['label']} [{mark}]"
+            if item.get("dates") and item["timing"] == "between_sessions":
+                line += f": {', '.join(item['dates'])}"
+            if item.get("note"):
+                line += f" — {item['note']}"
+            console.print(Padding(Text(line), (0, 0, 0, 2)))
     if result["quote"]:
         quote = result["quote"]
         console.print(f"[bold]Quote:[/] {quote['total']} {quote['currency']} ({quote['note']})")
@@ -200,8 +232,15 @@ def _print_science(console: Console, science: dict[str, Any]) -> None:
     )
     collagen = science["collagen"]
     if collagen:
+        full = collagen.get("full_effect")
+        if full:
+            console.print(
+                f"Full effect (mature collagen, type I, at its peak; model): {full['date']}, "
+                f"{full['weeks_after_last_session']:g} weeks after the last session."
+            )
         console.print(
-            f"Predicted collagen: peak +{collagen['peak_pct']:.1f} % on {collagen['peak_date']}; "
+            f"Total collagen (types I and III; not the full effect): peak "
+            f"+{collagen['peak_pct']:.1f} % on {collagen['peak_date']}; "
             f"+{collagen['pct_at_6_months']:.1f} % at 6 months, "
             f"+{collagen['pct_at_12_months']:.1f} % at 12 months (model; assumptions apply)."
         )

@@ -87,6 +87,45 @@ def _absorption() -> dict[str, Any]:
     }
 
 
+#: What each collagen figure is, so that no reader takes the early total-collagen peak for the
+#: full effect (issue 15): the date told to a patient is the mature collagen (type I) peak.
+FULL_EFFECT_LABEL = "Full effect: mature collagen (type I) peak (model)"
+TOTAL_PEAK_LABEL = (
+    "Total collagen (types I and III) peak (model): new, still immature collagen soon after the "
+    "sessions; not the full effect"
+)
+
+
+def _full_effect(projection: Any, report: dict[str, Any]) -> dict[str, Any]:
+    """The full-effect date (collagen I peak) and the total-collagen peak, each labelled."""
+    from datetime import date, timedelta
+
+    series = projection.series
+    first = date.fromisoformat(report["first_session_date"])
+    last_day = projection.plan_input.last_day
+    c1_day = series.c1_peak_day
+    after = c1_day - last_day
+    return {
+        "peak_label": TOTAL_PEAK_LABEL,
+        "total_collagen_peak": {
+            "label": TOTAL_PEAK_LABEL,
+            "day": report["peak_day"],
+            "date": report["peak_date"],
+            "pct": report["peak_pct"],
+            "days_after_last_session": int(report["peak_day"]) - last_day,
+        },
+        "full_effect": {
+            "label": FULL_EFFECT_LABEL,
+            "day": c1_day,
+            "date": (first + timedelta(days=c1_day)).isoformat(),
+            "days_after_last_session": after,
+            "weeks_after_last_session": round(after / 7, 1),
+            "collagen_1_pct": round(float(series.collagen_1_pct[c1_day]), 3),
+            "total_collagen_pct": round(float(series.collagen_pct_change[c1_day]), 3),
+        },
+    }
+
+
 def plan_science(
     plan: dict[str, Any], *, sex: str | None = None, include_series: bool = True
 ) -> dict[str, Any]:
@@ -98,12 +137,14 @@ def plan_science(
     if timed:
         from microneedling.services.plan_response import project_plan, response_report
 
-        report = response_report(project_plan({"series": timed}))
+        projection = project_plan({"series": timed})
+        report = response_report(projection)
         keys = ["first_session_date", "peak_day", "peak_date", "peak_pct", "pct_at_6_months",
                 "pct_at_12_months", "months_measured_from", "sessions"]  # fmt: skip
         if include_series:
-            keys += ["day", "collagen_pct_change"]
+            keys += ["day", "collagen_pct_change", "collagen_1_pct"]
         collagen = {key: report[key] for key in keys}
+        collagen.update(_full_effect(projection, report))
         collagen["warnings"] = report["warnings"]
     density = param_table.get(DENSITY_PARAM)
     return {
