@@ -102,6 +102,11 @@ def print_summary(result: ScreeningResult, kb: KnowledgeBase) -> None:
     console.print(
         f"Assessment date: {result.on.isoformat()}    Earliest treatment date: {earliest}"
     )
+    console.print(
+        f"Zones screened: {', '.join(result.zones)}    Fitzpatrick type: {result.fitzpatrick}",
+        markup=False,
+        highlight=False,
+    )
     if result.findings:
         console.print("[bold]Findings[/] (most severe first):")
         for finding in result.findings:

@@ -44,6 +44,47 @@ def _with_patient(answers: Mapping[str, Any], patient: Patient, today: date) -> 
     return data
 
 
+def policy_version(knowledge_base_version: str | None) -> int | None:
+    """The clinical policy version a knowledge-base version implements (its major number:
+    1.x.y is policy 1, 2.x.y policy 2), or None when it cannot be read."""
+    head = str(knowledge_base_version or "").split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def readable_screening(stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A stored screening result as today's readers expect it. Results stored under policy
+    version 1 lack the zones covered, the Fitzpatrick type and the overrides hash: they read as
+    no zones, null and null (never guessed); everything else is kept as stored."""
+    data = dict(stored or {})
+    data.setdefault("findings", [])
+    data.setdefault("precautions", [])
+    zones = data.get("zones")
+    data["zones"] = list(zones) if isinstance(zones, list) else []
+    data.setdefault("fitzpatrick", None)
+    stamp = data.get("knowledge_base")
+    stamp = dict(stamp) if isinstance(stamp, Mapping) else {}
+    stamp.setdefault("overrides_hash", None)
+    data["knowledge_base"] = stamp
+    return data
+
+
+def _readable(row: Intake) -> dict[str, Any]:
+    """The intake view with its screening readable whatever policy version stored it, and the
+    policy version it was computed under."""
+    view = intake_view(row)
+    screening = readable_screening(view.get("screening"))
+    stamp = screening["knowledge_base"]
+    stamp.setdefault("version", view["knowledge_base"]["version"])
+    stamp.setdefault("hash", view["knowledge_base"]["hash"])
+    view["screening"] = screening
+    view["knowledge_base"] = {
+        **view["knowledge_base"],
+        "overrides_hash": stamp.get("overrides_hash"),
+    }
+    view["policy_version"] = policy_version(view["knowledge_base"]["version"])
+    return view
+
+
 def record_intake(
     uow: UnitOfWork,
     actor: Actor,
@@ -51,11 +92,14 @@ def record_intake(
     answers: Mapping[str, Any],
     *,
     kb: KnowledgeBase | None = None,
+    overrides_hash: str | None = None,
     clock: Clock = utc_now,
 ) -> int:
     """Store an intake as submitted and its screening result (decision, reasons, sources, the
-    knowledge base's version and hash). ``on`` defaults to the clinic's today and may not be
-    later; the patient block defaults to the patient's record and may not contradict it.
+    zones screened, the Fitzpatrick type, the knowledge base's version and hash, and
+    ``overrides_hash``: the hash of the clinic's policy overrides ``kb`` carries, if any). ``on``
+    defaults to the clinic's today and may not be later; the patient block defaults to the
+    patient's record and may not contradict it.
     """
     if not isinstance(answers, Mapping):
         raise IntakeError("an intake must be a JSON object")
@@ -68,7 +112,7 @@ def record_intake(
             raise IntakeError(f"expected a year from {FIRST_YEAR}", field="on")
         if intake.on > tx.today:
             raise IntakeError(f"is after today ({tx.today.isoformat()})", field="on")
-        result = screen(intake, kb)
+        result = screen(intake, kb, overrides_hash=overrides_hash)
         row = Intake(
             patient_id=patient.id,
             recorded_at=tx.now,
@@ -126,7 +170,7 @@ def list_intakes(
     """The patient's intakes with their screening results, oldest first."""
     with Transaction(uow, actor, "intake.read", clock, reading=True) as tx:
         patient = require_patient(tx, patient_id)
-        found = [intake_view(row) for row in tx.records.of_patient(Intake, patient.id)]
+        found = [_readable(row) for row in tx.records.of_patient(Intake, patient.id)]
         tx.done(patient_id=patient.id, details={"results": len(found)})
     return found
 
@@ -139,7 +183,7 @@ def read_intake(
         row = tx.records.get(Intake, intake_id)
         if row is None:
             raise NotFound(f"no intake {intake_id} in this clinic", field="intake_id")
-        view = intake_view(row)
+        view = _readable(row)
         tx.done(patient_id=row.patient_id, entity=("intake", row.id))
     return view
 
@@ -153,6 +197,6 @@ def latest_screening(
         row = tx.records.latest_intake(patient.id)
         if row is None:
             raise NotFound("this patient has not been screened yet", field="patient_id")
-        view = intake_view(row)
+        view = _readable(row)
         tx.done(patient_id=patient.id, entity=("intake", row.id))
     return view
