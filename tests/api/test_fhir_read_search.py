@@ -280,3 +280,18 @@ def test_too_many_parameters_are_refused(clinic: Clinic) -> None:
     params = [("name", f"n{n}") for n in range(21)]
     answer = clinic.client.get(FHIR + "/Patient", headers=clinic.headers("owner"), params=params)
     assert "at most 20" in outcome(answer, 400)
+
+
+def test_prefer_lenient_handling_leaves_unknown_parameters_out_of_the_search_and_its_link(
+    clinic: Clinic,
+) -> None:
+    patient_id = clinic.world.patient(family_name="Lenient")
+    answer = clinic.client.get(
+        FHIR + "/Patient",
+        params={"name": "lenient", "colour": "blue", "_total": "accurate"},
+        headers={**clinic.headers("owner"), "Prefer": "handling=lenient"},
+    )
+    found = valid(answer)
+    assert [e["resource"]["id"] for e in found["entry"]] == [str(patient_id)]
+    assert "colour" not in found["link"][0]["url"]
+    assert "name=lenient" in found["link"][0]["url"]

@@ -103,17 +103,19 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
     ) -> FhirResponse:
         kind = _search_type(resource_type)
         items = list(request.query_params.multi_items())
+        prefer = request.headers.get("prefer", "").replace(" ", "").lower()
         try:
-            filters, used, patient_id = search.parse(kind, items)
+            asked = search.parse(kind, items, strict="handling=lenient" not in prefer)
         except search.SearchError as error:
             raise FhirError(400, error.message) from None
+        filters, used, patient_id = asked.filters, asked.used, asked.patient_id
         uow = UnitOfWork(context.database, context.photos)
         arguments: dict[str, Any] = {}
         if patient_id is not None:
             arguments["patient_id"] = patient_id
         page = kind.search(uow, actor, filters, used, context.now, **arguments)
         base = base_url(request)
-        others = [(name, value) for name, value in items if name not in ("_offset", "_count")]
+        others = [(name, value) for name, value in asked.kept if name not in ("_offset", "_count")]
 
         def link(offset: int) -> str:
             query = [*others, ("_count", str(filters.count)), ("_offset", str(offset))]

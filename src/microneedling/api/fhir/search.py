@@ -332,7 +332,7 @@ SEARCHES: dict[str, ResourceSearch] = {
 }
 
 #: Parameters every search takes (besides the resource's own).
-COMMON = ("_count", "_offset", "_format")
+COMMON = ("_count", "_offset", "_format", "_total")
 FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 
 
@@ -345,23 +345,41 @@ def _number(name: str, value: str, highest: int) -> int:
     return number
 
 
-def parse(
-    search: ResourceSearch, items: list[tuple[str, str]]
-) -> tuple[Filters, list[str], int | None]:
-    """The filters of a query string's ``items``, the names of the parameters used and the
-    patient it is about (when one is named by reference)."""
+@dataclass
+class Search:
+    """A query string read: its filters and page, the names of the parameters used, the patient
+    it is about (when one is named by reference) and the items kept (for the page links)."""
+
+    filters: Filters
+    used: list[str]
+    patient_id: int | None
+    kept: list[tuple[str, str]]
+
+
+def parse(search: ResourceSearch, items: list[tuple[str, str]], *, strict: bool = True) -> Search:
+    """Read a query string's ``items``. An unknown parameter is refused, unless ``strict`` is
+    off (the client sent ``Prefer: handling=lenient``): then it is left out, and out of the
+    ``self`` link, which says what was searched by (as FHIR's search page says)."""
     if len(items) > MAX_PARAMETERS:
         raise SearchError(f"at most {MAX_PARAMETERS} search parameters at once")
     filters = Filters(count=DEFAULT_COUNT)
     used: list[str] = []
+    kept: list[tuple[str, str]] = []
     patient_id: int | None = None
     for name, value in items:
+        if not strict and name not in search.parameters and name not in COMMON:
+            continue
+        kept.append((name, value))
         if len(value) > MAX_VALUE:
             raise SearchError(f"{name[:40]}: at most {MAX_VALUE} characters")
         if name == "_count":
             filters.count = _number(name, value, MAX_COUNT)
         elif name == "_offset":
             filters.offset = _number(name, value, MAX_OFFSET)
+        elif name == "_total":
+            # The total is always counted exactly, whatever is asked.
+            if value not in ("none", "estimate", "accurate"):
+                raise SearchError("_total: none, estimate or accurate")
         elif name == "_format":
             if value not in FORMATS:
                 raise SearchError("_format: this server answers JSON only (json)")
@@ -377,4 +395,4 @@ def parse(
             raise SearchError(
                 f"{name[:40]!r} is not a search parameter of {search.type} here (known: {known})"
             )
-    return filters, sorted(set(used)), patient_id
+    return Search(filters, sorted(set(used)), patient_id, kept)
