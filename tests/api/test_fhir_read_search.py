@@ -17,6 +17,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.procedure import Procedure
 from tests.api.conftest import Clinic
 from tests.integration.conftest import NOW
 
@@ -30,6 +31,7 @@ MODELS: dict[str, Any] = {
     "Organization": Organization,
     "Appointment": Appointment,
     "Device": Device,
+    "Procedure": Procedure,
     "Bundle": Bundle,
     "OperationOutcome": OperationOutcome,
     "CapabilityStatement": CapabilityStatement,
@@ -66,7 +68,14 @@ def test_the_capability_statement_lists_only_what_is_implemented(clinic: Clinic)
     statement = valid(fhir_get(clinic, "/metadata", role=None))
     assert statement["fhirVersion"] == "4.0.1"
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert set(resources) == {"Patient", "Practitioner", "Organization", "Appointment", "Device"}
+    assert set(resources) == {
+        "Patient",
+        "Practitioner",
+        "Organization",
+        "Appointment",
+        "Procedure",
+        "Device",
+    }
     for resource in resources.values():
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
     assert {p["name"] for p in resources["Patient"]["searchParam"]} == {
@@ -222,7 +231,20 @@ def test_cartridge_lots_are_devices_for_clinicians_and_owners_only(clinic: Clini
 
 @pytest.mark.parametrize(
     "path",
-    ["/Patient", "/Patient/1", "/Practitioner", "/Organization/1", "/Appointment", "/Device"],
+    [
+        "/Patient",
+        "/Patient/1",
+        "/Practitioner",
+        "/Practitioner/1",
+        "/Organization",
+        "/Organization/1",
+        "/Appointment",
+        "/Appointment/1",
+        "/Procedure",
+        "/Procedure/1",
+        "/Device",
+        "/Device/lot-1",
+    ],
 )
 def test_every_fhir_route_but_metadata_needs_a_bearer_token(clinic: Clinic, path: str) -> None:
     answer = fhir_get(clinic, path, role=None)

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from microneedling.api.fhir import resources
 from microneedling.api.fhir.resources import Resource
@@ -21,7 +21,15 @@ from microneedling.errors import NotFound
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock
 from microneedling.store import UnitOfWork
-from microneedling.store.models import Appointment, CartridgeLot, Clinic, Patient, StaffUser
+from microneedling.store.models import (
+    Appointment,
+    CartridgeLot,
+    ChartZone,
+    Clinic,
+    Patient,
+    SessionChart,
+    StaffUser,
+)
 from microneedling.store.patient_search import fold, like_literal
 
 
@@ -292,4 +300,83 @@ def search_lots(
         uow, actor, "inventory.read", clock, CartridgeLot, filters,
         (CartridgeLot.expires_on, CartridgeLot.lot_number, CartridgeLot.id), _lot,
         resource_type="Device", used=used,
+    )  # fmt: skip
+
+
+# Procedure (charted sessions) ---------------------------------------------------------------
+
+
+def _names(tx: Transaction, patient_id: int, staff_id: int | None) -> tuple[str, str | None]:
+    session = _session(tx)
+    clinic_id = tx.actor.clinic_id
+    patient = session.execute(
+        select(Patient.given_name, Patient.family_name).where(
+            Patient.id == patient_id, Patient.clinic_id == clinic_id
+        )
+    ).one()
+    staff = None
+    if staff_id is not None:
+        staff = session.execute(
+            select(StaffUser.display_name).where(
+                StaffUser.id == staff_id, StaffUser.clinic_id == clinic_id
+            )
+        ).scalar_one_or_none()
+    return f"{patient.given_name} {patient.family_name}", staff
+
+
+def _procedure(tx: Transaction, row: SessionChart, clinic: Clinic) -> Resource:
+    session = _session(tx)
+    zones = list(
+        session.execute(
+            select(ChartZone)
+            .where(ChartZone.chart_id == row.id, ChartZone.clinic_id == clinic.id)
+            .order_by(ChartZone.position)
+        ).scalars()
+    )
+    amended_by = session.execute(
+        select(SessionChart.id).where(
+            SessionChart.amends_id == row.id, SessionChart.clinic_id == clinic.id
+        )
+    ).scalar_one_or_none()
+    patient_name, practitioner_name = _names(tx, row.patient_id, row.practitioner_id)
+    return resources.procedure_resource(
+        row,
+        zones,
+        clinic,
+        patient_name=patient_name,
+        practitioner_name=practitioner_name,
+        amended_by=amended_by,
+        labels=resources.zone_codes(),
+    )
+
+
+def read_procedure(uow: UnitOfWork, actor: Actor, chart_id: int, clock: Clock) -> Resource:
+    return _read(
+        uow, actor, "chart.read", clock, SessionChart, chart_id, "charted session",
+        _procedure, lambda row: row.patient_id,
+    )  # fmt: skip
+
+
+def current_chart_condition(zone: str) -> ColumnElement[bool]:
+    """Only a session's current chart (one no amendment supersedes) is found by a search."""
+    amendment = aliased(SessionChart)
+    return ~exists().where(
+        amendment.amends_id == SessionChart.id, amendment.clinic_id == SessionChart.clinic_id
+    )
+
+
+def search_procedures(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: Filters,
+    used: Sequence[str],
+    clock: Clock,
+    *,
+    patient_id: int | None = None,
+) -> Page:
+    filters.conditions.append(current_chart_condition)
+    return _search(
+        uow, actor, "chart.list", clock, SessionChart, filters,
+        (SessionChart.performed_on, SessionChart.id), _procedure,
+        resource_type="Procedure", used=used, patient_id=patient_id,
     )  # fmt: skip

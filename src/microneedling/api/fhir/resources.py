@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from microneedling.store.models import Appointment, CartridgeLot, Clinic, Patient, StaffUser
+from microneedling.store.models import (
+    Appointment,
+    CartridgeLot,
+    ChartZone,
+    Clinic,
+    Patient,
+    SessionChart,
+    StaffUser,
+)
 
 Resource = dict[str, Any]
 
@@ -27,8 +35,37 @@ LOT_NUMBER_PARAMETER = f"{NAMESPACE}/SearchParameter/Device-lot-number"
 DEVICE_TYPE_SYSTEM = f"{CODE_SYSTEM_BASE}/device-type"
 DEVICE_TYPES = {"cartridge": "Microneedling cartridge (needle cartridge of a lot)"}
 
+SNOMED = "http://snomed.info/sct"
+#: Our treatment zones (knowledge/data/zones.yaml), each coded in our system and, where a SNOMED
+#: CT body structure was verified against published FHIR value sets (HL7 Belgium's body-site
+#: value sets, the FHIR body-site value set), in SNOMED CT too. The others are ours alone:
+#: better no standard code than a wrong one.
+ZONE_SYSTEM = f"{CODE_SYSTEM_BASE}/zone"
+SNOMED_ZONES: Mapping[str, tuple[str, str]] = {
+    "cheeks": ("60819002", "Buccal region of face"),
+    "nose": ("45206002", "Nose"),
+    "neck": ("45048000", "Neck"),
+    "abdomen": ("113345001", "Abdomen"),
+    "back": ("727234005", "Entire back structure excluding neck"),
+}
+#: Microneedling itself: no SNOMED CT code for it (or for collagen induction therapy) was
+#: verified, so it is our own code.
+PROCEDURE_SYSTEM = f"{CODE_SYSTEM_BASE}/procedure"
+PROCEDURES = {"microneedling": "Microneedling (percutaneous collagen induction therapy)"}
+
+
+def zone_codes() -> dict[str, str]:
+    """Our zone codes and their labels, from the shipped knowledge base."""
+    from microneedling.knowledge import shipped_knowledge_base
+
+    return {code: zone.label for code, zone in shipped_knowledge_base().zones.items()}
+
+
 #: Our code systems, each with its codes and display texts (published by the CapabilityStatement).
-CODE_SYSTEMS: Mapping[str, Mapping[str, str]] = {DEVICE_TYPE_SYSTEM: DEVICE_TYPES}
+CODE_SYSTEMS: Mapping[str, Mapping[str, str]] = {
+    DEVICE_TYPE_SYSTEM: DEVICE_TYPES,
+    PROCEDURE_SYSTEM: PROCEDURES,
+}
 
 GENDERS = {"female": "female", "male": "male", "other": "other"}
 #: Our appointment statuses as FHIR's (R4 Appointment.status).
@@ -203,6 +240,83 @@ def lot_device_resource(lot: CartridgeLot, clinic: Clinic) -> Resource:
             }
         ]
     return resource
+
+
+def zone_concept(zone: str, labels: Mapping[str, str]) -> Resource:
+    """A treatment zone as a body site: our code, and SNOMED CT's where we have it."""
+    label = labels.get(zone, zone)
+    coding = [{"system": ZONE_SYSTEM, "code": zone, "display": label}]
+    if zone in SNOMED_ZONES:
+        code, display = SNOMED_ZONES[zone]
+        coding.append({"system": SNOMED, "code": code, "display": display})
+    return {"coding": coding, "text": label}
+
+
+def _millimetres(value: float) -> str:
+    return f"{value:g} mm"
+
+
+def procedure_resource(
+    chart: SessionChart,
+    zones: Sequence[ChartZone],
+    clinic: Clinic,
+    *,
+    patient_name: str,
+    practitioner_name: str | None,
+    amended_by: int | None,
+    labels: Mapping[str, str],
+) -> Resource:
+    """A charted session: what was done (microneedling), where (a body site per zone, each
+    zone's depth and passes in a note), by whom, on which day, with which cartridge lot (the
+    focal device); an amendment says what it amends and why."""
+    notes: list[Resource] = [
+        {
+            "text": "; ".join(
+                f"{labels.get(zone.zone, zone.zone)}: {_millimetres(zone.depth_mm)}, "
+                f"{zone.passes} pass{'es' if zone.passes != 1 else ''}"
+                for zone in zones
+            )
+        }
+    ]
+    notes.append(
+        {"text": f"Needles: {chart.needle_count}; clinical endpoint: {chart.clinical_endpoint}"}
+    )
+    if chart.amends_id is not None:
+        notes.append(
+            {"text": f"Amends Procedure/{chart.amends_id}: {chart.amendment_reason or ''}".strip()}
+        )
+    if amended_by is not None:
+        notes.append({"text": f"Superseded by the amendment Procedure/{amended_by}"})
+    return {
+        "resourceType": "Procedure",
+        "id": str(chart.id),
+        "identifier": [identifier(clinic.slug, "session-chart", chart.id)],
+        "status": "completed",
+        "code": {
+            "coding": [
+                {
+                    "system": PROCEDURE_SYSTEM,
+                    "code": "microneedling",
+                    "display": PROCEDURES["microneedling"],
+                }
+            ],
+            "text": "Microneedling",
+        },
+        "subject": reference("Patient", chart.patient_id, patient_name),
+        "performedDateTime": day(chart.performed_on),
+        "recorder": reference("Practitioner", chart.signed_by),
+        "performer": [
+            {"actor": reference("Practitioner", chart.practitioner_id, practitioner_name)}
+        ],
+        "bodySite": [zone_concept(zone.zone, labels) for zone in zones],
+        "focalDevice": [
+            {
+                "action": {"text": "used"},
+                "manipulated": reference("Device", f"lot-{chart.cartridge_lot_id}"),
+            }
+        ],
+        "note": notes,
+    }
 
 
 def bundle(

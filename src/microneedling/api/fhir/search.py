@@ -25,7 +25,14 @@ from microneedling.api.fhir.resources import (
 )
 from microneedling.services.clock import local_days
 from microneedling.services.inputs import MAX_ID
-from microneedling.store.models import Appointment, CartridgeLot, Clinic, Patient, StaffUser
+from microneedling.store.models import (
+    Appointment,
+    CartridgeLot,
+    Clinic,
+    Patient,
+    SessionChart,
+    StaffUser,
+)
 
 #: Entries per page unless ``_count`` says otherwise, and the most ``_count`` may ask for.
 DEFAULT_COUNT = 20
@@ -222,6 +229,15 @@ def _lot_status(name: str, value: str) -> Condition:
     return _fixed(or_(*wanted))
 
 
+def _procedure_patient(name: str, value: str) -> Condition:
+    return _fixed(SessionChart.patient_id == _reference(name, "Patient", value))
+
+
+def _procedure_date(name: str, value: str) -> Condition:
+    prefix, day = _day(name, value)
+    return _fixed(_day_condition(SessionChart.performed_on, prefix, day))
+
+
 @dataclass(frozen=True)
 class ResourceSearch:
     """A resource type's read and search."""
@@ -310,6 +326,28 @@ SEARCHES: dict[str, ResourceSearch] = {
         ),
         patient_parameter="patient",
         documentation="Booked sessions (all roles)",
+    ),
+    "Procedure": ResourceSearch(
+        "Procedure",
+        queries.read_procedure,
+        queries.search_procedures,
+        _parameters(
+            Parameter(
+                "_id", "token", "The charted session's id", _id_of(SessionChart, "Procedure")
+            ),
+            Parameter("patient", "reference", "Patient/<id>", _procedure_patient),
+            Parameter(
+                "date",
+                "date",
+                "Performed on (eq), before (lt, le) or after (gt, ge) a day",
+                _procedure_date,
+            ),
+        ),
+        patient_parameter="patient",
+        documentation=(
+            "Charted sessions (clinicians and owners): a search finds each session's current "
+            "chart; an amended version stays readable, with a note naming its amendment"
+        ),
     ),
     "Device": ResourceSearch(
         "Device",
