@@ -60,6 +60,11 @@ COMMANDS = {
         "web_command",
         "Start the web application for clinic staff on the configured database.",
     ),
+    "worker": Lazy(
+        f"{_CLI}.worker",
+        "worker_command",
+        "Send the patients' messages that are due: e-mail and SMS, with retries.",
+    ),
     "check": Lazy(
         f"{_CLI}.check",
         "check_command",
