@@ -166,7 +166,14 @@ def test_a_caution_is_acknowledged_with_a_note_by_a_clinician(clinic: Clinic) ->
 
 
 def test_the_plan_builder_creates_a_priced_plan(clinic: Clinic) -> None:
+    from microneedling.services import intakes
+
     patient_id = new_patient(clinic)
+    # Policy 2: a plan treats only screened zones; screen the forehead too.
+    intakes.record_intake(
+        clinic.uow(), clinic.front_desk, patient_id, {"zones": ["cheeks", "forehead"]},
+        clock=clinic.clock,
+    )  # fmt: skip
     client = clinic.signed_in("clinician")
     path = f"/patients/{patient_id}/plans/new"
     data = {

@@ -261,15 +261,9 @@ def preview(
     base = kb()
     form.labels = labels(base)
     fitzpatrick = form.integer("fitzpatrick", required=True, low=1, high=6) or 2
-    latest = None
-    if form.get("decision"):
-        latest = {
-            "screening": {
-                "decision": form.get("decision"),
-                "earliest_date": form.get("earliest_date") or None,
-            },
-            "acknowledged": True if form.get("acknowledged") else None,
-        }
+    # The patient's latest screening from the records (policy 2: the zones it covered and the
+    # Fitzpatrick type count, and the page's hidden fields carry neither).
+    latest = _latest(page, patient_id) if form.get("decision") else None
     values = _preview(page, form, base, fitzpatrick, latest)
     return page.render("partials/plan_preview.html.j2", **values, patient_id=patient_id)
 
