@@ -27,6 +27,8 @@ SUBJECTS = {
     "aftercare_1d": "{{ clinic }}: after your appointment",
     "aftercare_3d": "{{ clinic }}: after your appointment",
     "aftercare_7d": "{{ clinic }}: after your appointment",
+    "recall": "{{ clinic }}: time to book your next appointment",
+    "invitation": "{{ clinic }}: you can book your appointment now",
 }
 
 #: What each kind says in an e-mail (plain text; the HTML part is built from the same lines).
@@ -76,6 +78,8 @@ BODIES = {
         "A week on: you can go back to your usual skin care, retinoids and acids included, "
         "unless the clinic told you otherwise. Keep using sunscreen.\n\n{{ contact_signs }}"
     ),
+    "recall": "It is time for your next appointment at {{ clinic }}. Reply or call to book it.",
+    "invitation": "You can now book your appointment at {{ clinic }}. Reply or call to book it.",
 }
 
 CONTACT_SIGNS = (

@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
+from jinja2 import TemplateError
 from sqlalchemy import and_, or_, select, update
 
 from microneedling.services.messages.optout import unsubscribe_url
@@ -276,7 +277,16 @@ def _send_one(
         row = uow.session.get(OutboxMessage, row_id)
         assert row is not None
         attempts = row.attempts
-        prepared = _prepare(uow, row, now, settings)
+        try:
+            prepared = _prepare(uow, row, now, settings)
+        except (KeyError, TemplateError) as error:
+            # A template that cannot be written will not be written on a later attempt either.
+            uow.session.rollback()
+            reason = f"the message could not be written ({type(error).__name__})"
+            _finish(database, row_id, lease_until, {"status": "failed", "last_error": reason,
+                    "status_changed_at": now, "lease_until": None})  # fmt: skip
+            summary.failed += 1
+            return
         rendered = (row.subject, row.body_text, row.body_html)
         uow.session.rollback()
     if prepared.withdraw is not None:
