@@ -12,7 +12,9 @@ import pytest
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.device import Device
+from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
@@ -32,6 +34,8 @@ MODELS: dict[str, Any] = {
     "Appointment": Appointment,
     "Device": Device,
     "Procedure": Procedure,
+    "Consent": Consent,
+    "Observation": Observation,
     "Bundle": Bundle,
     "OperationOutcome": OperationOutcome,
     "CapabilityStatement": CapabilityStatement,
@@ -75,6 +79,8 @@ def test_the_capability_statement_lists_only_what_is_implemented(clinic: Clinic)
         "Appointment",
         "Procedure",
         "Device",
+        "Consent",
+        "Observation",
     }
     for resource in resources.values():
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
@@ -244,6 +250,10 @@ def test_cartridge_lots_are_devices_for_clinicians_and_owners_only(clinic: Clini
         "/Procedure/1",
         "/Device",
         "/Device/lot-1",
+        "/Consent",
+        "/Consent/1",
+        "/Observation",
+        "/Observation/1",
     ],
 )
 def test_every_fhir_route_but_metadata_needs_a_bearer_token(clinic: Clinic, path: str) -> None:
@@ -273,7 +283,7 @@ def test_every_fhir_route_but_metadata_needs_a_bearer_token(clinic: Clinic, path
         ("/Patient/0", {}, 404, "not found"),
         ("/Patient/99999999999999999999", {}, 404, "not found"),
         ("/Patient/1%27%20OR%201=1", {}, 404, "not found"),
-        ("/Observation", {}, 404, "no resource type"),
+        ("/MedicationRequest", {}, 404, "no resource type"),
         ("/Patient/1/_history", {}, 404, "no such FHIR endpoint"),
         ("/../api/v1/patients", {}, 404, ""),
     ],

@@ -3,7 +3,14 @@ lists exactly the resources, interactions and search parameters that are impleme
 
 from __future__ import annotations
 
-from microneedling.api.fhir.resources import CODE_SYSTEMS, Resource
+from microneedling.api.fhir.resources import (
+    CODE_SYSTEMS,
+    SCALE_SYSTEM,
+    ZONE_SYSTEM,
+    Resource,
+    scale_codes,
+    zone_codes,
+)
 from microneedling.api.fhir.search import COMMON, SEARCHES
 
 FHIR_VERSION = "4.0.1"
@@ -34,7 +41,11 @@ def capability_statement(base: str, software_version: str) -> Resource:
     ]
     code_systems = "; ".join(
         f"{url} ({', '.join(f'{code}: {text}' for code, text in codes.items())})"
-        for url, codes in CODE_SYSTEMS.items()
+        for url, codes in {
+            **CODE_SYSTEMS,
+            ZONE_SYSTEM: zone_codes(),
+            SCALE_SYSTEM: scale_codes(),
+        }.items()
     )
     return {
         "resourceType": "CapabilityStatement",

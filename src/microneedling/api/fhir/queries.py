@@ -26,6 +26,8 @@ from microneedling.store.models import (
     CartridgeLot,
     ChartZone,
     Clinic,
+    Consent,
+    OutcomeAssessment,
     Patient,
     SessionChart,
     StaffUser,
@@ -379,4 +381,68 @@ def search_procedures(
         uow, actor, "chart.list", clock, SessionChart, filters,
         (SessionChart.performed_on, SessionChart.id), _procedure,
         resource_type="Procedure", used=used, patient_id=patient_id,
+    )  # fmt: skip
+
+
+# Consent ------------------------------------------------------------------------------------
+
+
+def _consent(tx: Transaction, row: Consent, clinic: Clinic) -> Resource:
+    patient_name, _ = _names(tx, row.patient_id, None)
+    return resources.consent_resource(row, clinic, patient_name=patient_name)
+
+
+def read_consent(uow: UnitOfWork, actor: Actor, consent_id: int, clock: Clock) -> Resource:
+    return _read(
+        uow, actor, "consent.read", clock, Consent, consent_id, "consent", _consent,
+        lambda row: row.patient_id,
+    )  # fmt: skip
+
+
+def search_consents(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: Filters,
+    used: Sequence[str],
+    clock: Clock,
+    *,
+    patient_id: int | None = None,
+) -> Page:
+    return _search(
+        uow, actor, "consent.read", clock, Consent, filters,
+        (Consent.signed_at, Consent.id), _consent,
+        resource_type="Consent", used=used, patient_id=patient_id,
+    )  # fmt: skip
+
+
+# Observation (outcome scores) ---------------------------------------------------------------
+
+
+def _observation(tx: Transaction, row: OutcomeAssessment, clinic: Clinic) -> Resource:
+    patient_name, rater = _names(tx, row.patient_id, row.rater_id)
+    return resources.observation_resource(
+        row, clinic, patient_name=patient_name, rater_name=rater, scales=resources.scale_codes()
+    )
+
+
+def read_observation(uow: UnitOfWork, actor: Actor, outcome_id: int, clock: Clock) -> Resource:
+    return _read(
+        uow, actor, "outcome.read", clock, OutcomeAssessment, outcome_id, "outcome",
+        _observation, lambda row: row.patient_id,
+    )  # fmt: skip
+
+
+def search_observations(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: Filters,
+    used: Sequence[str],
+    clock: Clock,
+    *,
+    patient_id: int | None = None,
+) -> Page:
+    return _search(
+        uow, actor, "outcome.read", clock, OutcomeAssessment, filters,
+        (OutcomeAssessment.assessed_on, OutcomeAssessment.id), _observation,
+        resource_type="Observation", used=used, patient_id=patient_id,
     )  # fmt: skip

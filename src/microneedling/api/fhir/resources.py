@@ -7,6 +7,8 @@ Codes: the body sites and the procedure are SNOMED CT where a code is known to u
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,6 +18,8 @@ from microneedling.store.models import (
     CartridgeLot,
     ChartZone,
     Clinic,
+    Consent,
+    OutcomeAssessment,
     Patient,
     SessionChart,
     StaffUser,
@@ -54,6 +58,34 @@ PROCEDURE_SYSTEM = f"{CODE_SYSTEM_BASE}/procedure"
 PROCEDURES = {"microneedling": "Microneedling (percutaneous collagen induction therapy)"}
 
 
+#: What a consent is for: treatment is HL7's ``treatment`` scope; the use of photos in the
+#: clinic's marketing is a disclosure of the patient's information (``patient-privacy``), with our
+#: own category saying which.
+CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENT_SCOPES = {
+    "treatment": ("treatment", "Treatment"),
+    "marketing_photos": ("patient-privacy", "Privacy Consent"),
+}
+CONSENT_KIND_SYSTEM = f"{CODE_SYSTEM_BASE}/consent-kind"
+CONSENT_KINDS = {
+    "treatment": "Consent to microneedling treatment",
+    "marketing_photos": "Consent to the use of photos in the clinic's marketing",
+}
+LOINC = "http://loinc.org"
+#: Our outcome scales (knowledge/data/scales.yaml) and their items.
+SCALE_SYSTEM = f"{CODE_SYSTEM_BASE}/scale"
+SCALE_ITEM_SYSTEM = f"{CODE_SYSTEM_BASE}/scale-item"
+SCALE_BAND_SYSTEM = f"{CODE_SYSTEM_BASE}/scale-band"
+
+
+def scale_codes() -> dict[str, str]:
+    """Our outcome scales' codes and names, from the shipped knowledge base."""
+    from microneedling.clinical.scales import list_scales
+    from microneedling.knowledge import shipped_knowledge_base
+
+    return {info.code: info.label for info in list_scales(shipped_knowledge_base())}
+
+
 def zone_codes() -> dict[str, str]:
     """Our zone codes and their labels, from the shipped knowledge base."""
     from microneedling.knowledge import shipped_knowledge_base
@@ -65,6 +97,7 @@ def zone_codes() -> dict[str, str]:
 CODE_SYSTEMS: Mapping[str, Mapping[str, str]] = {
     DEVICE_TYPE_SYSTEM: DEVICE_TYPES,
     PROCEDURE_SYSTEM: PROCEDURES,
+    CONSENT_KIND_SYSTEM: CONSENT_KINDS,
 }
 
 GENDERS = {"female": "female", "male": "male", "other": "other"}
@@ -317,6 +350,162 @@ def procedure_resource(
         ],
         "note": notes,
     }
+
+
+def consent_resource(consent: Consent, clinic: Clinic, *, patient_name: str) -> Resource:
+    """A signed consent: its scope, who signed and when, the form (policy) and the text as
+    signed (an attachment); a withdrawn consent is ``inactive``, its provision ending then.
+    The staff member who witnessed it has no place in R4's Consent (``verifiedWith`` names a
+    patient or relative) and is left out."""
+    scope_code, scope_display = CONSENT_SCOPES[consent.kind]
+    period: Resource = {"start": instant(consent.signed_at)}
+    if consent.withdrawn_at is not None:
+        period["end"] = instant(consent.withdrawn_at)
+    attachment: Resource = {
+        "contentType": "text/plain; charset=utf-8",
+        "title": f"{CONSENT_KINDS[consent.kind]}, form version {consent.form_version}",
+        "creation": instant(consent.signed_at),
+    }
+    if consent.text is not None:
+        attachment["data"] = base64.b64encode(consent.text.encode()).decode("ascii")
+    return {
+        "resourceType": "Consent",
+        "id": str(consent.id),
+        "identifier": [identifier(clinic.slug, "consent", consent.id)],
+        "status": "inactive" if consent.withdrawn_at is not None else "active",
+        "scope": {
+            "coding": [
+                {"system": CONSENT_SCOPE_SYSTEM, "code": scope_code, "display": scope_display}
+            ]
+        },
+        "category": [
+            {"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]},
+            {
+                "coding": [
+                    {
+                        "system": CONSENT_KIND_SYSTEM,
+                        "code": consent.kind,
+                        "display": CONSENT_KINDS[consent.kind],
+                    }
+                ]
+            },
+        ],
+        "patient": reference("Patient", consent.patient_id, patient_name),
+        "dateTime": instant(consent.signed_at),
+        "performer": [reference("Patient", consent.patient_id, consent.signed_by_name)],
+        "organization": [reference("Organization", clinic.id, clinic.name)],
+        "sourceAttachment": attachment,
+        "policy": [{"uri": f"{NAMESPACE}/consent-form/{consent.kind}/{consent.form_version}"}],
+        "verification": [
+            {
+                "verified": True,
+                "verificationDate": instant(consent.signed_at),
+            }
+        ],
+        "provision": {"type": "permit", "period": period},
+    }
+
+
+def _component_value(value: Any) -> Resource:
+    if isinstance(value, bool):
+        return {"valueBoolean": value}
+    if isinstance(value, int):
+        return {"valueInteger": value}
+    if isinstance(value, float):
+        return {"valueQuantity": {"value": value}}
+    if isinstance(value, str):
+        return {"valueString": value}
+    return {"valueString": json.dumps(value, sort_keys=True, ensure_ascii=False)}
+
+
+def observation_resource(
+    outcome: OutcomeAssessment,
+    clinic: Clinic,
+    *,
+    patient_name: str,
+    rater_name: str | None,
+    scales: Mapping[str, str],
+) -> Resource:
+    """An outcome score: the scale as the code, the total as the value (or, for a scale
+    scored in parts, each part as a component), each input as a component, the band as the
+    interpretation."""
+    label = scales.get(outcome.scale, outcome.scale)
+    components = [
+        {
+            "code": {
+                "coding": [
+                    {
+                        "system": SCALE_ITEM_SYSTEM,
+                        "code": f"{outcome.scale}.{name}",
+                        "display": name,
+                    }
+                ],
+                "text": name,
+            },
+            **_component_value(value),
+        }
+        for name, value in outcome.inputs.items()
+    ]
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": str(outcome.id),
+        "identifier": [identifier(clinic.slug, "outcome", outcome.id)],
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                        "display": "Survey",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": SCALE_SYSTEM, "code": outcome.scale, "display": label}],
+            "text": f"{label} ({outcome.scale_version})",
+        },
+        "subject": reference("Patient", outcome.patient_id, patient_name),
+        "effectiveDateTime": day(outcome.assessed_on),
+        "issued": instant(outcome.recorded_at),
+        "performer": [reference("Practitioner", outcome.rater_id, rater_name)],
+    }
+    if "total" in outcome.score:
+        resource.update(_component_value(outcome.score["total"]))
+    else:
+        for part, value in outcome.score.get("parts", {}).items():
+            components.append(
+                {
+                    "code": {
+                        "coding": [
+                            {
+                                "system": SCALE_ITEM_SYSTEM,
+                                "code": f"{outcome.scale}.score.{part}",
+                                "display": f"score: {part}",
+                            }
+                        ],
+                        "text": f"score: {part}",
+                    },
+                    **_component_value(value),
+                }
+            )
+    if components:
+        resource["component"] = components
+    if outcome.band:
+        resource["interpretation"] = [
+            {
+                "coding": [
+                    {
+                        "system": SCALE_BAND_SYSTEM,
+                        "code": f"{outcome.scale}.{outcome.band}",
+                        "display": outcome.band,
+                    }
+                ],
+                "text": outcome.band,
+            }
+        ]
+    return resource
 
 
 def bundle(

@@ -22,6 +22,7 @@ from microneedling.api.fhir.resources import (
     FHIR_APPOINTMENT_STATUSES,
     IDENTIFIER_SYSTEM,
     LOT_NUMBER_PARAMETER,
+    SCALE_SYSTEM,
 )
 from microneedling.services.clock import local_days
 from microneedling.services.inputs import MAX_ID
@@ -29,6 +30,8 @@ from microneedling.store.models import (
     Appointment,
     CartridgeLot,
     Clinic,
+    Consent,
+    OutcomeAssessment,
     Patient,
     SessionChart,
     StaffUser,
@@ -238,6 +241,38 @@ def _procedure_date(name: str, value: str) -> Condition:
     return _fixed(_day_condition(SessionChart.performed_on, prefix, day))
 
 
+def _patient_of(model: Any) -> Parser:
+    def parse(name: str, value: str) -> Condition:
+        return _fixed(model.patient_id == _reference(name, "Patient", value))
+
+    return parse
+
+
+def _consent_status(name: str, value: str) -> Condition:
+    codes = _any_of(value)
+    for code in codes:
+        if code not in ("active", "inactive"):
+            raise SearchError(f"{name}: {code[:40]!r} is not active or inactive (withdrawn)")
+    withdrawn = Consent.withdrawn_at.is_not(None)
+    return _fixed(or_(*(withdrawn if code == "inactive" else ~withdrawn for code in codes)))
+
+
+def _observation_code(name: str, value: str) -> Condition:
+    scales = []
+    for token in _any_of(value):
+        system, bar, code = token.rpartition("|")
+        if bar and system != SCALE_SYSTEM:
+            scales.append("")  # another system's code: none of ours
+            continue
+        scales.append(code)
+    return _fixed(OutcomeAssessment.scale.in_(scales))
+
+
+def _observation_date(name: str, value: str) -> Condition:
+    prefix, day = _day(name, value)
+    return _fixed(_day_condition(OutcomeAssessment.assessed_on, prefix, day))
+
+
 @dataclass(frozen=True)
 class ResourceSearch:
     """A resource type's read and search."""
@@ -348,6 +383,36 @@ SEARCHES: dict[str, ResourceSearch] = {
             "Charted sessions (clinicians and owners): a search finds each session's current "
             "chart; an amended version stays readable, with a note naming its amendment"
         ),
+    ),
+    "Consent": ResourceSearch(
+        "Consent",
+        queries.read_consent,
+        queries.search_consents,
+        _parameters(
+            Parameter("_id", "token", "The consent's id", _id_of(Consent, "Consent")),
+            Parameter("patient", "reference", "Patient/<id>", _patient_of(Consent)),
+            Parameter("status", "token", "active, or inactive (withdrawn)", _consent_status),
+        ),
+        patient_parameter="patient",
+        documentation="Signed consents, the signed text attached (all roles)",
+    ),
+    "Observation": ResourceSearch(
+        "Observation",
+        queries.read_observation,
+        queries.search_observations,
+        _parameters(
+            Parameter("_id", "token", "The outcome's id", _id_of(OutcomeAssessment, "Observation")),
+            Parameter("patient", "reference", "Patient/<id>", _patient_of(OutcomeAssessment)),
+            Parameter("code", "token", f"The scale: [{SCALE_SYSTEM}|]code", _observation_code),
+            Parameter(
+                "date",
+                "date",
+                "Assessed on (eq), before (lt, le) or after (gt, ge) a day",
+                _observation_date,
+            ),
+        ),
+        patient_parameter="patient",
+        documentation="Outcome scores (clinicians and owners)",
     ),
     "Device": ResourceSearch(
         "Device",
