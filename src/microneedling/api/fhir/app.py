@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microneedling.api.context import ApiContext, Context
 from microneedling.api.errors import status_of
-from microneedling.api.fhir import capability, search
+from microneedling.api.fhir import capability, queries, search
 from microneedling.api.fhir.resources import Resource, bundle, operation_outcome
 from microneedling.api.security import CurrentActor
 from microneedling.errors import UserError
+from microneedling.services.access import RoleRefused
 from microneedling.store import UnitOfWork
 
 MEDIA_TYPE = "application/fhir+json"
@@ -136,6 +137,38 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
                 ),
             )
         )
+
+    @app.get(VERSION_PATH + "/Patient/{resource_id}/$everything")
+    def everything(
+        resource_id: str, request: Request, actor: CurrentActor, context: Context
+    ) -> FhirResponse:
+        """The patient and everything of theirs this server gives that the caller's role may
+        see (a type the role may not read is left out, as the JSON API's record leaves it
+        out), one Bundle; each part read is audited as its own read or search."""
+        if request.query_params:
+            raise FhirError(400, "$everything takes no parameters here")
+        patient_id = search.record_id(resource_id)
+        if patient_id is None:
+            raise FhirError(404, f"Patient/{resource_id[:40]} not found in this clinic")
+        uow = UnitOfWork(context.database, context.photos)
+        found: list[Resource] = [queries.read_patient(uow, actor, patient_id, context.now)]
+        for kind in search.EVERYTHING:
+            filters = search.patient_filters(kind, patient_id)
+            try:
+                page = kind.search(
+                    uow, actor, filters, ["patient"], context.now, patient_id=patient_id
+                )
+            except RoleRefused:
+                continue
+            if page.total > len(page.resources):
+                raise FhirError(
+                    413,
+                    f"this patient has more than {search.EVERYTHING_MOST:,} {kind.type} "
+                    f"resources: search them with {kind.type}?patient={patient_id} and page",
+                )
+            found.extend(page.resources)
+        base = base_url(request)
+        return FhirResponse(bundle(base, str(request.url), len(found), found))
 
     @app.get(VERSION_PATH + "/{resource_type}/{resource_id}")
     def read(

@@ -39,6 +39,18 @@ def capability_statement(base: str, software_version: str) -> Resource:
         }
         for search in SEARCHES.values()
     ]
+    for resource in resources:
+        if resource["type"] == "Patient":
+            resource["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                    "documentation": (
+                        "The patient with their appointments, procedures, consents and "
+                        "observations that the caller's role may see; no parameters"
+                    ),
+                }
+            ]
     code_systems = "; ".join(
         f"{url} ({', '.join(f'{code}: {text}' for code, text in codes.items())})"
         for url, codes in {

@@ -499,3 +499,19 @@ def parse(search: ResourceSearch, items: list[tuple[str, str]], *, strict: bool 
                 f"{name[:40]!r} is not a search parameter of {search.type} here (known: {known})"
             )
     return Search(filters, sorted(set(used)), patient_id, kept)
+
+
+#: What ``Patient/{id}/$everything`` gathers besides the patient, and the most of each.
+EVERYTHING = tuple(
+    SEARCHES[name] for name in ("Appointment", "Procedure", "Consent", "Observation")
+)
+EVERYTHING_MOST = 1000
+
+
+def patient_filters(kind: ResourceSearch, patient_id: int) -> Filters:
+    """A search of ``kind`` for one patient's resources (up to :data:`EVERYTHING_MOST`)."""
+    assert kind.patient_parameter is not None
+    condition = kind.parameters[kind.patient_parameter].parse(
+        kind.patient_parameter, f"Patient/{patient_id}"
+    )
+    return Filters(conditions=[condition], count=EVERYTHING_MOST)
