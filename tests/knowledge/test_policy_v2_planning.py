@@ -483,3 +483,27 @@ def test_exactly_one_make_up_window_of_48_hours() -> None:
     assert [e["hours"]["to"] for e in make_up if e["hours"]["from"] == 0] == [24, 48]
     [window] = [e for e in make_up if e["hours"]["to"] == 48]
     assert window["date"] == "2026-12-07" and window["date_to"] == "2026-12-09"
+
+
+# The patient handout ------------------------------------------------------------------------
+
+
+def test_the_handout_names_the_treated_areas_and_the_numbing() -> None:
+    from microneedling.documents.handout import handout_context, render_html, render_pdf
+
+    result = planned(("abdomen", "stretch_marks"), ("thighs", "stretch_marks"))
+    context = handout_context(result, today=date(2026, 12, 1), clinic="Clinic")
+    assert context["treatment"]["total"] == "3000 cm²"
+    assert [z["zone"] for z in context["treatment"]["zones"]] == ["Abdomen", "Thighs"]
+    assert "numbed with a cream" in context["treatment"]["numbing"]
+    html = render_html(context)
+    assert "Your treatment" in html and "3000 cm²" in html
+    assert render_pdf(context).startswith(b"%PDF")
+
+
+def test_a_policy_1_plan_prints_without_the_treatment_section() -> None:
+    from microneedling.documents.handout import handout_context
+
+    result = planned(("cheeks", "fine_lines"))
+    del result["treated_area"]
+    assert handout_context(result, today=date(2026, 12, 1))["treatment"] is None

@@ -157,6 +157,7 @@ def handout_context(
     ]
     maintenance = plan.get("maintenance")
     return {
+        "treatment": _treatment(plan),
         "patient": patient.strip(),
         "clinic": {
             "name": name,
@@ -179,6 +180,42 @@ def handout_context(
         "call": call
         or "Call the clinic if the skin becomes more painful, swollen or red after the first "
         "3 days, if you have a fever, pus or blisters, or if anything worries you.",
+    }
+
+
+def _zone_label(code: str) -> str:
+    from microneedling.knowledge import shipped_knowledge_base
+
+    zone = shipped_knowledge_base().zones.get(code)
+    return zone.label if zone is not None else code.replace("_", " ")
+
+
+def _treatment(plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The treated zones with their areas, the total and the numbing, in the patient's words
+    (None for a plan made before areas were planned, policy 1)."""
+    area = plan.get("treated_area")
+    if not isinstance(area, dict) or not isinstance(area.get("zones"), list):
+        return None
+    found = plan.get("numbing")
+    numbing: dict[str, Any] = found if isinstance(found, dict) else {}
+    total = area.get("total_cm2")
+    if numbing.get("topical_anaesthetic", True):
+        numb = (
+            f"Before each session the skin is numbed with a cream for about 30 minutes "
+            f"({total} cm²)."
+        )
+    else:
+        numb = (
+            "No numbing cream is used (because of your health answers); the clinic uses other "
+            "ways to keep you comfortable."
+        )
+    return {
+        "zones": [
+            {"zone": _zone_label(str(z.get("zone"))), "area": f"{z.get('area_cm2')} cm²"}
+            for z in area["zones"]
+        ],
+        "total": f"{total} cm²",
+        "numbing": numb,
     }
 
 
@@ -266,6 +303,16 @@ def render_pdf(context: dict[str, Any]) -> bytes:
             f"After the series: a maintenance session every {m['every_months']} months, "
             f"the first on {m['first_date']}."
         )
+    treatment = context.get("treatment")
+    if treatment:
+        heading("Your treatment")
+        table(
+            [("Area", "Size")]
+            + [(z["zone"], z["area"]) for z in treatment["zones"]]
+            + [("In total", treatment["total"])],
+            (3, 2),
+        )
+        paragraph(treatment["numbing"])
     heading("Before each session")
     if context["precare"]:
         table(
