@@ -74,17 +74,28 @@ class MessageRecords:
             row.status, row.status_changed_at, row.last_error = "withdrawn", now, why
 
     def withdraw_queued_of_patient(
-        self, patient_id: int, categories: Sequence[str], now: datetime, why: str
+        self,
+        patient_id: int,
+        now: datetime,
+        why: str,
+        *,
+        categories: Sequence[str] | None = None,
+        channel: str | None = None,
     ) -> int:
-        """Withdraw every queued message of these categories to the patient (an opt-out)."""
+        """Withdraw the patient's queued messages of these categories, by this channel (an
+        opt-out); how many."""
+        conditions = [
+            OutboxMessage.clinic_id == self.clinic_id,
+            OutboxMessage.patient_id == patient_id,
+            OutboxMessage.status == "queued",
+        ]
+        if categories is not None:
+            conditions.append(OutboxMessage.category.in_(list(categories)))
+        if channel is not None:
+            conditions.append(OutboxMessage.channel == channel)
         result = self._session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.clinic_id == self.clinic_id,
-                OutboxMessage.patient_id == patient_id,
-                OutboxMessage.status == "queued",
-                OutboxMessage.category.in_(list(categories)),
-            )
+            .where(*conditions)
             .values(status="withdrawn", status_changed_at=now, last_error=why)
             .execution_options(synchronize_session=False)
         )
