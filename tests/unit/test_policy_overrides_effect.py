@@ -197,7 +197,8 @@ def test_a_clinic_device_profile_can_be_planned_for() -> None:
 
 
 def test_screening_validity_moves_the_outdated_warning() -> None:
-    screening = screen(intake(on="2026-10-01"), KB).to_dict()
+    patient = {"birth_date": "1990-01-01", "fitzpatrick": 3}
+    screening = screen(intake(on="2026-10-01", patient=patient), KB).to_dict()
     if "zones" not in screening:
         pytest.skip("the policy-2 screening (zones covered) has not landed")
     request = {**PLAN, "screening": screening}
@@ -205,3 +206,47 @@ def test_screening_validity_moves_the_outdated_warning() -> None:
     assert "screening_outdated" not in [w["code"] for w in shipped["warnings"]]
     short = _v2_plan(request, kb_with(screening_valid_days=30))
     assert "screening_outdated" in [w["code"] for w in short["warnings"]]
+
+
+WAITS = [
+    # (finding list, item, override, shipped decision and until, decision and until with it)
+    ("procedures", {"code": "laser_or_light", "on": "2026-12-01"}, {"laser_light_wait_days": 21},
+     ("defer", "2026-12-15"), ("defer", "2026-12-22")),
+    ("procedures", {"code": "ablative_resurfacing", "on": "2026-10-01"}, {"ablative_wait_months": 1},
+     ("defer", "2027-01-01"), ("eligible", "2026-12-07")),
+    ("procedures", {"code": "tanning", "on": "2026-12-01"}, {"tanning_wait_days": 0},
+     ("defer", "2026-12-15"), ("eligible", "2026-12-07")),
+    ("procedures", {"code": "hair_removal", "on": "2026-12-06"}, {"hair_removal_wait_days": 7},
+     ("defer", "2026-12-09"), ("defer", "2026-12-13")),
+    ("procedures", {"code": "hair_removal", "on": "2026-12-06"}, {"hair_removal_wait_days": 0},
+     ("defer", "2026-12-09"), ("eligible", "2026-12-07")),
+    ("procedures", {"code": "radiotherapy", "on": "2026-06-01"}, {"radiotherapy_wait_months": 3},
+     ("defer", "2027-06-01"), ("caution", "2026-12-07")),
+    ("conditions", {"code": "sunburn", "on": "2026-12-01"}, {"sunburn_wait_days": 14},
+     ("defer", "2026-12-08"), ("defer", "2026-12-15")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "item", "override", "shipped", "changed"),
+    WAITS,
+    ids=[f"{row[1]['code']}-{next(iter(row[2].values()))}" for row in WAITS],
+)
+def test_each_screening_wait_moves_the_decision_and_date(
+    kind: str,
+    item: dict[str, str],
+    override: dict[str, int],
+    shipped: tuple[str, str],
+    changed: tuple[str, str],
+) -> None:
+    if item["code"] not in KB.findings:
+        pytest.skip(f"{item['code']} is not in this knowledge base yet")
+    given = intake(**{kind: [item]})
+    before = screen(given, KB)
+    after = screen(given, kb_with(**override))
+    assert (before.decision, str(before.earliest_date)) == shipped
+    assert (after.decision, str(after.earliest_date)) == changed
+    value = next(iter(override.values()))
+    if after.findings and after.decision == "defer":
+        unit = "month" if "months" in next(iter(override)) else "day"
+        assert f"{value} {unit}" in after.findings[0].message

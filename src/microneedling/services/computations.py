@@ -66,7 +66,8 @@ def screen_intake(
     overrides when ``uow`` is given."""
     check_role(actor, "compute.screen")
     base = clinic_knowledge_base(uow, actor, kb=kb)
-    return _stamped(screen(intake, base).to_dict(), base)
+    result = screen(intake, base, overrides_hash=overrides_hash_of(base))
+    return _stamped(result.to_dict(), base)
 
 
 def plan_series(
