@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import io
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -876,7 +877,12 @@ class _Builder:
             "cartridge_lot": rng.choice(usable),
             "needle_count": 12,
             "zones": [
-                {"zone": z["zone"], "depth_mm": _depth(z), "passes": rng.randint(2, 4)}
+                {
+                    "zone": z["zone"],
+                    "depth_mm": _depth(z),
+                    "passes": rng.randint(2, 4),
+                    "endpoint": _endpoint(z),
+                }
                 for z in zones
             ],
             "anaesthetic": None if rng.random() < 0.3 else "Lidocaine 4% cream, 30 minutes",
@@ -888,6 +894,7 @@ class _Builder:
                 }
             ],
             "clinical_endpoint": rng.choice(ENDPOINTS),
+            "glide_medium": "Hyaluronic acid 1% sterile glide",
             "duration_minutes": rng.randrange(30, 55),
             "practitioner_id": clinician.staff_user_id,
             "notes": None,
@@ -999,9 +1006,26 @@ class _Builder:
         return counts
 
 
+#: The demo devices are the shipped default pen: 0.25 to 2.5 mm in 0.25 mm steps.
+_PEN_STEP = 0.25
+
+
 def _depth(zone: dict[str, Any]) -> float:
+    """The plan's starting depth as the default pen sets it (A.3: rounded down to the step; if
+    that falls below the range, the range's low end rounded up)."""
     depth = zone["depth_mm"]
-    return float(depth["start"] if isinstance(depth, dict) else depth)
+    if not isinstance(depth, dict):
+        return float(depth)
+    setting = math.floor(float(depth["start"]) / _PEN_STEP + 1e-9) * _PEN_STEP
+    if setting < float(depth["min"]) - 1e-9:
+        setting = math.ceil(float(depth["min"]) / _PEN_STEP - 1e-9) * _PEN_STEP
+    return max(setting, _PEN_STEP)
+
+
+def _endpoint(zone: dict[str, Any]) -> str:
+    """The clinical endpoint the technique aims for (A.3 "Technique")."""
+    scars = ("acne_scars", "surgical_scars", "burn_scars", "stretch_marks")
+    return "pinpoint_bleeding" if zone.get("concern") in scars else "even_erythema"
 
 
 def _demo_image(seed: int) -> bytes:
