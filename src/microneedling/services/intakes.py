@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from microneedling.clinical.intake import parse_intake
-from microneedling.clinical.screening import screen
+from microneedling.clinical.screening import policy_version, readable_screening, screen
 from microneedling.errors import IntakeError, NotFound, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.services.access import Actor, Transaction
@@ -41,30 +41,6 @@ def _with_patient(answers: Mapping[str, Any], patient: Patient, today: date) -> 
                     field=f"patient.{key}",
                 )
         data["patient"] = {**{k: v for k, v in recorded.items() if v is not None}, **given}
-    return data
-
-
-def policy_version(knowledge_base_version: str | None) -> int | None:
-    """The clinical policy version a knowledge-base version implements (its major number:
-    1.x.y is policy 1, 2.x.y policy 2), or None when it cannot be read."""
-    head = str(knowledge_base_version or "").split(".", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
-def readable_screening(stored: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A stored screening result as today's readers expect it. Results stored under policy
-    version 1 lack the zones covered, the Fitzpatrick type and the overrides hash: they read as
-    no zones, null and null (never guessed); everything else is kept as stored."""
-    data = dict(stored or {})
-    data.setdefault("findings", [])
-    data.setdefault("precautions", [])
-    zones = data.get("zones")
-    data["zones"] = list(zones) if isinstance(zones, list) else []
-    data.setdefault("fitzpatrick", None)
-    stamp = data.get("knowledge_base")
-    stamp = dict(stamp) if isinstance(stamp, Mapping) else {}
-    stamp.setdefault("overrides_hash", None)
-    data["knowledge_base"] = stamp
     return data
 
 
