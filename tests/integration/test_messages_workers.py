@@ -89,3 +89,44 @@ def test_two_workers_never_send_the_same_message_twice(clinic: SchedulingWorld) 
             ).all()
         )
     assert statuses == {"sent": total}
+
+
+def test_the_worker_inside_the_web_process_sends_in_the_background_and_stops(
+    clinic: SchedulingWorld,
+) -> None:
+    import time
+
+    from microneedling.services.messages.background import BackgroundWorker
+
+    patient_id = patients.register_patient(
+        clinic.uow,
+        clinic.desk,
+        {"given_name": "Ada", "family_name": "Byron", "birth_date": "1990-05-17",
+         "fitzpatrick": 2, "email": "ada@example.org"},
+        clock=clinic.clock,
+    )  # fmt: skip
+    now = clinic.clock()
+    with clinic.uow:
+        clinic.uow.session.add(
+            OutboxMessage(
+                clinic_id=clinic.desk.clinic_id, patient_id=patient_id, kind="recall",
+                category="recalls", channel="email", recipient="ada@example.org",
+                send_after=now, status="queued", attempts=0, next_attempt_at=now,
+                created_at=now, status_changed_at=now,
+            )
+        )  # fmt: skip
+        clinic.uow.commit()
+    transport = CountingTransport()
+    worker = BackgroundWorker(
+        clinic.world.database, {"email": transport}, clock=clinic.clock, interval=0.05
+    ).start()
+    try:
+        deadline = time.monotonic() + 30
+        while not transport.sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert list(transport.sent.values()) == [1]
+    passes = worker.passes
+    time.sleep(0.2)
+    assert worker.passes == passes  # stopped

@@ -8,7 +8,7 @@ accounts share a published password: every page then says it is a demo installat
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -19,7 +19,7 @@ from microneedling.cli.common import check_port, fail
 from microneedling.cli.db import records_database
 from microneedling.config import settings
 from microneedling.services.clinics import installation
-from microneedling.services.clock import running_from, utc_now
+from microneedling.services.clock import Clock, running_from, utc_now
 from microneedling.services.demo_clinic import (
     DEFAULT_PASSWORD,
     TIME_ZONE,
@@ -27,6 +27,9 @@ from microneedling.services.demo_clinic import (
     build_demo_clinic,
 )
 from microneedling.services.maintenance import unit_of_work, upgrade_database
+
+if TYPE_CHECKING:
+    from microneedling.services.messages.background import BackgroundWorker
 
 
 def web_command(
@@ -100,6 +103,7 @@ def web_command(
             "(or run [bold]microneedling clinic create[/] first)."
         )
     console.print(f"\n[bold]Open {address} in a browser[/] (Ctrl+C stops the server).\n")
+    worker = _messages_worker(clock)
     try:
         uvicorn.run(
             app,
@@ -112,6 +116,34 @@ def web_command(
         )
     except OSError as error:  # the port is taken, or the address is not this computer's
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def _messages_worker(clock: Clock) -> BackgroundWorker | None:
+    """The in-process sender of patients' messages (docs/messages.md), when it is on."""
+    from microneedling.services.maintenance import open_database
+    from microneedling.services.messages.background import BackgroundWorker
+    from microneedling.services.messages.channels import (
+        message_settings,
+        transports_from,
+        worker_in_web,
+        worker_settings_from,
+    )
+
+    config = message_settings()
+    database = open_database()
+    if not worker_in_web(config, database.backend):
+        database.dispose()
+        return None
+    return BackgroundWorker(
+        database,
+        transports_from(config),
+        clock=clock,
+        interval=config.messages_worker_interval_seconds,
+        settings=worker_settings_from(config),
+    ).start()
 
 
 def _morning_of(text: str) -> datetime:
