@@ -94,3 +94,27 @@ def test_a_malformed_device_is_refused_in_fields(clinic: Clinic) -> None:
     }
     response = clinic.post("/plan", "clinician", json=body)
     assert response.status_code == 422, response.text
+
+
+def test_the_clinics_overrides_apply_to_its_plans(clinic: Clinic) -> None:
+    overrides = {
+        "zone_areas_cm2": {"cheeks": 250},
+        "large_numbing_area_cm2": 200,
+        "passes": {"acne_scars": {"min": 2, "max": 3}},
+        "device_profiles": [
+            {"name": "Fine pen", "lowest_mm": 0.2, "highest_mm": 3.0, "step_mm": 0.1}
+        ],
+    }
+    stored = clinic.call("PUT", "/clinic/policy-overrides", json=overrides)
+    assert stored.status_code == 204, stored.text
+    response = screen_and_plan(clinic, ["cheeks"], [("cheeks", "acne_scars")])
+    assert response.status_code == 201, response.text
+    plan = response.json()["plan"]
+    [zone] = plan["series"][0]["zones"]
+    assert zone["area_cm2"] == 250 and plan["treated_area"]["total_cm2"] == 250
+    assert "large_anesthetic_area" in codes(plan)  # 250 cm² is above the clinic's 200
+    assert zone["technique"]["passes"] == {"min": 2, "max": 3}
+    assert plan["knowledge_base"]["overrides_hash"].startswith("sha256:")
+    # The shipped pen stays the default; the clinic's own pen is named in a request (stateless
+    # here, PlanIn has no device field yet).
+    assert plan["device"]["name"] == "Default pen"

@@ -13,6 +13,7 @@ from microneedling.clinical.planning import _expected, _Series, parse_plan_reque
 from microneedling.clinical.pricing import parse_price_list
 from microneedling.errors import NotFound, PlanRequestError, RuleViolation, UserError
 from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.knowledge.overrides import apply_overrides, read_stored
 from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
@@ -47,6 +48,9 @@ def create_plan(
     ``request`` has ``treatments`` and optionally ``start``, ``setting``, ``add_ons`` and
     ``surgery_on``; the date, Fitzpatrick type, screening and acknowledgement come from the
     records. The plan is stored exactly as computed, with the knowledge base's version and hash.
+    The clinic's policy overrides (A.7) apply: its zone areas, numbing threshold, maintenance and
+    session caps through the knowledge base; its device profiles (``request["device"]`` names
+    one), passes and screening validity as the planner's arguments.
     """
     if not isinstance(request, Mapping):
         raise PlanRequestError("a plan request must be a JSON object")
@@ -83,7 +87,15 @@ def create_plan(
         parsed = parse_plan_request(full)
         clinic = tx.records.clinic()
         prices = parse_price_list(clinic.price_list) if clinic.price_list else None
-        computed = plan(parsed, kb, price_list=prices)
+        overrides = read_stored(clinic.policy_overrides, kb).overrides
+        computed = plan(
+            parsed,
+            apply_overrides(kb, overrides),
+            price_list=prices,
+            devices=overrides.device_profiles or (),
+            passes=overrides.passes,
+            screening_valid_days=overrides.screening_valid_days,
+        )
         row = TreatmentPlan(
             patient_id=patient.id,
             intake_id=intake.id,
