@@ -12,6 +12,7 @@ import pytest
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.device import Device
 from fhir.resources.R4B.observation import Observation
@@ -36,6 +37,7 @@ MODELS: dict[str, Any] = {
     "Procedure": Procedure,
     "Consent": Consent,
     "Observation": Observation,
+    "CarePlan": CarePlan,
     "Bundle": Bundle,
     "OperationOutcome": OperationOutcome,
     "CapabilityStatement": CapabilityStatement,
@@ -81,6 +83,7 @@ def test_the_capability_statement_lists_only_what_is_implemented(clinic: Clinic)
         "Device",
         "Consent",
         "Observation",
+        "CarePlan",
     }
     for resource in resources.values():
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
@@ -254,6 +257,8 @@ def test_cartridge_lots_are_devices_for_clinicians_and_owners_only(clinic: Clini
         "/Consent/1",
         "/Observation",
         "/Observation/1",
+        "/CarePlan",
+        "/CarePlan/1",
     ],
 )
 def test_every_fhir_route_but_metadata_needs_a_bearer_token(clinic: Clinic, path: str) -> None:

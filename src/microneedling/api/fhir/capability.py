@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from microneedling.api.fhir.resources import (
     CODE_SYSTEMS,
+    CONCERN_SYSTEM,
     SCALE_SYSTEM,
     ZONE_SYSTEM,
     Resource,
+    concern_codes,
     scale_codes,
     zone_codes,
 )
@@ -46,8 +48,9 @@ def capability_statement(base: str, software_version: str) -> Resource:
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                     "documentation": (
-                        "The patient with their appointments, procedures, consents and "
-                        "observations that the caller's role may see; no parameters"
+                        "The patient with their appointments, procedures, consents, "
+                        "observations and care plans that the caller's role may see; no "
+                        "parameters"
                     ),
                 }
             ]
@@ -57,6 +60,7 @@ def capability_statement(base: str, software_version: str) -> Resource:
             **CODE_SYSTEMS,
             ZONE_SYSTEM: zone_codes(),
             SCALE_SYSTEM: scale_codes(),
+            CONCERN_SYSTEM: concern_codes(),
         }.items()
     )
     return {

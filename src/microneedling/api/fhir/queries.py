@@ -31,6 +31,7 @@ from microneedling.store.models import (
     Patient,
     SessionChart,
     StaffUser,
+    TreatmentPlan,
 )
 from microneedling.store.patient_search import fold, like_literal
 
@@ -445,4 +446,42 @@ def search_observations(
         uow, actor, "outcome.read", clock, OutcomeAssessment, filters,
         (OutcomeAssessment.assessed_on, OutcomeAssessment.id), _observation,
         resource_type="Observation", used=used, patient_id=patient_id,
+    )  # fmt: skip
+
+
+# CarePlan (treatment plans) -----------------------------------------------------------------
+
+
+def _careplan(tx: Transaction, row: TreatmentPlan, clinic: Clinic) -> Resource:
+    patient_name, author = _names(tx, row.patient_id, row.created_by)
+    return resources.careplan_resource(
+        row,
+        clinic,
+        patient_name=patient_name,
+        author_name=author,
+        labels=resources.zone_codes(),
+        concerns=resources.concern_codes(),
+    )
+
+
+def read_careplan(uow: UnitOfWork, actor: Actor, plan_id: int, clock: Clock) -> Resource:
+    return _read(
+        uow, actor, "plan.read", clock, TreatmentPlan, plan_id, "treatment plan", _careplan,
+        lambda row: row.patient_id,
+    )  # fmt: skip
+
+
+def search_careplans(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: Filters,
+    used: Sequence[str],
+    clock: Clock,
+    *,
+    patient_id: int | None = None,
+) -> Page:
+    return _search(
+        uow, actor, "plan.read", clock, TreatmentPlan, filters,
+        (TreatmentPlan.created_at, TreatmentPlan.id), _careplan,
+        resource_type="CarePlan", used=used, patient_id=patient_id,
     )  # fmt: skip

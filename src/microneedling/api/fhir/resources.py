@@ -23,6 +23,7 @@ from microneedling.store.models import (
     Patient,
     SessionChart,
     StaffUser,
+    TreatmentPlan,
 )
 
 Resource = dict[str, Any]
@@ -84,6 +85,32 @@ def scale_codes() -> dict[str, str]:
     from microneedling.knowledge import shipped_knowledge_base
 
     return {info.code: info.label for info in list_scales(shipped_knowledge_base())}
+
+
+CONCERN_SYSTEM = f"{CODE_SYSTEM_BASE}/concern"
+#: Our extensions on a CarePlan activity: R4's CarePlan has no body site, nor a depth.
+ZONE_EXTENSION = f"{NAMESPACE}/StructureDefinition/zone"
+DEPTH_EXTENSION = f"{NAMESPACE}/StructureDefinition/depth"
+UCUM = "http://unitsofmeasure.org"
+PLAN_STATUSES = {
+    "proposed": "draft",
+    "accepted": "active",
+    "completed": "completed",
+    "cancelled": "revoked",
+}
+PLAN_ACTIVITY_STATUSES = {
+    "proposed": "not-started",
+    "accepted": "not-started",
+    "completed": "completed",
+    "cancelled": "cancelled",
+}
+
+
+def concern_codes() -> dict[str, str]:
+    """Our concerns' codes and names, from the shipped knowledge base."""
+    from microneedling.knowledge import shipped_knowledge_base
+
+    return {code: concern.label for code, concern in shipped_knowledge_base().concerns.items()}
 
 
 def zone_codes() -> dict[str, str]:
@@ -505,6 +532,126 @@ def observation_resource(
                 "text": outcome.band,
             }
         ]
+    return resource
+
+
+def _mm(value: float) -> Resource:
+    return {"value": value, "unit": "mm", "system": UCUM, "code": "mm"}
+
+
+def _plan_activity(
+    series: Mapping[str, Any],
+    zone: Mapping[str, Any],
+    status: str,
+    labels: Mapping[str, str],
+    concerns: Mapping[str, str],
+) -> Resource:
+    depth = zone.get("depth_mm") or {}
+    technique = zone.get("technique") or {}
+    passes = technique.get("passes") or {}
+    interval = series.get("interval_weeks") or {}
+    label = labels.get(zone["zone"], zone["zone"])
+    words = [f"{label}: start at {depth['start']:g} mm" if "start" in depth else label]
+    if "min" in depth and "max" in depth:
+        words.append(f"depth {depth['min']:g} to {depth['max']:g} mm")
+    if "min" in passes and "max" in passes:
+        words.append(f"{passes['min']} to {passes['max']} passes")
+    if technique.get("endpoint_label"):
+        words.append(f"endpoint: {technique['endpoint_label']}")
+    words.append(
+        f"{series.get('sessions', '?')} sessions, every {interval.get('default', '?')} weeks"
+    )
+    detail: Resource = {
+        "extension": [
+            {"url": ZONE_EXTENSION, "valueCodeableConcept": zone_concept(zone["zone"], labels)}
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": PROCEDURE_SYSTEM,
+                    "code": "microneedling",
+                    "display": PROCEDURES["microneedling"],
+                }
+            ]
+        },
+        "status": status,
+        "description": "; ".join(words),
+    }
+    if "min" in depth and "max" in depth:
+        detail["extension"].append(
+            {
+                "url": DEPTH_EXTENSION,
+                "valueRange": {"low": _mm(depth["min"]), "high": _mm(depth["max"])},
+            }
+        )
+    concern = zone.get("concern")
+    if concern:
+        text = concerns.get(concern, concern)
+        if zone.get("subtype"):
+            text = f"{text} ({zone['subtype']})"
+        detail["reasonCode"] = [
+            {
+                "coding": [
+                    {
+                        "system": CONCERN_SYSTEM,
+                        "code": concern,
+                        "display": concerns.get(concern, concern),
+                    }
+                ],
+                "text": text,
+            }
+        ]
+    dates = [str(when) for when in series.get("dates") or []]
+    if dates:
+        detail["scheduledTiming"] = {"event": dates}
+    return {"detail": detail}
+
+
+def careplan_resource(
+    plan: TreatmentPlan,
+    clinic: Clinic,
+    *,
+    patient_name: str,
+    author_name: str | None,
+    labels: Mapping[str, str],
+    concerns: Mapping[str, str],
+) -> Resource:
+    """A treatment plan: one activity per zone of each series (the zone and its depth range
+    in our extensions, as R4's CarePlan has no body site; the depths, passes, endpoint and
+    sessions in words; the session dates as its timing), the plan's period from the first
+    session to the last."""
+    body = plan.plan or {}
+    series_list = body.get("series") or []
+    status = PLAN_ACTIVITY_STATUSES.get(plan.status, "unknown")
+    activities = [
+        _plan_activity(series, zone, status, labels, concerns)
+        for series in series_list
+        for zone in series.get("zones") or []
+    ]
+    dates = sorted(str(when) for series in series_list for when in series.get("dates") or [])
+    resource: Resource = {
+        "resourceType": "CarePlan",
+        "id": str(plan.id),
+        "identifier": [identifier(clinic.slug, "plan", plan.id)],
+        "status": PLAN_STATUSES.get(plan.status, "unknown"),
+        "intent": "plan",
+        "title": "Microneedling treatment plan",
+        "subject": reference("Patient", plan.patient_id, patient_name),
+        "created": instant(plan.created_at),
+        "author": reference("Practitioner", plan.created_by, author_name),
+        "note": [
+            {
+                "text": (
+                    f"Made with knowledge base {plan.knowledge_base_version} "
+                    f"({plan.knowledge_base_hash})"
+                )
+            }
+        ],
+    }
+    if dates:
+        resource["period"] = {"start": dates[0], "end": dates[-1]}
+    if activities:
+        resource["activity"] = activities
     return resource
 
 

@@ -22,6 +22,7 @@ from microneedling.api.fhir.resources import (
     FHIR_APPOINTMENT_STATUSES,
     IDENTIFIER_SYSTEM,
     LOT_NUMBER_PARAMETER,
+    PLAN_STATUSES,
     SCALE_SYSTEM,
 )
 from microneedling.services.clock import local_days
@@ -35,6 +36,7 @@ from microneedling.store.models import (
     Patient,
     SessionChart,
     StaffUser,
+    TreatmentPlan,
 )
 
 #: Entries per page unless ``_count`` says otherwise, and the most ``_count`` may ask for.
@@ -273,6 +275,17 @@ def _observation_date(name: str, value: str) -> Condition:
     return _fixed(_day_condition(OutcomeAssessment.assessed_on, prefix, day))
 
 
+def _careplan_status(name: str, value: str) -> Condition:
+    ours_of = {fhir: ours for ours, fhir in PLAN_STATUSES.items()}
+    ours = []
+    for code in _any_of(value):
+        if code not in ours_of:
+            known = ", ".join(ours_of)
+            raise SearchError(f"{name}: {code[:40]!r} is not one of our plan statuses ({known})")
+        ours.append(ours_of[code])
+    return _fixed(TreatmentPlan.status.in_(ours))
+
+
 @dataclass(frozen=True)
 class ResourceSearch:
     """A resource type's read and search."""
@@ -414,6 +427,23 @@ SEARCHES: dict[str, ResourceSearch] = {
         patient_parameter="patient",
         documentation="Outcome scores (clinicians and owners)",
     ),
+    "CarePlan": ResourceSearch(
+        "CarePlan",
+        queries.read_careplan,
+        queries.search_careplans,
+        _parameters(
+            Parameter("_id", "token", "The plan's id", _id_of(TreatmentPlan, "CarePlan")),
+            Parameter("patient", "reference", "Patient/<id>", _patient_of(TreatmentPlan)),
+            Parameter(
+                "status",
+                "token",
+                "draft (proposed), active (accepted), completed or revoked",
+                _careplan_status,
+            ),
+        ),
+        patient_parameter="patient",
+        documentation="Treatment plans (clinicians and owners)",
+    ),
     "Device": ResourceSearch(
         "Device",
         queries.read_lot,
@@ -503,7 +533,7 @@ def parse(search: ResourceSearch, items: list[tuple[str, str]], *, strict: bool 
 
 #: What ``Patient/{id}/$everything`` gathers besides the patient, and the most of each.
 EVERYTHING = tuple(
-    SEARCHES[name] for name in ("Appointment", "Procedure", "Consent", "Observation")
+    SEARCHES[name] for name in ("Appointment", "Procedure", "Consent", "Observation", "CarePlan")
 )
 EVERYTHING_MOST = 1000
 
