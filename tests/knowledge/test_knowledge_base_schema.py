@@ -117,6 +117,11 @@ def test_unknown_source_key_is_refused(folder: Path) -> None:
          "no schema for 'nonsense.yaml'"),
         ("manifest.yaml", "  - screening.yaml\n", "", "'screening.yaml' is required but not listed"),
         ("screening.yaml", "    when: in_use\n", "    when: sometimes\n", "Input should be"),
+        ("screening.yaml", "  - finding: skin_cancer_history\n",
+         "  - finding: skin_cancer_history\n    when: outside_zones\n",
+         "'when: outside_zones' applies to local findings only"),
+        ("screening.yaml", "  - finding: tanning\n", "  - finding: tanning\n    when: stopped\n",
+         "applies to medications only"),
     ],
 )  # fmt: skip
 def test_impossible_values_are_refused(
