@@ -193,3 +193,22 @@ def test_a_patient_who_stopped_reminders_still_gets_aftercare(clinic: Scheduling
     book(clinic, plan_id)
     rows = messages(clinic, patient_id)
     assert rows and {r.category for r in rows} == {"aftercare"}
+
+
+def test_staff_list_a_patients_messages_and_the_failed_ones(clinic: SchedulingWorld) -> None:
+    from microneedling.errors import NotFound, UserError
+    from microneedling.services.messages.listing import list_messages
+
+    patient_id, plan_id = patient_with_plan(clinic)
+    book(clinic, plan_id)
+    listed = list_messages(clinic.uow, clinic.desk, patient_id=patient_id, clock=clinic.clock)
+    assert listed and {item["patient_id"] for item in listed} == {patient_id}
+    assert {item["status"] for item in listed} == {"queued"}
+    assert "body_text" not in listed[0] and "subject" not in listed[0]
+    failed = list_messages(clinic.uow, clinic.desk, status="failed", clock=clinic.clock)
+    assert all(item["status"] == "failed" for item in failed)
+    for bad in ({"status": "lost"}, {"limit": 0}, {"limit": 10_000}, {"offset": -1}):
+        with pytest.raises(UserError):
+            list_messages(clinic.uow, clinic.desk, clock=clinic.clock, **bad)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        list_messages(clinic.uow, clinic.desk, patient_id=10**9, clock=clinic.clock)
