@@ -27,8 +27,11 @@ def test_everything_gathers_the_patients_resources_as_far_as_the_role_may_see(
     path = f"/Patient/{session.patient_id}/$everything"
     everything = valid(fhir_get(clinic, path, "clinician"))
     kinds = Counter(e["resource"]["resourceType"] for e in everything["entry"])
-    assert kinds == {"Patient": 1, "Appointment": 1, "Procedure": 1, "Consent": 1, "Observation": 1}
-    assert everything["total"] == 5
+    assert kinds == {
+        "Patient": 1, "Appointment": 1, "Procedure": 1, "Consent": 1, "Observation": 1,
+        "RiskAssessment": 1,
+    }  # fmt: skip
+    assert everything["total"] == 6
     for entry in everything["entry"]:
         resource = entry["resource"]
         assert entry["fullUrl"].endswith(f"/{resource['resourceType']}/{resource['id']}")
@@ -36,7 +39,7 @@ def test_everything_gathers_the_patients_resources_as_far_as_the_role_may_see(
             assert str(session.patient_id) in str(resource)
     desk = valid(fhir_get(clinic, path, "front_desk"))
     assert Counter(e["resource"]["resourceType"] for e in desk["entry"]) == {
-        "Patient": 1, "Appointment": 1, "Consent": 1,
+        "Patient": 1, "Appointment": 1, "Consent": 1, "RiskAssessment": 1,
     }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.riskassessment import RiskAssessment
 from tests.api.conftest import Clinic
 from tests.integration.conftest import NOW
 
@@ -38,6 +39,7 @@ MODELS: dict[str, Any] = {
     "Consent": Consent,
     "Observation": Observation,
     "CarePlan": CarePlan,
+    "RiskAssessment": RiskAssessment,
     "Bundle": Bundle,
     "OperationOutcome": OperationOutcome,
     "CapabilityStatement": CapabilityStatement,
@@ -84,6 +86,7 @@ def test_the_capability_statement_lists_only_what_is_implemented(clinic: Clinic)
         "Consent",
         "Observation",
         "CarePlan",
+        "RiskAssessment",
     }
     for resource in resources.values():
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
@@ -259,6 +262,8 @@ def test_cartridge_lots_are_devices_for_clinicians_and_owners_only(clinic: Clini
         "/Observation/1",
         "/CarePlan",
         "/CarePlan/1",
+        "/RiskAssessment",
+        "/RiskAssessment/1",
     ],
 )
 def test_every_fhir_route_but_metadata_needs_a_bearer_token(clinic: Clinic, path: str) -> None:

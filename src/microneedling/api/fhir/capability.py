@@ -49,8 +49,8 @@ def capability_statement(base: str, software_version: str) -> Resource:
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                     "documentation": (
                         "The patient with their appointments, procedures, consents, "
-                        "observations and care plans that the caller's role may see; no "
-                        "parameters"
+                        "observations, care plans and risk assessments that the caller's "
+                        "role may see; no parameters"
                     ),
                 }
             ]

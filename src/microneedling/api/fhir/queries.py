@@ -27,6 +27,7 @@ from microneedling.store.models import (
     ChartZone,
     Clinic,
     Consent,
+    Intake,
     OutcomeAssessment,
     Patient,
     SessionChart,
@@ -484,4 +485,37 @@ def search_careplans(
         uow, actor, "plan.read", clock, TreatmentPlan, filters,
         (TreatmentPlan.created_at, TreatmentPlan.id), _careplan,
         resource_type="CarePlan", used=used, patient_id=patient_id,
+    )  # fmt: skip
+
+
+# RiskAssessment (screening results) ---------------------------------------------------------
+
+
+def _risk_assessment(tx: Transaction, row: Intake, clinic: Clinic) -> Resource:
+    patient_name, recorder = _names(tx, row.patient_id, row.recorded_by)
+    return resources.risk_assessment_resource(
+        row, clinic, patient_name=patient_name, recorder_name=recorder
+    )
+
+
+def read_risk_assessment(uow: UnitOfWork, actor: Actor, intake_id: int, clock: Clock) -> Resource:
+    return _read(
+        uow, actor, "intake.read", clock, Intake, intake_id, "screening", _risk_assessment,
+        lambda row: row.patient_id,
+    )  # fmt: skip
+
+
+def search_risk_assessments(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: Filters,
+    used: Sequence[str],
+    clock: Clock,
+    *,
+    patient_id: int | None = None,
+) -> Page:
+    return _search(
+        uow, actor, "intake.read", clock, Intake, filters,
+        (Intake.assessed_on, Intake.id), _risk_assessment,
+        resource_type="RiskAssessment", used=used, patient_id=patient_id,
     )  # fmt: skip

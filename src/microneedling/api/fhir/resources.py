@@ -19,6 +19,7 @@ from microneedling.store.models import (
     ChartZone,
     Clinic,
     Consent,
+    Intake,
     OutcomeAssessment,
     Patient,
     SessionChart,
@@ -88,6 +89,17 @@ def scale_codes() -> dict[str, str]:
 
 
 CONCERN_SYSTEM = f"{CODE_SYSTEM_BASE}/concern"
+#: Screening: what was assessed, its decisions, and the findings (knowledge/data/findings.yaml).
+SCREENING_SYSTEM = f"{CODE_SYSTEM_BASE}/screening"
+SCREENINGS = {"microneedling-screening": "Screening for microneedling (intake)"}
+DECISION_SYSTEM = f"{CODE_SYSTEM_BASE}/screening-decision"
+DECISIONS = {
+    "eligible": "Eligible: may be treated",
+    "caution": "Caution: may be treated once a clinician acknowledges the findings",
+    "defer": "Defer: not before the earliest date",
+    "not_eligible": "Not eligible: must not be treated",
+}
+FINDING_SYSTEM = f"{CODE_SYSTEM_BASE}/finding"
 #: Our extensions on a CarePlan activity: R4's CarePlan has no body site, nor a depth.
 ZONE_EXTENSION = f"{NAMESPACE}/StructureDefinition/zone"
 DEPTH_EXTENSION = f"{NAMESPACE}/StructureDefinition/depth"
@@ -125,6 +137,8 @@ CODE_SYSTEMS: Mapping[str, Mapping[str, str]] = {
     DEVICE_TYPE_SYSTEM: DEVICE_TYPES,
     PROCEDURE_SYSTEM: PROCEDURES,
     CONSENT_KIND_SYSTEM: CONSENT_KINDS,
+    SCREENING_SYSTEM: SCREENINGS,
+    DECISION_SYSTEM: DECISIONS,
 }
 
 GENDERS = {"female": "female", "male": "male", "other": "other"}
@@ -652,6 +666,85 @@ def careplan_resource(
         resource["period"] = {"start": dates[0], "end": dates[-1]}
     if activities:
         resource["activity"] = activities
+    return resource
+
+
+def risk_assessment_resource(
+    intake: Intake, clinic: Clinic, *, patient_name: str, recorder_name: str | None
+) -> Resource:
+    """A screening result: the decision as the first prediction (with the earliest date a
+    deferred treatment may start), each finding as a prediction of its own (its code, severity
+    and message, and the sources it rests on), the knowledge base as the method."""
+    screening = intake.screening or {}
+    decision = intake.decision
+    first: Resource = {
+        "outcome": {
+            "coding": [
+                {
+                    "system": DECISION_SYSTEM,
+                    "code": decision,
+                    "display": DECISIONS.get(decision, decision),
+                }
+            ],
+            "text": decision,
+        },
+    }
+    if intake.earliest_date is not None:
+        first["whenPeriod"] = {"start": day(intake.earliest_date)}
+    predictions = [first]
+    for finding in screening.get("findings") or []:
+        sources = ", ".join(finding.get("sources") or [])
+        rationale = str(finding.get("message", ""))
+        if sources:
+            rationale = f"{rationale} (sources: {sources})"
+        prediction: Resource = {
+            "outcome": {
+                "coding": [{"system": FINDING_SYSTEM, "code": str(finding.get("code"))}],
+                "text": str(finding.get("code")),
+            },
+            "qualitativeRisk": {"text": str(finding.get("severity", ""))},
+            "rationale": rationale,
+        }
+        if finding.get("until"):
+            prediction["whenPeriod"] = {"end": str(finding["until"])}
+        predictions.append(prediction)
+    notes: list[Resource] = [
+        {"text": f"{p.get('code')}: {p.get('instruction')}"}
+        for p in screening.get("precautions") or []
+    ]
+    if intake.acknowledged_at is not None:
+        notes.append(
+            {
+                "time": instant(intake.acknowledged_at),
+                "text": f"Caution acknowledged: {intake.acknowledgement_note or ''}".strip(),
+            }
+        )
+    resource: Resource = {
+        "resourceType": "RiskAssessment",
+        "id": str(intake.id),
+        "identifier": [identifier(clinic.slug, "intake", intake.id)],
+        "status": "final",
+        "code": {
+            "coding": [
+                {
+                    "system": SCREENING_SYSTEM,
+                    "code": "microneedling-screening",
+                    "display": SCREENINGS["microneedling-screening"],
+                }
+            ]
+        },
+        "method": {
+            "text": (
+                f"knowledge base {intake.knowledge_base_version} ({intake.knowledge_base_hash})"
+            )
+        },
+        "subject": reference("Patient", intake.patient_id, patient_name),
+        "occurrenceDateTime": day(intake.assessed_on),
+        "performer": reference("Practitioner", intake.recorded_by, recorder_name),
+        "prediction": predictions,
+    }
+    if notes:
+        resource["note"] = notes
     return resource
 
 

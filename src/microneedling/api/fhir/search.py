@@ -32,6 +32,7 @@ from microneedling.store.models import (
     CartridgeLot,
     Clinic,
     Consent,
+    Intake,
     OutcomeAssessment,
     Patient,
     SessionChart,
@@ -286,6 +287,11 @@ def _careplan_status(name: str, value: str) -> Condition:
     return _fixed(TreatmentPlan.status.in_(ours))
 
 
+def _risk_date(name: str, value: str) -> Condition:
+    prefix, day = _day(name, value)
+    return _fixed(_day_condition(Intake.assessed_on, prefix, day))
+
+
 @dataclass(frozen=True)
 class ResourceSearch:
     """A resource type's read and search."""
@@ -444,6 +450,23 @@ SEARCHES: dict[str, ResourceSearch] = {
         patient_parameter="patient",
         documentation="Treatment plans (clinicians and owners)",
     ),
+    "RiskAssessment": ResourceSearch(
+        "RiskAssessment",
+        queries.read_risk_assessment,
+        queries.search_risk_assessments,
+        _parameters(
+            Parameter("_id", "token", "The intake's id", _id_of(Intake, "RiskAssessment")),
+            Parameter("patient", "reference", "Patient/<id>", _patient_of(Intake)),
+            Parameter(
+                "date",
+                "date",
+                "Assessed on (eq), before (lt, le) or after (gt, ge) a day",
+                _risk_date,
+            ),
+        ),
+        patient_parameter="patient",
+        documentation="Screening results of intakes: decision, findings, sources (all roles)",
+    ),
     "Device": ResourceSearch(
         "Device",
         queries.read_lot,
@@ -533,7 +556,15 @@ def parse(search: ResourceSearch, items: list[tuple[str, str]], *, strict: bool 
 
 #: What ``Patient/{id}/$everything`` gathers besides the patient, and the most of each.
 EVERYTHING = tuple(
-    SEARCHES[name] for name in ("Appointment", "Procedure", "Consent", "Observation", "CarePlan")
+    SEARCHES[name]
+    for name in (
+        "Appointment",
+        "Procedure",
+        "Consent",
+        "Observation",
+        "CarePlan",
+        "RiskAssessment",
+    )
 )
 EVERYTHING_MOST = 1000
 
