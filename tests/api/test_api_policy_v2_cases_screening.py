@@ -83,3 +83,16 @@ def test_a_planned_isotretinoin_start_is_refused(clinic: Clinic) -> None:
     )
     assert response.status_code == 422, response.text
     assert "a medication not yet started is recorded when it starts" in response.text
+
+
+def test_new_codes_misspelt_misplaced_or_oversized_are_refused(clinic: Clinic) -> None:
+    for body in (
+        {"zones": ["cheeks"], "procedures": [{"code": "laser_or_lights", "on": "2026-11-20"}]},
+        {"zones": ["cheeks"], "conditions": [{"code": "radiotherapy", "on": "2026-01-01"}]},
+        {"zones": ["cheeks"], "procedures": [{"code": "tanning", "on": "2026-12-02"}]},
+        {"zones": ["cheeks"], "procedures": [{"code": "x" * 5000}]},
+        {"zones": ["cheeks"], "conditions": [{"code": "rosacea_active", "zones": ["elbow"]}]},
+    ):
+        response = record(clinic, body)
+        assert response.status_code == 422, (body, response.text)
+        assert "Traceback" not in response.text
