@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from typing import Protocol
 
 SMTP_POLICY = SMTP.clone(max_line_length=998)
@@ -98,7 +98,7 @@ class SmtpTransport:
         message["To"] = formataddr((envelope.recipient_name, envelope.recipient))
         message["Subject"] = envelope.subject
         domain = self.settings.sender.rpartition("@")[2] or "localhost"
-        message["Message-ID"] = make_msgid(f"outbox-{envelope.message_id}", domain=domain)
+        message["Message-ID"] = f"<outbox-{envelope.message_id}@{domain}>"
         if envelope.reply_to:
             message["Reply-To"] = envelope.reply_to
         if envelope.unsubscribe:

@@ -104,13 +104,22 @@ def backoff(attempts: int, settings: WorkerSettings, retry_after: float | None =
 
 
 def claim(
-    database: Database, now: datetime, settings: WorkerSettings
+    database: Database,
+    now: datetime,
+    settings: WorkerSettings,
+    channels: tuple[str, ...] = ("email", "sms"),
 ) -> list[tuple[int, datetime]]:
-    """Claim up to ``settings.batch`` due rows; their ids and the lease this worker holds."""
+    """Claim up to ``settings.batch`` due rows of ``channels``; their ids and the lease this
+    worker holds. Messages of a channel without a provider are left queued (not failed)."""
+    if not channels:
+        return []
     lease_until = now + settings.lease
-    due = or_(
-        and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.lease_until <= now),
+    due = and_(
+        or_(
+            and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until <= now),
+        ),
+        OutboxMessage.channel.in_(list(channels)),
     )
     inner = select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at)
     inner = inner.limit(settings.batch)
@@ -379,7 +388,7 @@ def run_once(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     summary = Summary()
-    claimed = claim(database, now, settings)
+    claimed = claim(database, now, settings, tuple(sorted(transports)))
     summary.claimed = len(claimed)
     for row_id, lease_until in claimed:
         _send_one(database, row_id, lease_until, transports, now, settings, summary)
