@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row
 
+from microneedling.clinical.screening import readable_screening
 from microneedling.store.models import (
     AdverseEvent,
     Appointment,
@@ -76,6 +77,7 @@ def patient_view(patient: Patient | Row[Any]) -> dict[str, Any]:
 
 
 def intake_view(intake: Intake | Row[Any]) -> dict[str, Any]:
+    screening = readable_screening(intake.screening)
     return {
         "id": intake.id,
         "patient_id": intake.patient_id,
@@ -85,10 +87,11 @@ def intake_view(intake: Intake | Row[Any]) -> dict[str, Any]:
         "decision": intake.decision,
         "earliest_date": _day(intake.earliest_date),
         "answers": intake.answers,
-        "screening": intake.screening,
+        "screening": screening,
         "knowledge_base": {
             "version": intake.knowledge_base_version,
             "hash": intake.knowledge_base_hash,
+            "overrides_hash": screening["knowledge_base"].get("overrides_hash"),
         },
         "acknowledged": None
         if intake.acknowledged_by is None
@@ -115,6 +118,12 @@ def consent_view(consent: Consent | Row[Any]) -> dict[str, Any]:
     }
 
 
+def _overrides_hash(result: Any) -> str | None:
+    stamp = result.get("knowledge_base") if isinstance(result, dict) else None
+    found = stamp.get("overrides_hash") if isinstance(stamp, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def plan_view(plan: TreatmentPlan | Row[Any]) -> dict[str, Any]:
     return {
         "id": plan.id,
@@ -129,6 +138,7 @@ def plan_view(plan: TreatmentPlan | Row[Any]) -> dict[str, Any]:
         "knowledge_base": {
             "version": plan.knowledge_base_version,
             "hash": plan.knowledge_base_hash,
+            "overrides_hash": _overrides_hash(plan.plan),
         },
     }
 
