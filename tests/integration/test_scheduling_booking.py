@@ -316,7 +316,8 @@ def test_a_proposal_leaves_out_the_patients_other_visits(clinic: SchedulingWorld
         clinic.uow,
         clinic.clinician,
         patient_id,
-        {"treatments": [{"zone": "forehead", "concern": "fine_lines"}]},
+        # Policy 2: a plan treats only the zones its screening covered (here the cheeks).
+        {"treatments": [{"zone": "cheeks", "concern": "fine_lines"}]},
         clock=clock,
     )
     proposal = scheduling.propose_plan(clinic.uow, clinic.desk, second, clock=clock)
