@@ -8,7 +8,7 @@ from typing import Any
 from tests.api.conftest import Clinic
 from tests.api.test_fhir_read_search import fhir_get, outcome, valid
 
-from microneedling.api.fhir.resources import DEPTH_EXTENSION, ZONE_EXTENSION
+from microneedling.api.fhir.codes import DEPTH_EXTENSION, ZONE_EXTENSION
 from microneedling.services import plans
 
 CHEEKS = {"treatments": [{"zone": "cheeks", "concern": "acne_scars", "subtype": "rolling"}]}

@@ -11,7 +11,7 @@ from typing import Any
 from tests.api.conftest import Clinic
 from tests.api.test_fhir_read_search import fhir_get, outcome, valid
 
-from microneedling.api.fhir.resources import SCALE_SYSTEM
+from microneedling.api.fhir.codes import SCALE_SYSTEM
 from microneedling.services import consents, outcomes
 
 

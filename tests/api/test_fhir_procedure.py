@@ -9,7 +9,7 @@ from typing import Any
 from tests.api.conftest import Clinic
 from tests.api.test_fhir_read_search import fhir_get, outcome, valid
 
-from microneedling.api.fhir.resources import PROCEDURE_SYSTEM, SNOMED, ZONE_SYSTEM
+from microneedling.api.fhir.codes import PROCEDURE_SYSTEM, SNOMED, ZONE_SYSTEM
 from microneedling.services import charts
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.api.conftest import Clinic
 from tests.api.test_fhir_read_search import fhir_get, outcome, valid
 
-from microneedling.api.fhir.resources import DECISION_SYSTEM, FINDING_SYSTEM
+from microneedling.api.fhir.codes import DECISION_SYSTEM, FINDING_SYSTEM
 
 
 def test_a_deferred_screening_carries_its_decision_findings_and_earliest_date(

@@ -3,16 +3,16 @@ lists exactly the resources, interactions and search parameters that are impleme
 
 from __future__ import annotations
 
-from microneedling.api.fhir.resources import (
+from microneedling.api.fhir.codes import (
     CODE_SYSTEMS,
     CONCERN_SYSTEM,
     SCALE_SYSTEM,
     ZONE_SYSTEM,
-    Resource,
     concern_codes,
     scale_codes,
     zone_codes,
 )
+from microneedling.api.fhir.resources import Resource
 from microneedling.api.fhir.search import COMMON, SEARCHES
 
 FHIR_VERSION = "4.0.1"

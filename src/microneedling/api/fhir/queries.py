@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from microneedling.api.fhir import resources
+from microneedling.api.fhir import clinical_resources, codes, resources
 from microneedling.api.fhir.resources import Resource
 from microneedling.errors import NotFound
 from microneedling.services.access import Actor, Transaction
@@ -343,14 +343,14 @@ def _procedure(tx: Transaction, row: SessionChart, clinic: Clinic) -> Resource:
         )
     ).scalar_one_or_none()
     patient_name, practitioner_name = _names(tx, row.patient_id, row.practitioner_id)
-    return resources.procedure_resource(
+    return clinical_resources.procedure_resource(
         row,
         zones,
         clinic,
         patient_name=patient_name,
         practitioner_name=practitioner_name,
         amended_by=amended_by,
-        labels=resources.zone_codes(),
+        labels=codes.zone_codes(),
     )
 
 
@@ -391,7 +391,7 @@ def search_procedures(
 
 def _consent(tx: Transaction, row: Consent, clinic: Clinic) -> Resource:
     patient_name, _ = _names(tx, row.patient_id, None)
-    return resources.consent_resource(row, clinic, patient_name=patient_name)
+    return clinical_resources.consent_resource(row, clinic, patient_name=patient_name)
 
 
 def read_consent(uow: UnitOfWork, actor: Actor, consent_id: int, clock: Clock) -> Resource:
@@ -422,8 +422,8 @@ def search_consents(
 
 def _observation(tx: Transaction, row: OutcomeAssessment, clinic: Clinic) -> Resource:
     patient_name, rater = _names(tx, row.patient_id, row.rater_id)
-    return resources.observation_resource(
-        row, clinic, patient_name=patient_name, rater_name=rater, scales=resources.scale_codes()
+    return clinical_resources.observation_resource(
+        row, clinic, patient_name=patient_name, rater_name=rater, scales=codes.scale_codes()
     )
 
 
@@ -455,13 +455,13 @@ def search_observations(
 
 def _careplan(tx: Transaction, row: TreatmentPlan, clinic: Clinic) -> Resource:
     patient_name, author = _names(tx, row.patient_id, row.created_by)
-    return resources.careplan_resource(
+    return clinical_resources.careplan_resource(
         row,
         clinic,
         patient_name=patient_name,
         author_name=author,
-        labels=resources.zone_codes(),
-        concerns=resources.concern_codes(),
+        labels=codes.zone_codes(),
+        concerns=codes.concern_codes(),
     )
 
 
@@ -493,7 +493,7 @@ def search_careplans(
 
 def _risk_assessment(tx: Transaction, row: Intake, clinic: Clinic) -> Resource:
     patient_name, recorder = _names(tx, row.patient_id, row.recorded_by)
-    return resources.risk_assessment_resource(
+    return clinical_resources.risk_assessment_resource(
         row, clinic, patient_name=patient_name, recorder_name=recorder
     )
 

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from microneedling.api.fhir import queries
-from microneedling.api.fhir.queries import Condition, Filters
-from microneedling.api.fhir.resources import (
+from microneedling.api.fhir.codes import (
     FHIR_APPOINTMENT_STATUSES,
     IDENTIFIER_SYSTEM,
     LOT_NUMBER_PARAMETER,
     PLAN_STATUSES,
     SCALE_SYSTEM,
 )
+from microneedling.api.fhir.queries import Condition, Filters
 from microneedling.services.clock import local_days
 from microneedling.services.inputs import MAX_ID
 from microneedling.store.models import (
