@@ -479,8 +479,9 @@ def amend_chart(
 
     ``changes`` has any of the chart's fields (:data:`CHART_FIELDS`) with their corrected value.
     ``expected_version`` (the version the clinician was looking at) turns a lost update into a
-    Conflict. The correction records what happened, so it is not re-checked against the charting
-    rules (an expired lot that was in fact used is charted as such).
+    Conflict. The correction records what happened, so it is not re-checked against the session
+    rules (an expired lot that was in fact used is charted as such); its zones are held to the
+    zone rules (cap, device settings, reason outside the plan).
     """
     reason = reason.strip()
     if not reason or len(reason) > 2000:
