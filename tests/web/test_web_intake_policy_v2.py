@@ -91,3 +91,11 @@ def test_a_bad_procedure_date_is_refused_at_its_field(
     )
     assert response.status_code == 422
     assert any("Radiotherapy: date" in line for line in error_summary(response.text))
+
+
+def test_a_permanent_implant_asks_where_but_not_when(clinic: Clinic) -> None:
+    patient_id = new_patient(clinic, screened=False)
+    client = clinic.signed_in("front_desk")
+    page = client.get(f"/patients/{patient_id}/intakes/new")
+    assert 'name="permanent_implant.zones"' in page.text
+    assert 'name="permanent_implant.on"' not in page.text

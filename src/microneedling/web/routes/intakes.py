@@ -41,7 +41,7 @@ class Question:
     list_name: str
     #: Ask where (zones): local findings.
     zones: bool
-    #: Ask when it happened (``on``): dated findings and procedures.
+    #: Ask when it happened (``on``): dated findings (a permanent implant has no date that counts).
     on: bool
     #: Ask when it was stopped (``stopped_on``): medications.
     stopped_on: bool
@@ -65,7 +65,7 @@ def questions(base: KnowledgeBase) -> dict[str, list[Question]]:
                 notes=finding.notes,
                 list_name=kinds[finding.kind],
                 zones=finding.scope == "local",
-                on=finding.dated == "on" or finding.kind == "procedure",
+                on=finding.dated == "on",
                 stopped_on=finding.kind == "medication",
             )
         )
