@@ -507,3 +507,27 @@ def test_a_policy_1_plan_prints_without_the_treatment_section() -> None:
     result = planned(("cheeks", "fine_lines"))
     del result["treated_area"]
     assert handout_context(result, today=date(2026, 12, 1))["treatment"] is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"zones": "neck"},  # not a list
+        {"zones": ["neck"] * 101},  # oversized
+        {"zones": [""]},
+        {"zones": [7]},
+        {"fitzpatrick": 9},
+        {"fitzpatrick": "three"},
+        {"on": "2026-02-30"},
+        {"on": "yesterday"},
+    ],
+)
+def test_a_malformed_screening_is_refused_with_its_field(change: dict[str, Any]) -> None:
+    with pytest.raises(PlanRequestError) as caught:
+        planned(("neck", "skin_laxity"), screening={**screening(["neck"]), **change})
+    assert (caught.value.field or "").startswith("screening.")
+
+
+def test_an_unknown_zone_in_the_screening_vouches_for_nothing() -> None:
+    with pytest.raises(PlanRequestError, match="neck was not screened"):
+        planned(("neck", "skin_laxity"), screening=screening(["<script>", "nowhere"]))
