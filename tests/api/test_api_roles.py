@@ -290,6 +290,7 @@ TABLE: dict[tuple[str, str], Case] = {
         ALL, 204, lambda s, r: Call("/auth/logout", token=s.own_token(r)), record=False
     ),
     ("GET", "/auth/me"): Case(ALL, 200, lambda s, r: Call("/auth/me"), record=False),
+    ("GET", "/messages"): Case(ALL, 200, lambda s, r: Call("/messages"), record=False),
     # Everyone may change their own password (an empty one is refused: nothing changes here;
     # tests/api/test_api_password.py changes them).
     ("POST", "/auth/password"): Case(
