@@ -19,7 +19,7 @@ from tests.integration.scheduling_support import (
 )
 
 from microneedling.errors import Conflict
-from microneedling.services import intakes, patients, plans, scheduling
+from microneedling.services import appointments, intakes, patients, plans, scheduling
 from microneedling.services.messages.outbox import DEFAULT_QUIET_HOURS
 from microneedling.services.messages.timing import out_of_quiet
 from microneedling.store import Database
@@ -165,6 +165,23 @@ def test_cancelling_a_session_withdraws_its_messages_and_queues_a_cancellation_n
     assert {r.kind for r in rows if r.status == "withdrawn"} == before
     notice = next(r for r in rows if r.kind == "cancelled")
     assert notice.send_after == clinic.clock()
+
+
+def test_cancelling_from_the_days_list_also_withdraws_and_tells_the_patient(
+    clinic: SchedulingWorld,
+) -> None:
+    """The Today page and the API cancel through the appointment's status, not the series: the
+    queued messages follow all the same, in the same transaction."""
+    patient_id, plan_id = patient_with_plan(clinic)
+    sessions = book(clinic, plan_id)
+    first = sessions[0]["appointment_id"]
+    before = {r.kind for r in messages(clinic, patient_id) if r.appointment_id == first}
+    appointments.set_appointment_status(
+        clinic.uow, clinic.desk, first, "cancelled", reason="unwell", clock=clinic.clock
+    )
+    rows = [r for r in messages(clinic, patient_id) if r.appointment_id == first]
+    assert {r.kind for r in rows if r.status == "queued"} == {"cancelled"}
+    assert {r.kind for r in rows if r.status == "withdrawn"} == before
 
 
 def test_stopping_a_series_withdraws_every_future_sessions_messages(

@@ -12,6 +12,7 @@ from microneedling.errors import NotFound, RuleViolation, UserError
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, local_day_start, local_days, utc_now
 from microneedling.services.inputs import check_day, check_id, check_moment, check_page
+from microneedling.services.messages.outbox import appointment_cancelled
 from microneedling.services.patients import require_patient
 from microneedling.services.views import appointment_view, page
 from microneedling.store import UnitOfWork
@@ -167,6 +168,9 @@ def set_appointment_status(
         if status in ("cancelled", "no_show"):
             # Its time is free again: the reservations go (one-offs and series sessions alike).
             SchedulingRecords(tx.uow.session, actor.clinic_id).release([row.id])
+        if status == "cancelled":
+            # Its queued messages are withdrawn and the patient told, in this transaction.
+            appointment_cancelled(tx, row)
         tx.done(
             patient_id=row.patient_id,
             entity=("appointment", row.id),
