@@ -54,3 +54,60 @@ def test_a_tinted_mineral_sunscreen_says_so(clinic: Clinic) -> None:
     assert data["product"]["mineral_sunscreen"] is True
     assert data["product"]["tint"] == ["Iron Oxides (CI 77491, CI 77492)"]
     assert data["classes_found"] == [] and data["approval"] is None
+
+
+GLIDE = "Sodium Hyaluronate, Aqua, Tranexamic Acid"
+
+
+def test_the_clinics_own_hours_and_approved_products_apply(clinic: Clinic) -> None:
+    """An owner's overrides reach the check the API runs: a longer make-up window, and a sterile
+    in-session product the clinic approved (blocked as unknown otherwise), which passes from its
+    approved hour with the approval as its reason and is named in the answer."""
+
+    def check(ingredients: str, hours: float, **extra: object) -> dict[str, object]:
+        response = clinic.post(
+            "/product-check",
+            role="clinician",
+            json={"ingredients": ingredients, "hours_since_session": hours, **extra},
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, object] = response.json()
+        return data
+
+    before = check(GLIDE, 0.5, product_name="TXA glide", sterile_post_procedure=True)
+    assert before["verdict"] == "blocked" and before["approval"] is None
+    saved = clinic.call(
+        "PUT",
+        "/clinic/policy-overrides",
+        json={
+            "make_up_window_hours": 72,
+            "approved_products": [
+                {
+                    "name": "TXA glide",
+                    "ingredients": GLIDE,
+                    "sterile": True,
+                    "from_hours": 0,
+                    "approved_by": "Dr Owner",
+                    "approved_on": "2026-11-30",
+                }
+            ],
+        },
+    )
+    assert saved.status_code == 204, saved.text
+    approved = check(GLIDE, 0.5, product_name="TXA glide", sterile_post_procedure=True)
+    assert approved["verdict"] == "allowed", approved
+    assert approved["approval"] is not None
+    make_up = check("Aqua, Glycerin", 50, make_up=True)
+    assert make_up["verdict"] == "blocked" and make_up["allowed_from_hours"] == 72
+    assert make_up["settings"] == {"make_up_window_hours": 72, "unknown_block_hours": 72}
+
+
+@pytest.mark.parametrize("name", ["", "x" * 201, 7])
+def test_a_product_name_that_cannot_be_one_is_refused(clinic: Clinic, name: object) -> None:
+    response = clinic.post(
+        "/product-check",
+        role="clinician",
+        json={"ingredients": "Aqua", "hours_since_session": 30, "product_name": name},
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["path"] == "product_name"

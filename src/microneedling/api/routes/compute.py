@@ -4,10 +4,8 @@ Nothing is stored and no patient is named; the caller must still be signed-in st
 are health data), and a plan or a score needs a clinical role. Recording an intake that is kept
 is ``POST /patients/{id}/intakes``.
 
-Screening and planning are ``async def``: they touch no database or file, and their input is
-bounded (at most 100 items per list, 40 treatments: a few milliseconds at the very worst, the
-demo's a tenth of one), so they run on the event loop, as FastAPI's parsing and validation of
-every body does, rather than in the thread pool, a trip that costs more than the computation.
+Each applies the caller's clinic's policy overrides (read from the database: the routes run in
+the thread pool), and its result carries their hash beside the knowledge base's.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from microneedling.api.context import Uow
 from microneedling.api.responses import plain_json
 from microneedling.api.routing import ApiRouter
 from microneedling.api.schemas import ScreeningOut
@@ -35,19 +34,25 @@ class ProductCheckIn(BaseModel):
     hours_since_session: float = Field(ge=0, le=100_000, allow_inf_nan=False, strict=True)
     sterile_post_procedure: bool = False
     make_up: bool = False
+    product_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The product's name, to match a product the clinic approved",
+    )
 
 
 @router.post("/screen", response_model=ScreeningOut, summary="Screen an intake (nothing stored)")
-async def screen_intake(intake: Intake, actor: CurrentActor) -> Response:
-    return plain_json(computations.screen_intake(actor, intake))
+def screen_intake(intake: Intake, actor: CurrentActor, uow: Uow) -> Response:
+    return plain_json(computations.screen_intake(actor, intake, uow=uow))
 
 
 @router.post(
     "/plan", response_model=dict[str, Any], summary="Plan a treatment series (nothing stored)"
 )
-async def plan_series(request: PlanRequest, actor: CurrentActor) -> Response:
+def plan_series(request: PlanRequest, actor: CurrentActor, uow: Uow) -> Response:
     """The `plan --json` contract; `screening` may hold a screening result."""
-    return plain_json(computations.plan_series(actor, request))
+    return plain_json(computations.plan_series(actor, request, uow=uow))
 
 
 @router.post(
@@ -55,13 +60,15 @@ async def plan_series(request: PlanRequest, actor: CurrentActor) -> Response:
     response_model=dict[str, Any],
     summary="Is a skincare product safe this long after a session?",
 )
-def product_check(body: ProductCheckIn, actor: CurrentActor) -> dict[str, Any]:
+def product_check(body: ProductCheckIn, actor: CurrentActor, uow: Uow) -> dict[str, Any]:
     return computations.product_check(
         actor,
         body.ingredients,
         body.hours_since_session,
         sterile_post_procedure=body.sterile_post_procedure,
         make_up=body.make_up,
+        product_name=body.product_name,
+        uow=uow,
     )
 
 
