@@ -166,3 +166,35 @@ def test_only_owners_see_or_change_the_policy(clinic: Clinic) -> None:
     assert client.get("/admin/policy").status_code == 403
     response = client.post("/admin/policy", data={"csrf_token": token(client), "minimum_age": "21"})
     assert response.status_code == 403
+
+
+def test_hostile_or_oversized_posts_are_refused_in_plain_words(clinic: Clinic) -> None:
+    client = clinic.signed_in("owner")
+    data = as_data(
+        _policy_fields(client),
+        device_rows="999999999",
+        product_rows="-3",
+        minimum_age="9" * 5000,
+        sunburn_wait_days="1e3",
+        **{
+            "device_profiles.0.name": "x" * 500,
+            "device_profiles.0.lowest_mm": "NaN",
+            "device_profiles.0.highest_mm": "Infinity",
+            "device_profiles.0.step_mm": "0.1\x00",
+            "zone_areas_cm2.cheeks": "<script>alert(1)</script>",
+        },
+    )
+    data["csrf_token"] = [token(client, "/admin/policy")]
+    response = client.post("/admin/policy", data=data)
+    assert response.status_code == 422
+    problems = error_summary(response.text)
+    assert any(item.startswith("Minimum age (years):") for item in problems)
+    assert any(item.startswith("Device 1: name: is too long") for item in problems), problems
+    assert "<script>alert(1)</script>" not in response.text
+    assert clinics.clinic_policy(clinic.uow(), clinic.owner.clinic_id).values() == {}
+    unknown = client.post(
+        "/admin/policy",
+        data={"csrf_token": token(client, "/admin/policy"), "reset": "reminder_days"},
+    )
+    assert unknown.status_code == 422
+    assert "is not a value a clinic can change" in unknown.text

@@ -3,6 +3,7 @@ use case), and the audit log. Inventory (clinicians and owners): devices, lots, 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -335,8 +336,10 @@ def _policy_form(view: dict[str, Any]) -> Form:
 
 
 def _policy_page(page: Page, form: Form, view: dict[str, Any], status: int = 200) -> Response:
-    devices = int(form.get("device_rows") or NEW_DEVICE_ROWS)
-    products = int(form.get("product_rows") or NEW_PRODUCT_ROWS)
+    devices = _rows(form, "device_rows", MAX_DEVICE_PROFILES + NEW_DEVICE_ROWS) or NEW_DEVICE_ROWS
+    products = (
+        _rows(form, "product_rows", MAX_APPROVED_PRODUCTS + NEW_PRODUCT_ROWS) or NEW_PRODUCT_ROWS
+    )
     form.labels = _policy_labels(view, devices, products)
     shipped = {value["key"]: value["default"] for value in view["values"]}
     return page.render(
@@ -366,8 +369,11 @@ def policy_page(page: Page = Depends(staff_page)) -> Response:
 
 
 def _rows(form: Form, name: str, limit: int) -> int:
-    raw = form.get(name)
-    return min(int(raw), limit) if raw.isdigit() else 0
+    """How many rows the form says it has, at most ``limit`` (0 when it says nothing usable)."""
+    raw = form.get(name).strip()
+    if not re.fullmatch(r"[0-9]{1,12}", raw):
+        return 0
+    return min(int(raw), limit)
 
 
 def _read_policy(page: Page, form: Form, view: dict[str, Any]) -> dict[str, Any]:
