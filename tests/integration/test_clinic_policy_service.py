@@ -120,14 +120,9 @@ def test_contact_details_are_kept_apart_from_the_policy(world: World) -> None:
 def test_the_clinics_screening_validity_refuses_charting_on_an_older_screening(
     world: World,
 ) -> None:
-    """A.6/A.7: charting reads the clinic's `screening_valid_days` (services/charts.py passes it
-    from the clinic's settings once wired; until then this test is an expected failure)."""
+    """A.6/A.7: charting reads the clinic's `screening_valid_days` from its settings."""
     clinics.set_policy_value(world.uow, world.owner, "screening_valid_days", 14, clock=world.clock)
     session = world.ready_session()
     world.clock = lambda: NOW + timedelta(days=30)
-    try:
+    with pytest.raises(RuleViolation, match="more than 14"):
         world.chart(session)
-    except RuleViolation as refused:
-        assert "more than 14" in str(refused)
-        return
-    pytest.xfail("services/charts.py does not read the clinic's screening_valid_days yet")

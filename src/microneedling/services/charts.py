@@ -32,6 +32,7 @@ from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
 from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services.access import Actor, Role, Transaction
 from microneedling.services.clock import Clock, local_date, utc_now
+from microneedling.services.computations import policy_of
 from microneedling.services.inputs import (
     Code,
     Input,
@@ -390,13 +391,14 @@ def chart_session(
     entry: ChartEntry | dict[str, Any],
     *,
     kb: KnowledgeBase | None = None,
-    screening_valid_days: int = SCREENING_VALID_DAYS,
+    screening_valid_days: int | None = None,
     clock: Clock = utc_now,
 ) -> int:
     """Chart and sign a session; the appointment becomes ``completed``. Returns the chart id.
 
-    ``screening_valid_days``: how old the latest screening may be (A.7: 7 to 180 days)."""
-    if not 7 <= screening_valid_days <= 180:
+    ``screening_valid_days``: how old the latest screening may be (A.7: 7 to 180 days); by
+    default the clinic's own value (its policy overrides), else 90."""
+    if screening_valid_days is not None and not 7 <= screening_valid_days <= 180:
         raise ValueError("screening_valid_days must be 7 to 180 days (A.7)")
     chart_data = parse(ChartEntry, entry, what="chart")
     kb = kb or shipped_knowledge_base()
@@ -423,6 +425,9 @@ def chart_session(
                 field="appointment_id",
             )
         lot = _lot(tx, chart_data.cartridge_lot)
+        if screening_valid_days is None:
+            clinics_own = policy_of(tx.records.clinic().policy_overrides).screening_valid_days
+            screening_valid_days = clinics_own or SCREENING_VALID_DAYS
         refusals = charting_refusals(
             tx, appointment.patient_id, lot, today, screening_valid_days=screening_valid_days
         )

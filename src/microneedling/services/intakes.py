@@ -11,9 +11,11 @@ from typing import Any
 from microneedling.clinical.intake import parse_intake
 from microneedling.clinical.screening import policy_version, readable_screening, screen
 from microneedling.errors import IntakeError, NotFound, RuleViolation, UserError
-from microneedling.knowledge import KnowledgeBase, shipped_knowledge_base
+from microneedling.knowledge import KnowledgeBase
+from microneedling.knowledge.overrides import overrides_hash_of
 from microneedling.services.access import Actor, Transaction
 from microneedling.services.clock import Clock, utc_now
+from microneedling.services.computations import knowledge_base_for
 from microneedling.services.inputs import FIRST_YEAR
 from microneedling.services.patients import require_patient
 from microneedling.services.views import intake_view
@@ -79,8 +81,11 @@ def record_intake(
     """
     if not isinstance(answers, Mapping):
         raise IntakeError("an intake must be a JSON object")
-    kb = kb or shipped_knowledge_base()
     with Transaction(uow, actor, "intake.record", clock) as tx:
+        if kb is None:
+            # The clinic's policy overrides in force (A.7); their hash is stored with the result.
+            kb = knowledge_base_for(tx.records.clinic().policy_overrides)
+            overrides_hash = overrides_hash or overrides_hash_of(kb)
         patient = require_patient(tx, patient_id)
         data = _with_patient(answers, patient, tx.today)
         intake = parse_intake(data)
