@@ -109,7 +109,8 @@ class LiveApp:
         day = self.today
         colleague = self.actor("clinician2@demo.example")
         for who in (clinician, colleague):
-            for hour, minute in ((h, m) for h in range(17, 8, -1) for m in (45, 30, 15, 0)):
+            # Every 5 minutes (the slot grid), latest first: the demo's day is busy.
+            for hour, minute in ((h, m) for h in range(17, 8, -1) for m in range(55, -1, -5)):
                 starts_at = datetime.combine(day, time(hour, minute), ZoneInfo(TIME_ZONE))
                 try:
                     return appointments.book_appointment(

@@ -31,6 +31,8 @@ from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from microneedling import demo
 from microneedling.clinical.intake import parse_intake
 from microneedling.clinical.screening import screen
@@ -55,7 +57,7 @@ from microneedling.services.access import Actor, Role
 from microneedling.services.clock import Clock, fixed_clock
 from microneedling.services.demo_cache import DemoCache, fresh_sqlite
 from microneedling.store import UnitOfWork
-from microneedling.store.models import TreatmentPlan
+from microneedling.store.models import Appointment, TreatmentPlan
 
 DEMO_SLUG = "demo"
 SECOND_SLUG = "second"
@@ -349,6 +351,31 @@ class _Builder:
             )
         self.at(self.local(self.today - timedelta(days=20), 16), self.recall)
         self.run(progress)
+        self._leave_time_free_today()
+
+    def _leave_time_free_today(self) -> None:
+        """A visitor tries booking on the demo's day: each clinician's last session that
+        afternoon is cancelled (the patient asked to move it) just before the demo's "now", so
+        neither clinician's day is full whatever the seed."""
+        afternoon, evening = self.local(self.today, 13), self.local(self.today, 23)
+        with self.uow:
+            last = [
+                self.uow.session.execute(
+                    select(Appointment.id)
+                    .where(
+                        Appointment.practitioner_id == clinician.staff_user_id,
+                        Appointment.status == "scheduled",
+                        Appointment.starts_at >= afternoon,
+                        Appointment.starts_at < evening,
+                    )
+                    .order_by(Appointment.starts_at.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+                for clinician in self.clinicians
+            ]
+        for appointment in last:
+            if appointment is not None:
+                self.status(self.cutoff - timedelta(minutes=1), appointment, "cancelled")
 
     def _clinic(
         self,
