@@ -118,3 +118,38 @@ def test_the_clinics_overrides_apply_to_its_plans(clinic: Clinic) -> None:
     # The shipped pen stays the default; the clinic's own pen is named in a request (stateless
     # here, PlanIn has no device field yet).
     assert plan["device"]["name"] == "Default pen"
+
+
+def test_a_patients_plan_is_made_for_the_clinics_own_device(clinic: Clinic) -> None:
+    """A clinic's device profile (0.2–3.0 mm in 0.1 mm steps), named on the plan request: the
+    cheeks' rejuvenation start (0.75, the middle of 0.5–1.0, which the default pen sets) is
+    rounded down to what this device sets, 0.7; an unknown name is refused, naming it."""
+    saved = clinic.call(
+        "PUT",
+        "/clinic/policy-overrides",
+        json={
+            "device_profiles": [
+                {"name": "Fine pen", "lowest_mm": 0.2, "highest_mm": 3.0, "step_mm": 0.1}
+            ]
+        },
+    )
+    assert saved.status_code == 204, saved.text
+    patient = clinic.world.patient()
+    recorded = clinic.post(f"/patients/{patient}/intakes", "front_desk", json={"zones": ["cheeks"]})
+    assert recorded.status_code == 201, recorded.text
+    body: dict[str, Any] = {
+        "treatments": [{"zone": "cheeks", "concern": "fine_lines"}],
+        "start": "2026-12-07",
+        "device": "Fine pen",
+    }
+    made = clinic.post(f"/patients/{patient}/plans", "clinician", json=body)
+    assert made.status_code == 201, made.text
+    plan = made.json()["plan"]
+    assert plan["device"]["name"] == "Fine pen"
+    [zone] = plan["series"][0]["zones"]
+    assert zone["depth_mm"]["start"] == 0.7
+    refused = clinic.post(
+        f"/patients/{patient}/plans", "clinician", json={**body, "device": "No such pen"}
+    )
+    assert refused.status_code in (400, 422), refused.text
+    assert "No such pen" in refused.text

@@ -188,6 +188,13 @@ class PlanIn(In):
     treatments: list[Treatment] = Field(min_length=1, max_length=MAX_TREATMENTS)
     start: IsoDate | None = Field(default=None, description="Requested first session")
     setting: Literal["professional", "home"] = "professional"
+    device: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="The device profile to plan for (the shipped pen by default, or one of the "
+        "clinic's own profiles, by name)",
+    )
     add_ons: list[Word] = Field(default_factory=list, max_length=10)
     surgery_on: IsoDate | None = None
 

@@ -17,7 +17,7 @@ from microneedling.clinical.planning import parse_plan_request, plan
 from microneedling.errors import NotFound, PlanRequestError, UserError
 from microneedling.knowledge import KnowledgeBase
 from microneedling.knowledge.schema_planning import PlanningFile
-from microneedling.services import intakes, overview, patients, plans
+from microneedling.services import computations, intakes, overview, patients, plans
 from microneedling.services.access import check_role
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
@@ -169,6 +169,11 @@ def selection(form: Form, base: KnowledgeBase, computed: dict[str, Any] | None) 
     return chosen
 
 
+def _clinic_kb(page: Page) -> KnowledgeBase:
+    """The knowledge base with the clinic's policy overrides (A.7), as the plan will be made."""
+    return computations.clinic_knowledge_base(page.app.uow(), page.actor)
+
+
 def _latest(page: Page, patient_id: int) -> dict[str, Any] | None:
     try:
         return page.run(intakes.latest_screening, patient_id)
@@ -177,7 +182,7 @@ def _latest(page: Page, patient_id: int) -> dict[str, Any] | None:
 
 
 def _builder_page(page: Page, patient: dict[str, Any], form: Form, status: int = 200) -> Response:
-    base = kb()
+    base = _clinic_kb(page)
     latest = _latest(page, patient["id"])
     preview = _preview(page, form, base, patient["fitzpatrick"], latest, show_errors=False)
     return page.render(
@@ -258,7 +263,7 @@ def builder(patient_id: RecordId, page: Page = Depends(staff_page)) -> Response:
 def preview(
     patient_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
 ) -> Response:
-    base = kb()
+    base = _clinic_kb(page)
     form.labels = labels(base)
     fitzpatrick = form.integer("fitzpatrick", required=True, low=1, high=6) or 2
     # The patient's latest screening from the records (policy 2: the zones it covered and the
@@ -272,7 +277,7 @@ def preview(
 def create(
     patient_id: RecordId, page: Page = Depends(staff_page), form: Form = Depends(posted_form)
 ) -> Response:
-    base = kb()
+    base = _clinic_kb(page)
     form.labels = labels(base)
     request, where = request_from(form, base)
     if form.ok:
@@ -301,7 +306,7 @@ def plan_page(plan_id: RecordId, page: Page = Depends(staff_page)) -> Response:
     values = _plan_context(page, plan_id)
     stored = values["stored"]
     computed = stored["plan"]
-    base = kb()
+    base = _clinic_kb(page)
     chosen = {
         entry["zone"]: {
             "concern": concern_label(entry["concern"]).lower(),
