@@ -130,7 +130,9 @@ def test_science_adds_channels_absorption_and_collagen(tmp_path: Path) -> None:
 def test_science_summary_is_readable() -> None:
     result = run("plan", "--demo", "--science")
     assert result.returncode == 0
-    assert "Predicted collagen" in result.stdout and "Topicals reach viable tissue" in result.stdout
+    assert "Full effect (mature collagen" in result.stdout
+    assert "Total collagen (types I and III; not the full effect)" in result.stdout
+    assert "Topicals reach viable tissue" in result.stdout
 
 
 def test_plot_must_be_svg_or_png(tmp_path: Path) -> None:
