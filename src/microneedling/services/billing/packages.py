@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from microneedling.clinical.dates import add_months
 from microneedling.errors import NotFound, RuleViolation, UserError
+from microneedling.knowledge import shipped_knowledge_base
 from microneedling.services.access import Actor
 from microneedling.services.billing.access import BillingTransaction, session_of
 from microneedling.services.billing.ledger import (
@@ -135,9 +136,17 @@ def sell_plan(
             sessions = line.get("sessions")
             if isinstance(sessions, bool) or not isinstance(sessions, int) or sessions < 1:
                 raise RuleViolation("the plan's quote cannot be read: plan again")
-            zones = ", ".join(line.get("zones") or {})
+            # In the clinic's words (the concerns' and zones' labels), not the policy's codes.
+            shipped = shipped_knowledge_base()
+            concerns = str(line.get("series") or "Series").split(", ")
+            treated = ", ".join(
+                shipped.concerns[c].label if c in shipped.concerns else c for c in concerns
+            )
+            zones = ", ".join(
+                shipped.zones[z].label if z in shipped.zones else z for z in line.get("zones") or {}
+            )
             add_ons = ", ".join(line.get("add_ons_per_session") or {})
-            label = f"{line.get('series', 'Series')}: {sessions} sessions ({zones})"
+            label = f"{treated}: {sessions} sessions ({zones})"
             if add_ons:
                 label += f" with {add_ons}"
             if Decimal(str(line.get("discount", "0"))) > 0:
