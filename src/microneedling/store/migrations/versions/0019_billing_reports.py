@@ -1,0 +1,23 @@
+"""Billing: deposits, memberships, reports (reserved).
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0019"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Reserved: filled in by the change that needs it."""
+
+
+def downgrade() -> None:
+    """Reserved: filled in by the change that needs it."""
