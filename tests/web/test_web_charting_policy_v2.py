@@ -64,6 +64,10 @@ def test_outside_the_plan_a_reason_is_asked_then_the_record_flags_it(clinic: Cli
     assert "glide sterile HA gel" in record
     assert "numbed 200 cm²" in record
     assert "policy 2 (knowledge base 2." in record
+    session = client.get(f"/appointments/{appointment_id}").text
+    assert "1.75 mm × " in session and "pinpoint bleeding" in session
+    assert "outside the plan</span> “deep scars”" in session
+    assert "sterile HA gel" in session and "over 200 cm²" in session
 
 
 def test_a_depth_the_device_cannot_make_is_named_beside_its_field(clinic: Clinic) -> None:

@@ -256,7 +256,7 @@ def test_a_chart_is_amended_with_a_reason_and_the_history_shows_it(clinic: Clini
     assert done.url.path == f"/appointments/{appointment_id}"
     assert "current version 2" in done.text
     assert "typed 1.0" in done.text
-    assert "Cheeks 1.0 mm × 2 → Cheeks 1.25 mm × 2" in done.text
+    assert "Cheeks 1.0 mm × 2 passes → Cheeks 1.25 mm × 2 passes" in done.text
 
 
 def test_the_live_score_gives_the_total_and_band(clinic: Clinic) -> None:
