@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.integration.conftest import NOW, World, make_world
 
 from microneedling.errors import NotFound, PermissionDenied, RuleViolation, UserError
-from microneedling.services import clinics, plans
+from microneedling.services import charts, clinics, plans
 from microneedling.services.billing import balances, ledger, packages, settings
 from microneedling.services.clock import fixed_clock
 from microneedling.store import UnitOfWork
+from microneedling.store.models import AuditEntry
 
 PRICES = {
     "currency": "EUR",
@@ -208,6 +210,49 @@ def test_without_a_package_charting_redeems_nothing(world: World) -> None:
     assert (
         packages.redeem_for_appointment(world.uow, world.clinician, session.appointment_id) is None
     )
+
+
+def test_charting_redeems_one_session_once_and_an_amendment_redeems_nothing(
+    world: World,
+) -> None:
+    billed(world)
+    session = world.ready_session()
+    packages.sell_catalogue(world.uow, world.front_desk, session.patient_id, "face-3")
+    world.chart(session)
+    view = packages.patient_billing(world.uow, world.front_desk, session.patient_id)
+    [package] = view["packages"]
+    assert (package["redeemed"], package["left"]) == (1, 2)
+    assert package["redemptions"][0]["appointment_id"] == session.appointment_id
+    charts.amend_chart(
+        world.uow,
+        world.clinician,
+        session.appointment_id,
+        changes={"notes": "corrected"},
+        reason="typo",
+        clock=world.clock,
+    )
+    # Redeeming it again by hand is refused: the ledger holds one row for the session.
+    with pytest.raises(RuleViolation, match="redeemed already"):
+        packages.redeem_for_appointment(world.uow, world.clinician, session.appointment_id)
+    view = packages.patient_billing(world.uow, world.front_desk, session.patient_id)
+    assert view["packages"][0]["redeemed"] == 1
+
+
+def test_charting_without_a_package_records_no_redemption_and_no_billing_entry(
+    world: World,
+) -> None:
+    billed(world)
+    session = world.ready_session()
+    world.chart(session)
+    with world.uow:
+        entries = [
+            e.action
+            for e in world.uow.session.execute(
+                select(AuditEntry).where(AuditEntry.patient_id == session.patient_id)
+            ).scalars()
+        ]
+    assert "chart.create" in entries
+    assert "billing.redeem" not in entries
 
 
 def test_an_expired_package_redeems_nothing(world: World) -> None:

@@ -466,6 +466,11 @@ def chart_session(
             },
             conflict=CHARTED_MEANWHILE,
         )
+    # The charted session redeems one session of the patient's package, if one covers it (its
+    # own transaction and audit entry; an amendment never redeems again).
+    from microneedling.services.billing.packages import redeem_for_appointment
+
+    redeem_for_appointment(uow, actor, appointment_id, on_charting=True, clock=clock)
     return chart.id
 
 

@@ -244,9 +244,14 @@ def redeem_for_appointment(
     appointment_id: int,
     *,
     package_id: int | None = None,
+    on_charting: bool = False,
     clock: Clock = utc_now,
 ) -> int | None:
     """Redeem one session of the patient's package for a charted (or checked-in) appointment.
+
+    ``on_charting`` (charting calls it so after a session is signed): a session redeemed
+    already, or a patient with no package covering it, is left as it is, with no audit entry
+    (nothing happened but the charting, which has its own).
 
     The package is ``package_id``, or else the oldest active one with sessions left that has not
     expired on the appointment's day, preferring one sold from the appointment's plan. Returns
@@ -272,6 +277,8 @@ def redeem_for_appointment(
             select(PackageRedemption).where(PackageRedemption.appointment_id == appointment.id)
         ).scalar_one_or_none()
         if done is not None:
+            if on_charting:
+                return None  # redeemed already (at check-in, or by hand): leave it
             raise RuleViolation(
                 f"this session is redeemed already (package {done.package_id})",
                 field="appointment_id",
@@ -302,6 +309,8 @@ def redeem_for_appointment(
                     "(used up, expired, refunded or not this patient's)",
                     field="package_id",
                 )
+            if on_charting:
+                return None  # no package covers it: the transaction ends with no change
             tx.done(
                 patient_id=appointment.patient_id,
                 entity=("appointment", appointment.id),
