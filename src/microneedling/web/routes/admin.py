@@ -614,7 +614,12 @@ DEVICE_LABELS = {
     "device_manufacturer": "Manufacturer",
     "model": "Model",
     "serial_number": "Serial number",
+    "lowest_mm": "Lowest setting (mm)",
+    "highest_mm": "Highest setting (mm)",
+    "step_mm": "Step between settings (mm)",
 }
+#: A new device's settings start as the shipped pen's (policy A.3 "Device profiles").
+DEVICE_DEFAULTS = {"kind": "pen", "lowest_mm": "0.25", "highest_mm": "2.5", "step_mm": "0.25"}
 RECALL_LABELS = {"recall_lot": "Lot number", "reason": "Reason for the recall"}
 
 
@@ -650,7 +655,7 @@ def _inventory_page(
         older_lots=len(every_lot) - len(lots),
         recent_lot_days=RECENT_LOT_DAYS,
         lot_form=lot_form or Form.blank(LOT_LABELS),
-        device_form=device_form or Form.blank(DEVICE_LABELS, kind="pen"),
+        device_form=device_form or Form.blank(DEVICE_LABELS, **DEVICE_DEFAULTS),
         recall_form=recall_form or Form.blank(RECALL_LABELS),
         recall=recall,
         kinds=[("pen", "Pen"), ("roller", "Roller"), ("stamp", "Stamp")],
@@ -700,12 +705,20 @@ def register_device(
         "manufacturer": form.text("device_manufacturer", required=True, max_length=100),
         "model": form.text("model", required=True, max_length=100),
         "serial_number": form.text("serial_number", required=True, max_length=100),
+        # Bounds from policy A.7; a roller or stamp gives its needle length as both.
+        "lowest_mm": form.decimal("lowest_mm", required=True, low=0.1, high=3.0),
+        "highest_mm": form.decimal("highest_mm", required=True, low=0.1, high=3.0),
+        "step_mm": form.decimal("step_mm", required=True, low=0.05, high=0.5),
     }
     if form.ok:
         try:
             page.run(inventory.register_device, device)
         except UserError as error:
-            form.add_user_error(error, {"manufacturer": "device_manufacturer"})
+            # The settings' cross-checks (lowest above highest, not a whole number of steps)
+            # are the device's, not one field's: shown beside the highest setting.
+            form.add_user_error(
+                error, {"manufacturer": "device_manufacturer", "device": "highest_mm"}
+            )
         else:
             page.flash(f"Device {device['serial_number']} registered.")
             return page.redirect("/inventory")
