@@ -29,8 +29,9 @@ Every table carries ``clinic_id``. Imported by ``microneedling.store`` so that t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microneedling.store.models import Base
@@ -40,7 +41,12 @@ CHANNELS = ("email", "sms")
 #: Where a message is in its life.
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "withdrawn")
 #: The kinds of message a patient can stop, one by one.
-CATEGORIES = ("reminders", "aftercare", "recalls", "marketing")
+STOPPABLE_CATEGORIES = ("reminders", "aftercare", "recalls", "marketing")
+#: Messages a person asked for or needs to use their account (a portal sign-in code, an
+#: invitation): never stopped by a preference, never held by quiet hours, sent at once.
+URGENT_CATEGORIES = ("account",)
+#: Every category an outbox row can carry.
+CATEGORIES = STOPPABLE_CATEGORIES + URGENT_CATEGORIES
 #: Each kind of message and the category a patient stops it by.
 MESSAGE_KINDS: dict[str, str] = {
     "confirmation": "reminders",
@@ -56,6 +62,7 @@ MESSAGE_KINDS: dict[str, str] = {
     "aftercare_7d": "aftercare",
     "recall": "recalls",
     "invitation": "recalls",
+    "series_next": "recalls",
 }
 #: How a preference came to be recorded.
 PREFERENCE_SOURCES = ("staff", "patient", "unsubscribe_link", "sms_stop", "sms_start")
@@ -84,7 +91,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    #: ``NULL`` only for an urgent message to someone who is not a patient (a staff invitation).
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
     kind: Mapped[str] = mapped_column(String(30))
     category: Mapped[str] = mapped_column(String(20))
@@ -106,6 +114,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     status_changed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    #: What the SMS provider last reported (``delivered``, ``undelivered``, ``failed``; migration
+    #: 0018), and when.
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_changed_at: Mapped[datetime | None]
 
 
 class MessagePreference(Base):
@@ -131,3 +143,38 @@ class MessagePreference(Base):
     source: Mapped[str] = mapped_column(String(20))
     #: The staff member who recorded it (``NULL`` when the patient did, by link or SMS).
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class ClinicMessageSettings(Base):
+    """A clinic's quiet hours and message timings, as its owner set them (migration 0018).
+
+    ``quiet_hours`` is ``"21:00-08:00"`` (local wall-clock, may cross midnight) or ``""`` for none;
+    ``timings`` maps a scheduled kind to its offset — hours before the start for reminders, days
+    before the session day for pre-care, days after it for aftercare; ``None`` turns the kind
+    off. A clinic without a row uses the defaults of :mod:`microneedling.services.messages.settings`.
+    """
+
+    __tablename__ = "message_setting"
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), primary_key=True)
+    quiet_hours: Mapped[str] = mapped_column(String(20))
+    timings: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
+class MessageTemplate(Base):
+    """A clinic's own wording of one kind of message (migration 0018): the subject (also the
+    opening of its SMS) and the e-mail body, Jinja2 text with the documented placeholders. A kind
+    without a row uses the shipped wording."""
+
+    __tablename__ = "message_template"
+    __table_args__ = (UniqueConstraint("clinic_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))

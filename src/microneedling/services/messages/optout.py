@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 
-from microneedling.store.message_models import CATEGORIES, CHANNELS
+from microneedling.store.message_models import CHANNELS, STOPPABLE_CATEGORIES
 
 
 def _signature(key: bytes, payload: str) -> str:
@@ -37,7 +37,7 @@ def read_token(key: bytes, token: str) -> tuple[int, int, str, str] | None:
     clinic, patient, category, channel, signature = parts
     if (
         not (clinic.isdigit() and patient.isdigit())
-        or category not in CATEGORIES
+        or category not in STOPPABLE_CATEGORIES
         or channel not in CHANNELS
     ):
         return None

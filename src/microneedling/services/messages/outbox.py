@@ -8,7 +8,10 @@ Called by the scheduling services inside their :class:`~microneedling.services.a
 - :func:`appointment_moved`: every queued message of the appointment is withdrawn, a "moved"
   notice goes at once and the schedule is queued again for the new time;
 - :func:`appointment_cancelled`: every queued message is withdrawn and a cancellation notice goes
-  (when the appointment was still to come).
+  (when the appointment was still to come);
+- :func:`queue_urgent`: a message of an urgent kind (category ``account``: a sign-in code, an
+  invitation), written by its caller, that goes at once — never held by quiet hours, never
+  stopped by a preference.
 
 Each message goes by each channel the patient allows (:func:`preferences_of`) and has an address
 for; a patient who stopped a kind of message gets none of it. Bodies are not rendered here: the
@@ -20,9 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from sqlalchemy.orm import Session
+
 from microneedling.services.access import Transaction
 from microneedling.services.messages.timing import QuietHours, appointment_schedule, immediate
-from microneedling.store.message_models import MESSAGE_KINDS, MessagePreference, OutboxMessage
+from microneedling.store.message_models import (
+    CHANNELS,
+    MESSAGE_KINDS,
+    URGENT_CATEGORIES,
+    MessagePreference,
+    OutboxMessage,
+)
 from microneedling.store.message_records import MessageRecords
 from microneedling.store.models import Appointment, Patient
 
@@ -44,6 +55,8 @@ class Preferences:
     recorded_at: datetime | None = None
 
     def allows(self, category: str) -> bool:
+        if category in URGENT_CATEGORIES:
+            return True
         return bool(getattr(self, category))
 
 
@@ -183,3 +196,49 @@ def appointment_cancelled(
     if appointment.starts_at <= tx.now:
         return 0
     return queue.notice("cancelled")
+
+
+def queue_urgent(
+    session: Session,
+    clinic_id: int,
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    html: str | None = None,
+    patient_id: int | None = None,
+) -> OutboxMessage:
+    """Queue an urgent message (a kind whose category in ``MESSAGE_KINDS`` is ``account``) in the
+    caller's transaction, already written: the worker sends ``subject``/``text``/``html`` as
+    they are (an SMS is ``text``), at once, whatever the quiet hours or the patient's
+    preferences. ``patient_id`` is ``None`` for someone who is not a patient (a staff member)."""
+    category = MESSAGE_KINDS.get(kind)
+    if category not in URGENT_CATEGORIES:
+        raise ValueError(f"{kind!r} is not an urgent kind of message")
+    if channel not in CHANNELS:
+        raise ValueError(f"{channel!r} is not a channel")
+    if not recipient.strip() or len(recipient) > 254:
+        raise ValueError("an urgent message needs the address it goes to")
+    row = OutboxMessage(
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        appointment_id=None,
+        kind=kind,
+        category=category,
+        channel=channel,
+        recipient=recipient.strip(),
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        send_after=now,
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        status_changed_at=now,
+    )
+    session.add(row)
+    return row

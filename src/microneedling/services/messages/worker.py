@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from jinja2 import TemplateError
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from microneedling.services.messages.optout import unsubscribe_url
 from microneedling.services.messages.outbox import preferences_of
@@ -45,7 +46,7 @@ from microneedling.services.messages.transports import (
     Transport,
 )
 from microneedling.store import Database, UnitOfWork
-from microneedling.store.message_models import OutboxMessage
+from microneedling.store.message_models import URGENT_CATEGORIES, OutboxMessage
 from microneedling.store.message_records import MessageRecords
 from microneedling.store.models import Appointment, Clinic, Patient
 from microneedling.store.scheduling_models import AppointmentBooking
@@ -172,10 +173,33 @@ def _ics(appointments: list[Appointment], clinic: Clinic, now: datetime) -> byte
     return bytes(calendar.to_ical())
 
 
+def _prepared_urgent(session: Session, row: OutboxMessage, settings: WorkerSettings) -> _Prepared:
+    """An urgent message goes as its caller wrote it (``queue_urgent``): no check, no link."""
+    clinic = session.get(Clinic, row.clinic_id)
+    patient = session.get(Patient, row.patient_id) if row.patient_id is not None else None
+    assert clinic is not None
+    name = f"{patient.given_name} {patient.family_name}" if patient is not None else ""
+    envelope = Envelope(
+        message_id=row.id,
+        recipient=row.recipient,
+        recipient_name=name,
+        subject=row.subject or clinic.name,
+        text=row.body_text or "",
+        html=row.body_html,
+        sender_name=clinic.name,
+        reply_to=settings.reply_to,
+        unsubscribe=None,
+        attachments=(),
+    )
+    return _Prepared(envelope, None, row.channel)
+
+
 def _prepare(
     uow: UnitOfWork, row: OutboxMessage, now: datetime, settings: WorkerSettings
 ) -> _Prepared:
     session = uow.session
+    if row.category in URGENT_CATEGORIES:
+        return _prepared_urgent(session, row, settings)
     records = MessageRecords(session, row.clinic_id)
     patient = session.get(Patient, row.patient_id)
     clinic = session.get(Clinic, row.clinic_id)
