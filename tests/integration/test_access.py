@@ -94,6 +94,17 @@ EXPECTED = {
     "compute.plan": CLINICAL,
     "compute.score": CLINICAL,
     "calendar.optimise": CLINICAL,
+    "billing.configure": {OWNER},
+    "billing.read_settings": ALL,
+    "billing.read": ALL,
+    "billing.sell": ALL,
+    "billing.pay": ALL,
+    "billing.redeem": ALL,
+    "billing.gift_card": ALL,
+    "billing.refund": {OWNER},
+    "billing.transfer": {OWNER},
+    "billing.read_books": {OWNER},
+    "report.read": {OWNER},
 }
 
 

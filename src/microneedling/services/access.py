@@ -114,6 +114,26 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "compute.plan": _CLINICAL,
     "compute.score": _CLINICAL,
     "calendar.optimise": _CLINICAL,
+    # The patient portal, staff's side: inviting patients and reviewing what they send.
+    "portal.invite": _ALL,
+    "portal.request_read": _ALL,
+    "portal.request_handle": _ALL,
+    "portal.intake_review": _CLINICAL,
+    "portal.intake_confirm": _CLINICAL,
+    # Billing: everyone sells, takes payments, issues gift cards and redeems sessions; owners
+    # change the billing settings, refund, move packages and see every invoice.
+    "billing.configure": _OWNER,
+    "billing.read_settings": _ALL,
+    "billing.read": _ALL,
+    "billing.sell": _ALL,
+    "billing.pay": _ALL,
+    "billing.redeem": _ALL,
+    "billing.gift_card": _ALL,
+    "billing.refund": _OWNER,
+    "billing.transfer": _OWNER,
+    "billing.read_books": _OWNER,
+    # The clinic's reports (revenue, utilisation, retention, outcomes, safety): owners.
+    "report.read": _OWNER,
 }
 
 #: Each role as staff call it, alone and as the people who have it.
@@ -183,6 +203,22 @@ ACTION_WORDS: Mapping[str, str] = {
     "compute.plan": "work out treatment plans",
     "compute.score": "score outcome scales",
     "calendar.optimise": "optimise the calendar",
+    "portal.invite": "invite patients to the patient portal",
+    "portal.request_read": "see consultation requests",
+    "portal.request_handle": "deal with consultation requests",
+    "portal.intake_review": "review questionnaires sent by patients",
+    "portal.intake_confirm": "confirm questionnaires sent by patients",
+    "billing.configure": "change the clinic's billing settings",
+    "billing.read_settings": "see the clinic's billing settings",
+    "billing.read": "see packages and invoices",
+    "billing.sell": "sell packages",
+    "billing.pay": "record payments",
+    "billing.redeem": "redeem sessions of packages",
+    "billing.gift_card": "issue gift cards",
+    "billing.refund": "refund payments",
+    "billing.transfer": "move packages between patients",
+    "billing.read_books": "see the clinic's invoices",
+    "report.read": "see the clinic's reports",
 }
 assert set(ACTION_WORDS) == set(PERMISSIONS), "every action needs its words"
 

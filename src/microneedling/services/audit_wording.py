@@ -26,6 +26,7 @@ ROLE_WORDS = {
     "front_desk": "front desk",
     "system": "the system",
     "anonymous": "someone not signed in",
+    "patient": "patient (portal)",
 }
 
 STATUS_WORDS = {
@@ -253,6 +254,12 @@ def _staff_role(facts: Facts) -> str:
     return f"{facts['who']} made {facts['staff']} {facts['role']}{before}"
 
 
+def _report_read(facts: Facts) -> str:
+    report = facts.get("details", {}).get("report")
+    which = f" ({words(report)})" if isinstance(report, str) else ""
+    return f"{facts['who']} looked at the clinic's reports{which}"
+
+
 WORDING: Mapping[str, Wording] = {
     # The clinic (owners).
     "clinic.create": Wording("Created the clinic", _clinic_create),
@@ -411,6 +418,48 @@ WORDING: Mapping[str, Wording] = {
         "Scored a scale without storing it", "{who} scored an outcome scale (nothing stored)"
     ),
     "calendar.optimise": Wording("Optimised the calendar", "{who} optimised the clinic calendar"),
+    # Billing.
+    "billing.configure": Wording(
+        "Changed the billing settings", "{who} changed the billing settings"
+    ),
+    "billing.read_settings": Wording(
+        "Looked at the billing settings", "{who} looked at the billing settings"
+    ),
+    "billing.read": Wording(
+        "Looked at packages and invoices", "{who} looked at packages and invoices of {patient}"
+    ),
+    "billing.read_books": Wording(
+        "Looked at the clinic's invoices", "{who} looked at the clinic's invoices"
+    ),
+    "billing.sell": Wording("Sold a package", "{who} sold a package to {patient}"),
+    "billing.pay": Wording("Recorded a payment", "{who} recorded a payment of {patient}"),
+    "billing.redeem": Wording(
+        "Redeemed a session of a package", "{who} redeemed a session of {patient}'s package"
+    ),
+    "billing.gift_card": Wording("Issued a gift card", "{who} issued a gift card"),
+    "billing.refund": Wording("Refunded a payment", "{who} refunded {patient} (a credit note)"),
+    "billing.transfer": Wording(
+        "Moved a package to another patient", "{who} moved a package to {patient}"
+    ),
+    "report.read": Wording("Looked at a report", _report_read),
+    # The patient portal, staff's side (web/routes/portal_review.py).
+    "portal.invite": Wording(
+        "Invited a patient to the portal", "{who} invited {patient} to the patient portal"
+    ),
+    "portal.intake_review": Wording(
+        "Looked at questionnaires sent by patients",
+        "{who} looked at questionnaires sent by patients",
+    ),
+    "portal.intake_confirm": Wording(
+        "Confirmed a patient's questionnaire",
+        "{who} confirmed the questionnaire {patient} sent (now the intake of record)",
+    ),
+    "portal.request_read": Wording(
+        "Looked at consultation requests", "{who} looked at the consultation requests"
+    ),
+    "portal.request_handle": Wording(
+        "Dealt with a consultation request", "{who} marked a consultation request as dealt with"
+    ),
 }
 
 #: Actions written outside a use case's transaction (not in the role matrix).
@@ -438,3 +487,25 @@ def sentence(action: str, facts: Facts) -> str:
 def action_choices() -> list[tuple[str, str]]:
     """(code, plain name) of every action, by name: the choices of a filter."""
     return sorted(((code, w.name) for code, w in WORDING.items()), key=lambda item: item[1])
+
+
+# The patient portal: what patients do themselves (services/portal/actor.py PATIENT_ACTIONS, a
+# list apart from the staff role matrix). Each part of the portal adds its actions' wording here.
+PORTAL_WORDING: Mapping[str, Wording] = {
+    "portal.sign_in": Wording("Signed in to the patient portal", "{who} signed in"),
+    "portal.sign_out": Wording("Signed out of the patient portal", "{who} signed out"),
+    "portal.home": Wording("Opened the portal's home page", "{who} opened their home page"),
+    "portal.intake_read": Wording(
+        "Opened their questionnaire", "{who} opened their questionnaire before the visit"
+    ),
+    "portal.intake_save": Wording(
+        "Saved their questionnaire", "{who} saved their questionnaire as a draft"
+    ),
+    "portal.intake_submit": Wording(
+        "Sent their questionnaire", "{who} sent their questionnaire before the visit"
+    ),
+    "portal.consultation_request": Wording(
+        "Asked for a consultation", "{who} asked for a consultation from the clinic's page"
+    ),
+}
+WORDING = {**WORDING, **PORTAL_WORDING}
