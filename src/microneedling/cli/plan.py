@@ -58,6 +58,15 @@ def plan_command(
         Path | None,
         typer.Option("--plot", help="Write the predicted collagen trajectory (FILE.svg or .png)."),
     ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            help="Plan for this device profile (a shipped one, or one the request's 'devices' "
+            "gives): starting depths are rounded to its settings.",
+            show_default=False,
+        ),
+    ] = None,
     patient: Annotated[str, typer.Option(help="Patient name on the handout.")] = "",
     clinic: Annotated[str, typer.Option(help="Clinic name on the handout.")] = "",
     printed_on: Annotated[
@@ -79,6 +88,10 @@ def plan_command(
         if use_demo == (request_file is not None):
             fail("give a plan request file (JSON or YAML) or --demo")
         data = demo.load("plan_request.json") if use_demo else read_document(request_file)  # type: ignore[arg-type]
+        if device is not None:
+            if not isinstance(data, dict):
+                fail("the plan request must be a mapping (JSON object or YAML mapping)")
+            data = {**data, "device": device}
         prices = _price_list(price_list)
         result = plan(parse_plan_request(data), shipped_knowledge_base(), price_list=prices)
         if handout is not None:
