@@ -102,6 +102,62 @@ class Settings(BaseSettings):
         "Empty: no one's; the client address is the connection's (docs/deploy.md)",
     )
 
+    # Messages to patients (docs/messages.md): the mail server, the SMS provider, links, worker.
+    smtp_host: str | None = Field(
+        default=None, description="The mail server e-mails to patients go through; unset: none"
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The mail server's port")
+    smtp_security: str = Field(
+        default="starttls",
+        pattern="^(starttls|tls|none)$",
+        description="starttls (port 587), tls (port 465) or none (a relay on this computer only)",
+    )
+    smtp_username: str | None = Field(default=None, description="The mail server's sign-in name")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="The mail server's sign-in password"
+    )
+    mail_from: str = Field(
+        default="clinic@localhost", description="The address e-mails to patients come from"
+    )
+    mail_reply_to: str | None = Field(
+        default=None, description="Where patients' replies go (the front desk)"
+    )
+    sms_api_url: str | None = Field(
+        default=None,
+        description="A Twilio-compatible Messages API (https://api.twilio.com); unset: no SMS",
+    )
+    sms_account: str | None = Field(default=None, description="The SMS provider's account id")
+    sms_token: SecretStr | None = Field(
+        default=None,
+        description="The SMS provider's auth token (also checks its webhooks' signatures)",
+    )
+    sms_from: str | None = Field(default=None, description="The number SMS come from")
+    messages_public_url: str | None = Field(
+        default=None,
+        description="The address patients reach the clinic's pages at (links, unsubscribing, "
+        "the SMS provider's webhooks)",
+    )
+    messages_signing_key: SecretStr | None = Field(
+        default=None, min_length=32, description="Signs unsubscribe links (32+ characters)"
+    )
+    messages_worker_in_web: bool | None = Field(
+        default=None,
+        description="Send messages from inside `microneedling web` (default: on with SQLite, "
+        "off with PostgreSQL, where `microneedling worker` runs instead)",
+    )
+    messages_worker_interval_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="How often the worker looks for due messages"
+    )
+
+    @field_validator(
+        "smtp_host", "smtp_username", "smtp_password", "sms_api_url", "sms_account", "sms_token",
+        "sms_from", "messages_public_url", "messages_signing_key", "mail_reply_to",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _blank_message_setting_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("trusted_proxies", mode="after")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:

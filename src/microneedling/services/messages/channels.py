@@ -1,18 +1,9 @@
-"""The worker's channels and settings, from ``MICRONEEDLING_*`` environment variables
-(docs/messages.md lists them).
-
-Kept beside the channels rather than in ``config.py`` for now: ``docs/deploy.md`` must list every
-setting of ``config.Settings`` (a test checks it), and that guide is edited separately; moving
-these fields there is a plain move once the guide has their rows.
-"""
+"""The worker's channels and settings, from the ``MICRONEEDLING_*`` settings of
+``config.Settings`` (docs/messages.md and docs/deploy.md list them)."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from microneedling.config import Settings, settings
 from microneedling.services.messages.transports import (
     SmsSettings,
     SmsTransport,
@@ -22,70 +13,14 @@ from microneedling.services.messages.transports import (
 )
 from microneedling.services.messages.worker import WorkerSettings
 
-
-class MessageSettings(BaseSettings):
-    """The mail server, the SMS provider, links and the worker (all optional)."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="MICRONEEDLING_", extra="ignore", frozen=True, hide_input_in_errors=True
-    )
-
-    smtp_host: str | None = Field(
-        default=None, description="The mail server e-mails to patients go through; unset: none"
-    )
-    smtp_port: int = Field(default=587, ge=1, le=65535, description="The mail server's port")
-    smtp_security: str = Field(
-        default="starttls",
-        pattern="^(starttls|tls|none)$",
-        description="starttls (port 587), tls (port 465) or none (a relay on this computer only)",
-    )
-    smtp_username: str | None = Field(default=None, description="The mail server's sign-in name")
-    smtp_password: SecretStr | None = Field(
-        default=None, description="The mail server's sign-in password"
-    )
-    mail_from: str = Field(
-        default="clinic@localhost", description="The address e-mails to patients come from"
-    )
-    mail_reply_to: str | None = Field(
-        default=None, description="Where patients' replies go (the front desk)"
-    )
-    sms_api_url: str | None = Field(
-        default=None,
-        description="A Twilio-compatible Messages API (https://api.twilio.com); unset: no SMS",
-    )
-    sms_account: str | None = Field(default=None, description="The SMS provider's account id")
-    sms_token: SecretStr | None = Field(default=None, description="The SMS provider's token")
-    sms_from: str | None = Field(default=None, description="The number SMS come from")
-    messages_public_url: str | None = Field(
-        default=None,
-        description="The address patients reach the clinic's pages at (links, unsubscribing)",
-    )
-    messages_signing_key: SecretStr | None = Field(
-        default=None, min_length=32, description="Signs unsubscribe links (32+ characters)"
-    )
-    messages_worker_in_web: bool | None = Field(
-        default=None,
-        description="Send messages from inside `microneedling web` (default: on with SQLite, "
-        "off with PostgreSQL, where `microneedling worker` runs instead)",
-    )
-    messages_worker_interval_seconds: float = Field(
-        default=30.0, gt=0, le=3600, description="How often the worker looks for due messages"
-    )
-
-    @field_validator(
-        "smtp_host", "smtp_username", "smtp_password", "sms_api_url", "sms_account", "sms_token",
-        "sms_from", "messages_public_url", "messages_signing_key", "mail_reply_to",
-        mode="before",
-    )  # fmt: skip
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+#: The messaging settings are part of the installation's settings (``config.Settings``,
+#: ``MICRONEEDLING_SMTP_HOST`` …; docs/deploy.md lists them).
+MessageSettings = Settings
 
 
-@cache
 def message_settings() -> MessageSettings:
     """The messaging settings of this process (read once from the environment)."""
-    return MessageSettings()
+    return settings()
 
 
 def transports_from(config: MessageSettings) -> dict[str, Transport]:
