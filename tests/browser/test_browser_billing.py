@@ -1,4 +1,5 @@
-"""The front desk sells a plan's quote as a package, takes the payment on the clinic's card
+"""The front desk sells a plan's quote as a package, the clinician charts a session (which
+redeems one session of the package), the front desk takes the payment on the clinic's card
 terminal and prints the receipt, in Chromium against the shipped `microneedling web`."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from tests.browser.browser_helpers import FRONT_DESK, OWNER, LiveApp, sign_in
+from tests.browser.browser_helpers import CLINICIAN, FRONT_DESK, OWNER, LiveApp, sign_in, sign_out
 
 from microneedling.services.billing import settings
 
@@ -22,13 +23,15 @@ BILLING = {
 }
 
 
-def test_the_front_desk_sells_a_plan_takes_a_card_payment_and_prints_the_receipt(
+def test_the_front_desk_sells_a_plan_charting_redeems_a_session_and_the_receipt_prints(
     page: Page, live_app: LiveApp, shot: Callable[[str], Path]
 ) -> None:
     owner = live_app.actor(OWNER)
     if settings.read_billing(live_app.uow(), owner, clock=live_app.clock) is None:
         settings.configure_billing(live_app.uow(), owner, BILLING, clock=live_app.clock)
-    ids = live_app.patient("Bella", "Buyer", screened=True, consent=True, plan=True)
+    ids = live_app.patient(
+        "Bella", "Buyer", screened=True, consent=True, plan=True, booked_now=True
+    )
     sign_in(page, live_app, FRONT_DESK)
     page.goto(f"{live_app.url}/patients/{ids['patient']}/billing")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Packages and invoices")
@@ -39,6 +42,34 @@ def test_the_front_desk_sells_a_plan_takes_a_card_payment_and_prints_the_receipt
     expect(page.get_by_role("heading", level=1)).to_contain_text("Invoice DEMO-")
     total = page.locator("#invoice-total").inner_text()
     expect(page.locator("#invoice-status")).to_contain_text("Still due")
+
+    invoice_url = page.url
+
+    # The clinician charts today's session: it redeems one session of the package.
+    page.goto(f"{live_app.url}/patients/{ids['patient']}/billing")
+    sessions_left = page.locator("#packages-heading + .table-wrap tbody td.num").first
+    before = sessions_left.inner_text()  # "3 of 3"
+    left, _, held = before.partition(" of ")
+    sign_out(page)
+    sign_in(page, live_app, CLINICIAN)
+    page.goto(f"{live_app.url}/patients/{ids['patient']}")
+    page.get_by_role("link", name="Chart this session").click()
+    page.wait_for_load_state()
+    page.get_by_label("Device").select_option(index=1)
+    page.get_by_label("Cartridge lot number").fill(live_app.good_lot)
+    page.get_by_label("Cartridge lot number").press("Enter")
+    expect(page.locator("#lot-status")).to_contain_text("usable until")
+    page.get_by_label("Needles per cartridge").fill("12")
+    page.get_by_label("Clinical endpoint").fill("uniform erythema")
+    page.get_by_role("button", name="Sign and lock chart").click()
+    expect(page.get_by_text("Chart signed and locked.")).to_be_visible()
+    sign_out(page)
+    sign_in(page, live_app, FRONT_DESK)
+    page.goto(f"{live_app.url}/patients/{ids['patient']}/billing")
+    expect(sessions_left).to_have_text(f"{int(left) - 1} of {held}")
+    expect(page.locator(".redemptions")).to_contain_text(f"appointment {ids['appointment']}")
+    shot("redeemed")
+    page.goto(invoice_url)
 
     # A typing mistake first: the form says what is wrong, beside the field.
     page.get_by_label("Amount").fill("12.345")
