@@ -459,6 +459,8 @@ class _Names:
         return sorted(found, key=lambda member: (str(member["name"]).casefold(), member["id"]))
 
     def who(self, row: AuditEntry) -> str:
+        if row.actor_role == "patient":  # a patient in the portal: actor_id is their account's
+            return f"{self.patients.get(row.patient_id or 0, 'A patient')} (patient portal)"
         if row.actor_id is not None and row.actor_id in self.staff:
             return self.staff[row.actor_id].display_name
         if row.actor_role == "system":

@@ -63,6 +63,9 @@ MESSAGE_KINDS: dict[str, str] = {
     "recall": "recalls",
     "invitation": "recalls",
     "series_next": "recalls",
+    # The patient portal (services/portal/messages.py): an invitation, a sign-in code.
+    "portal_invitation": "account",
+    "portal_code": "account",
 }
 #: How a preference came to be recorded.
 PREFERENCE_SOURCES = ("staff", "patient", "unsubscribe_link", "sms_stop", "sms_start")

@@ -124,6 +124,9 @@ def create_web_app(
 
     for router in ROUTERS:
         app.include_router(router)
+    from microneedling.web.portal import install as install_portal
+
+    install_portal(app)  # the patient portal (/my/...)
     _handle_errors(app)
     app.add_middleware(CatchAll)
     app.add_middleware(

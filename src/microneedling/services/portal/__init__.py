@@ -1,0 +1,1 @@
+"""The patient portal's use cases: each runs as the signed-in patient (:mod:`.actor`)."""
