@@ -90,12 +90,15 @@ def test_keloid_plus_four_relative_findings(tmp_path: Path) -> None:
         "liver_disease_severe",
         "nickel_allergy",
     ]
-    assert {p["code"] for p in data["precautions"]} == {
+    assert {code for p in data["precautions"] for code in p["codes"]} == {
         "antiarrhythmic",
         "anticoagulant",
         "liver_disease_severe",
         "nickel_allergy",
     }
+    # Liver disease and the antiarrhythmic ask the same thing: said once, naming both.
+    (no_lidocaine,) = [p for p in data["precautions"] if "lidocaine" in p["instruction"]]
+    assert sorted(no_lidocaine["codes"]) == ["antiarrhythmic", "liver_disease_severe"]
 
 
 def test_a_planned_isotretinoin_start_is_refused_in_plain_words(tmp_path: Path) -> None:

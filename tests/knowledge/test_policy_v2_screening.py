@@ -290,3 +290,24 @@ def test_a_v2_code_in_the_wrong_list_is_an_input_error() -> None:
             parse_intake(intake_data(conditions=[{"code": "radiotherapy", "on": "2026-01-01"}])),
             shipped_knowledge_base(),
         )
+
+
+def test_findings_that_ask_the_same_precaution_give_it_once_naming_them_all() -> None:
+    result = screened(
+        conditions=[{"code": "methemoglobinemia"}, {"code": "liver_disease_severe"}],
+        medications=[{"code": "antiarrhythmic"}],
+    )
+    no_lidocaine = [p for p in result.precautions if "lidocaine" in p.instruction]
+    assert len(no_lidocaine) == 1
+    (merged,) = no_lidocaine
+    assert set(merged.codes) == {"methemoglobinemia", "liver_disease_severe", "antiarrhythmic"}
+    assert merged.code == merged.codes[0]
+    assert list(merged.sources) == NO_LIDOCAINE
+    assert merged.to_dict()["codes"] == list(merged.codes)
+    assert len(result.findings) == 3  # each finding is still listed with its own message
+
+
+def test_a_precaution_of_one_finding_names_that_finding_alone() -> None:
+    result = screened(allergies=[{"code": "nickel_allergy"}])
+    (precaution,) = result.precautions
+    assert precaution.to_dict()["codes"] == ["nickel_allergy"]

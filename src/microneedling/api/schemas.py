@@ -133,7 +133,11 @@ class FindingOut(Out):
 
 
 class PrecautionOut(Out):
-    code: str
+    code: str = Field(description="The first finding that calls for it")
+    codes: list[str] = Field(
+        default_factory=list,
+        description="Every finding that calls for this instruction (given once for all of them)",
+    )
     instruction: str
     sources: list[str]
 

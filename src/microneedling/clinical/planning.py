@@ -444,6 +444,7 @@ def _check_screening(request: PlanRequest) -> list[dict[str, Any]]:
     return [
         {
             "code": str(p.get("code")),
+            "codes": [str(code) for code in p.get("codes") or [p.get("code")]],
             "instruction": str(p.get("instruction")),
             "sources": list(p.get("sources") or []),
         }

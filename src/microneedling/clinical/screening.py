@@ -52,14 +52,22 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Precaution:
-    """An instruction that joins the plan."""
+    """An instruction that joins the plan. Findings that call for the same instruction (three
+    say "No lidocaine or prilocaine cream") give it once: ``code`` is the first of them (in the
+    findings' order), ``codes`` all of them, ``sources`` the union of theirs."""
 
     code: str
     instruction: str
     sources: tuple[str, ...]
+    codes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "instruction": self.instruction, "sources": list(self.sources)}
+        return {
+            "code": self.code,
+            "codes": list(self.codes or (self.code,)),
+            "instruction": self.instruction,
+            "sources": list(self.sources),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,14 +204,12 @@ def screen(
         earliest = None if any(u is None for u in untils) else max(u for u in untils if u)
     else:
         earliest = None
-    ordered_precautions = dict.fromkeys(
-        precautions[f.code] for f in findings if f.code in precautions
-    )
+    ordered_precautions = _merged(precautions[f.code] for f in findings if f.code in precautions)
     return ScreeningResult(
         decision=decision,
         earliest_date=earliest,
         findings=findings,
-        precautions=tuple(ordered_precautions),
+        precautions=ordered_precautions,
         on=on,
         knowledge_base_version=kb.version,
         knowledge_base_hash=kb.hash,
@@ -294,6 +300,22 @@ def policy_version(knowledge_base_version: str | None) -> int | None:
     1.x.y is policy 1, 2.x.y policy 2), or None when it cannot be read."""
     head = str(knowledge_base_version or "").split(".", 1)[0]
     return int(head) if head.isdigit() else None
+
+
+def _merged(precautions: Iterable[Precaution]) -> tuple[Precaution, ...]:
+    """One precaution per instruction, in the order first seen (see :class:`Precaution`)."""
+    by_text: dict[str, list[Precaution]] = {}
+    for precaution in precautions:
+        by_text.setdefault(precaution.instruction, []).append(precaution)
+    return tuple(
+        Precaution(
+            same[0].code,
+            instruction,
+            tuple(dict.fromkeys(source for p in same for source in p.sources)),
+            tuple(dict.fromkeys(p.code for p in same)),
+        )
+        for instruction, same in by_text.items()
+    )
 
 
 def readable_screening(stored: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -40,7 +40,8 @@ def _timed_series(plan: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]
 def _anaesthetic(plan: Mapping[str, Any]) -> bool:
     """False when the screening said: no topical anaesthetic (no anaesthetic time then)."""
     return not any(
-        str(item.get("code", "")) == "topical_anesthetic" for item in plan.get("precautions") or ()
+        "topical_anesthetic" in {str(item.get("code", "")), *map(str, item.get("codes") or ())}
+        for item in plan.get("precautions") or ()
     )
 
 
