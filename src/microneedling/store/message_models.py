@@ -66,6 +66,7 @@ MESSAGE_KINDS: dict[str, str] = {
     # The patient portal (services/portal/messages.py): an invitation, a sign-in code.
     "portal_invitation": "account",
     "portal_code": "account",
+    "staff_invitation": "account",
 }
 #: How a preference came to be recorded.
 PREFERENCE_SOURCES = ("staff", "patient", "unsubscribe_link", "sms_stop", "sms_start")
@@ -90,6 +91,8 @@ class OutboxMessage(Base):
         Index(None, "clinic_id", "status", "next_attempt_at"),
         Index(None, "patient_id", "created_at"),
         Index(None, "appointment_id", "status"),
+        # Delivery reports find their message by the provider's id.
+        Index(None, "provider_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

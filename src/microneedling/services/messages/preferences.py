@@ -24,7 +24,7 @@ from microneedling.services.messages.outbox import Preferences, preferences_of
 from microneedling.store import UnitOfWork
 from microneedling.store.message_models import MessagePreference
 from microneedling.store.message_records import MessageRecords
-from microneedling.store.models import Patient
+from microneedling.store.models import Clinic, Patient
 from microneedling.store.patient_search import digits
 
 #: What carriers and providers treat as "stop" and "start" (compared in capitals, trimmed).
@@ -55,6 +55,42 @@ def _record(
             patient_id=patient_id, recorded_at=now, source=source, recorded_by=None, **values
         )
     )
+
+
+#: What each category is called to the patient who stops it.
+CATEGORY_WORDS = {
+    "reminders": "appointment confirmations and reminders",
+    "aftercare": "aftercare advice after your sessions",
+    "recalls": "invitations to book your next appointment",
+    "marketing": "news and offers",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribing:
+    """What an unsubscribe link would stop (shown before the patient confirms)."""
+
+    clinic: str
+    category: str
+    words: str
+    already_stopped: bool
+
+
+def unsubscribe_preview(uow: UnitOfWork, key: bytes, token: str) -> Unsubscribing | None:
+    """What the link would stop, changing nothing; None for a link that is not genuine."""
+    found = read_token(key, token)
+    if found is None:
+        return None
+    clinic_id, patient_id, category, _channel = found
+    with uow:
+        patient = uow.session.get(Patient, patient_id)
+        clinic = uow.session.get(Clinic, clinic_id)
+        if patient is None or clinic is None or patient.clinic_id != clinic_id:
+            return None
+        current = preferences_of(MessageRecords(uow.session, clinic_id), patient_id)
+        return Unsubscribing(
+            clinic.name, category, CATEGORY_WORDS[category], not current.allows(category)
+        )
 
 
 def unsubscribe(uow: UnitOfWork, key: bytes, token: str, *, now: datetime) -> OptOut | None:

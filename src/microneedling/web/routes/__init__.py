@@ -16,8 +16,11 @@ from microneedling.web.routes import (
     outcomes,
     patients,
     plans,
+    portal_review,
+    reaction_reports,
     setup,
     today,
+    unsubscribe,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -33,7 +36,10 @@ ROUTERS: list[APIRouter] = [
     outcomes.router,
     billing.router,
     messages.router,
+    portal_review.router,
+    reaction_reports.router,
     admin.router,
     calendar_admin.router,
     calendar_view.router,
+    unsubscribe.router,
 ]

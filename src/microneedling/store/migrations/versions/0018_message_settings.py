@@ -44,6 +44,7 @@ def upgrade() -> None:
     op.add_column("outbox_message", sa.Column("delivery_status", sa.String(20), nullable=True))
     op.add_column("outbox_message", sa.Column("delivery_changed_at", MOMENT, nullable=True))
     _outbox(new=True)
+    op.create_index(op.f("ix_outbox_message_provider_id"), "outbox_message", ["provider_id"])
     op.create_table(
         "message_setting",
         sa.Column("clinic_id", sa.Integer(), nullable=False),
@@ -86,6 +87,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("message_template")
     op.drop_table("message_setting")
+    op.drop_index(op.f("ix_outbox_message_provider_id"), table_name="outbox_message")
     op.execute("DELETE FROM outbox_message WHERE category = 'account' OR patient_id IS NULL")
     _outbox(new=False)
     with op.batch_alter_table("outbox_message") as batch:
