@@ -12,6 +12,9 @@ GET, 409 a conflict, 422 invalid input.
 
 from __future__ import annotations
 
+import json
+import logging
+import traceback
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,10 +25,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microneedling.api.context import ApiContext, Context
 from microneedling.api.errors import status_of
-from microneedling.api.fhir import capability, queries, search
+from microneedling.api.fhir import capability, includes, questionnaire, search
 from microneedling.api.fhir.resources import Resource, bundle, operation_outcome
 from microneedling.api.security import CurrentActor
 from microneedling.errors import UserError
+from microneedling.knowledge import shipped_knowledge_base
 from microneedling.services.access import RoleRefused
 from microneedling.store import UnitOfWork
 
@@ -45,6 +49,9 @@ ISSUE_CODES = {
     422: "processing",
     429: "throttled",
 }
+
+
+log = logging.getLogger("microneedling.api")
 
 
 class FhirResponse(JSONResponse):
@@ -68,10 +75,73 @@ def outcome_response(
     )
 
 
+class ServerErrors:
+    """ASGI middleware around the FHIR application: an unexpected exception is answered with
+    an OperationOutcome (500, ``exception``) as a FHIR client expects, not the JSON API's error
+    body. As the API's own (api/errors.py), the log gets the exception's type, the route and
+    the traceback's frames, never its message (it may hold request data)."""
+
+    BODY = json.dumps(
+        operation_outcome(
+            "exception", "Something went wrong on our side; it has been logged.", severity="fatal"
+        ),
+        separators=(",", ":"),
+    ).encode()
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            log.error(
+                "unexpected %s on FHIR %s %s\n%s",
+                type(error).__name__,
+                scope.get("method"),
+                scope.get("path"),
+                "".join(traceback.format_tb(error.__traceback__)[-8:]).rstrip(),
+            )
+            if started:
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", MEDIA_TYPE.encode()),
+                        (b"content-length", str(len(self.BODY)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": self.BODY})
+
+
 def base_url(request: Request) -> str:
     """The service base (``http://host/fhir/R4``), as the client reached it."""
     # ``base_url`` is the whole application's (a proxy's root path included), not the mount's.
     return str(request.base_url).rstrip("/") + PREFIX + VERSION_PATH
+
+
+def _with_links(found: list[Resource], request: Request) -> list[Resource]:
+    """Our resources with their links made absolute (a photo's image: the JSON API's file)."""
+    root = str(request.base_url).rstrip("/")
+    for resource in found:
+        content = resource.get("content")
+        if isinstance(content, dict) and str(content.get("url", "")).startswith("/"):
+            content["url"] = root + content["url"]
+    return found
 
 
 def _search_type(resource_type: str) -> search.ResourceSearch:
@@ -92,11 +162,34 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
     )
     app.state.context = context
     _install_errors(app)
+    app.add_middleware(ServerErrors)
 
     @app.get(VERSION_PATH + "/metadata")
     def metadata(request: Request) -> FhirResponse:
         """What this server implements (no sign-in needed: it holds no one's data)."""
         return FhirResponse(capability.capability_statement(base_url(request), software_version))
+
+    @app.get(VERSION_PATH + "/Questionnaire")
+    def questionnaires(request: Request, actor: CurrentActor) -> FhirResponse:
+        """The one questionnaire this server publishes: the intake's (``_id`` intake, or its
+        ``url``)."""
+        resource = questionnaire.questionnaire_resource(shipped_knowledge_base())
+        wanted = True
+        for name, value in request.query_params.multi_items():
+            if name == "_id":
+                wanted = wanted and value == questionnaire.QUESTIONNAIRE_ID
+            elif name == "url":
+                wanted = wanted and value.split("|")[0] == resource["url"]
+            elif name not in search.COMMON:
+                raise FhirError(400, f"{name[:40]!r} is not a search parameter of Questionnaire")
+        found = [resource] if wanted else []
+        return FhirResponse(bundle(base_url(request), str(request.url), len(found), found))
+
+    @app.get(VERSION_PATH + "/Questionnaire/{resource_id}")
+    def read_questionnaire(resource_id: str, actor: CurrentActor) -> FhirResponse:
+        if resource_id != questionnaire.QUESTIONNAIRE_ID:
+            raise FhirError(404, f"Questionnaire/{resource_id[:40]} not found (only intake)")
+        return FhirResponse(questionnaire.questionnaire_resource(shipped_knowledge_base()))
 
     @app.get(VERSION_PATH + "/{resource_type}")
     def search_type(
@@ -106,8 +199,15 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
         items = list(request.query_params.multi_items())
         prefer = request.headers.get("prefer", "").replace(" ", "").lower()
         try:
-            asked = search.parse(kind, items, strict="handling=lenient" not in prefer)
-        except search.SearchError as error:
+            targets = includes.parse(
+                kind.type, [value for name, value in items if name == "_include"]
+            )
+            asked = search.parse(
+                kind,
+                [(name, value) for name, value in items if name != "_include"],
+                strict="handling=lenient" not in prefer,
+            )
+        except (search.SearchError, includes.IncludeError) as error:
             raise FhirError(400, error.message) from None
         filters, used, patient_id = asked.filters, asked.used, asked.patient_id
         uow = UnitOfWork(context.database, context.photos)
@@ -115,8 +215,10 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
         if patient_id is not None:
             arguments["patient_id"] = patient_id
         page = kind.search(uow, actor, filters, used, context.now, **arguments)
+        extra = includes.included(uow, actor, context.now, page.resources, targets)
         base = base_url(request)
         others = [(name, value) for name, value in asked.kept if name not in ("_offset", "_count")]
+        others += [("_include", value) for name, value in items if name == "_include"]
 
         def link(offset: int) -> str:
             query = [*others, ("_count", str(filters.count)), ("_offset", str(offset))]
@@ -128,13 +230,14 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
                 base,
                 link(filters.offset),
                 page.total,
-                page.resources,
+                _with_links(page.resources, request),
                 next_url=link(following) if filters.count and following < page.total else None,
                 previous_url=(
                     link(max(0, filters.offset - filters.count))
                     if filters.offset and filters.count
                     else None
                 ),
+                included=_with_links(extra, request),
             )
         )
 
@@ -151,7 +254,9 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
         if patient_id is None:
             raise FhirError(404, f"Patient/{resource_id[:40]} not found in this clinic")
         uow = UnitOfWork(context.database, context.photos)
-        found: list[Resource] = [queries.read_patient(uow, actor, patient_id, context.now)]
+        found: list[Resource] = [
+            search.SEARCHES["Patient"].read(uow, actor, patient_id, context.now)
+        ]
         for kind in search.EVERYTHING:
             filters = search.patient_filters(kind, patient_id)
             try:
@@ -168,12 +273,13 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
                 )
             found.extend(page.resources)
         base = base_url(request)
-        return FhirResponse(bundle(base, str(request.url), len(found), found))
+        return FhirResponse(bundle(base, str(request.url), len(found), _with_links(found, request)))
 
     @app.get(VERSION_PATH + "/{resource_type}/{resource_id}")
     def read(
         resource_type: str,
         resource_id: str,
+        request: Request,
         actor: CurrentActor,
         context: Context,
     ) -> FhirResponse:
@@ -187,7 +293,7 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
             raise FhirError(404, f"{kind.type}/{resource_id[:40]} not found in this clinic")
         uow = UnitOfWork(context.database, context.photos)
         resource: Resource = kind.read(uow, actor, row_id, context.now)
-        return FhirResponse(resource)
+        return FhirResponse(_with_links([resource], request)[0])
 
     return app
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from microneedling.api.fhir.codes import (
     CODE_SYSTEMS,
     CONCERN_SYSTEM,
+    INTAKE_QUESTIONNAIRE,
     SCALE_SYSTEM,
     ZONE_SYSTEM,
     concern_codes,
     scale_codes,
     zone_codes,
 )
+from microneedling.api.fhir.includes import includes_of
 from microneedling.api.fhir.resources import Resource
 from microneedling.api.fhir.search import COMMON, SEARCHES
 
@@ -41,6 +43,27 @@ def capability_statement(base: str, software_version: str) -> Resource:
         }
         for search in SEARCHES.values()
     ]
+    for resource in resources:
+        include = includes_of(str(resource["type"]))
+        if include:
+            resource["searchInclude"] = include
+    resources.append(
+        {
+            "type": "Questionnaire",
+            "documentation": (
+                "The intake questionnaire (id intake), from the knowledge base; a "
+                "QuestionnaireResponse to it is an intake"
+            ),
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "versioning": "no-version",
+            "readHistory": False,
+            "updateCreate": False,
+            "searchParam": [
+                {"name": "_id", "type": "token", "documentation": "intake"},
+                {"name": "url", "type": "uri", "documentation": INTAKE_QUESTIONNAIRE},
+            ],
+        }
+    )
     for resource in resources:
         if resource["type"] == "Patient":
             resource["operation"] = [

@@ -109,6 +109,45 @@ def zone_codes() -> dict[str, str]:
     return {code: zone.label for code, zone in shipped_knowledge_base().zones.items()}
 
 
+#: A staff member's role in the clinic (PractitionerRole.code).
+STAFF_ROLE_SYSTEM = f"{CODE_SYSTEM_BASE}/staff-role"
+STAFF_ROLES = {
+    "owner": "Owner (runs the clinic; may do everything)",
+    "clinician": "Clinician (treats patients)",
+    "front_desk": "Front desk (registers patients, books appointments)",
+}
+#: What went wrong after a session (AdverseEvent.event); no verified standard code for each.
+ADVERSE_EVENT_SYSTEM = f"{CODE_SYSTEM_BASE}/adverse-event"
+ADVERSE_EVENTS = {
+    "prolonged_erythema": "Prolonged erythema",
+    "oedema": "Oedema",
+    "infection": "Infection",
+    "herpes_reactivation": "Herpes reactivation",
+    "hyperpigmentation": "Hyperpigmentation",
+    "hypopigmentation": "Hypopigmentation",
+    "allergic_reaction": "Allergic reaction",
+    "acneiform_eruption": "Acneiform eruption",
+    "tram_track_scarring": "Tram-track scarring",
+    "granuloma": "Granuloma",
+    "other": "Other adverse event",
+}
+ADVERSE_EVENT_SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+ADVERSE_EVENT_OUTCOME_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+#: How a photo was taken (Media.view).
+PHOTO_VIEW_SYSTEM = f"{CODE_SYSTEM_BASE}/photo-view"
+PHOTO_VIEWS = {
+    "front": "Front",
+    "left_oblique": "Left oblique",
+    "right_oblique": "Right oblique",
+    "left_profile": "Left profile",
+    "right_profile": "Right profile",
+    "close_up": "Close-up",
+}
+#: An audit entry's action (AuditEvent.type): the role matrix's actions (docs/audit.md).
+AUDIT_ACTION_SYSTEM = f"{CODE_SYSTEM_BASE}/audit-action"
+#: The intake questionnaire (Questionnaire.url) and its version: the knowledge base's.
+INTAKE_QUESTIONNAIRE = f"{NAMESPACE}/Questionnaire/intake"
+
 #: Our code systems, each with its codes and display texts (published by the CapabilityStatement).
 CODE_SYSTEMS: Mapping[str, Mapping[str, str]] = {
     DEVICE_TYPE_SYSTEM: DEVICE_TYPES,
@@ -116,6 +155,9 @@ CODE_SYSTEMS: Mapping[str, Mapping[str, str]] = {
     CONSENT_KIND_SYSTEM: CONSENT_KINDS,
     SCREENING_SYSTEM: SCREENINGS,
     DECISION_SYSTEM: DECISIONS,
+    STAFF_ROLE_SYSTEM: STAFF_ROLES,
+    ADVERSE_EVENT_SYSTEM: ADVERSE_EVENTS,
+    PHOTO_VIEW_SYSTEM: PHOTO_VIEWS,
 }
 
 GENDERS = {"female": "female", "male": "male", "other": "other"}

@@ -2,8 +2,10 @@
 :class:`~microneedling.services.access.Transaction` (the role matrix, the account's standing,
 one audit entry), and every query is filtered on the actor's clinic.
 
-A search returns its page and the total of matches; another clinic's record is never found (a
-read answers :class:`~microneedling.errors.NotFound`, exactly as for a missing one).
+One :class:`Kind` per resource type says which table, which role-matrix actions, which order
+and which view (our row → the resource); :func:`read` and :func:`search` do the rest. A search
+returns its page and the total of matches; another clinic's record is never found (a read
+answers :class:`~microneedling.errors.NotFound`, exactly as for a missing one).
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from microneedling.api.fhir import clinical_resources, codes, resources
+from microneedling.api.fhir import clinical_resources, codes, questionnaire, resources
+from microneedling.api.fhir import workflow_resources as workflow
 from microneedling.api.fhir.resources import Resource
 from microneedling.errors import NotFound
-from microneedling.services.access import Actor, Transaction
+from microneedling.services.access import ACTION_WORDS, Actor, Transaction
 from microneedling.services.clock import Clock
 from microneedling.store import UnitOfWork
 from microneedling.store.models import (
+    AdverseEvent,
     Appointment,
+    AuditEntry,
     CartridgeLot,
     ChartZone,
     Clinic,
@@ -30,11 +35,13 @@ from microneedling.store.models import (
     Intake,
     OutcomeAssessment,
     Patient,
+    Photo,
     SessionChart,
     StaffUser,
     TreatmentPlan,
 )
 from microneedling.store.patient_search import fold, like_literal
+from microneedling.store.scheduling_models import PractitionerHours, Room
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Page:
 
 
 Condition = Callable[[str], ColumnElement[bool]]
+View = Callable[[Transaction, Any, Clinic], Resource]
 
 
 @dataclass
@@ -56,30 +64,80 @@ class Filters:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class Kind:
+    """How one FHIR resource type is read from one of our tables."""
+
+    type: str
+    model: Any
+    #: How the table's row is named to the reader ("no {noun} 12 in this clinic").
+    noun: str
+    #: The role-matrix action of a read, and of a search (the read's unless given).
+    action: str
+    view: View
+    order: tuple[Any, ...]
+    search_action: str | None = None
+    #: The patient a row is about (for the audit entry).
+    patient_of: Callable[[Any], int | None] = lambda row: None
+    #: Conditions every search adds (only the current version of a chart...).
+    always: tuple[Condition, ...] = ()
+    #: The column that says whose clinic a row is, and the one that is its id.
+    clinic_column: str = "clinic_id"
+    id_column: str = "id"
+    #: The columns that hold when a row last changed, the later change first (``withdrawn_at``,
+    #: ``signed_at``): only for rows whose every change sets one of them. Empty: not known, so
+    #: no ``meta.lastUpdated`` and no ``_lastUpdated`` search.
+    changed: tuple[str, ...] = ()
+
+    def mine(self, actor: Actor) -> ColumnElement[bool]:
+        column: ColumnElement[bool] = getattr(self.model, self.clinic_column) == actor.clinic_id
+        return column
+
+    def row_id(self) -> Any:
+        """The column that is a row's id."""
+        return getattr(self.model, self.id_column)
+
+    def last_updated(self) -> Any:
+        """When a row last changed, as a column expression (for ``_lastUpdated``)."""
+        columns = [getattr(self.model, name) for name in self.changed]
+        return columns[0] if len(columns) == 1 else func.coalesce(*columns)
+
+    def resource(self, tx: Transaction, row: Any, clinic: Clinic) -> Resource:
+        """The row as its resource, with ``meta.lastUpdated`` where it is known."""
+        resource = self.view(tx, row, clinic)
+        for name in self.changed:
+            moment = getattr(row, name)
+            if moment is not None:
+                resource["meta"] = {"lastUpdated": resources.instant(moment)}
+                break
+        return resource
+
+
 def _session(tx: Transaction) -> Session:
     # The reading transaction's own session (as services/billing/access.py reads it).
     return tx._work.session
 
 
-def _page(
-    tx: Transaction,
-    model: Any,
-    filters: Filters,
-    order: Sequence[Any],
-) -> tuple[int, list[Any]]:
+def _conditions(tx: Transaction, kind: Kind, filters: Filters) -> list[ColumnElement[bool]]:
     zone = tx.records.clinic().time_zone
-    conditions = [
-        model.clinic_id == tx.actor.clinic_id,
-        *(condition(zone) for condition in filters.conditions),
+    return [
+        kind.mine(tx.actor),
+        *(condition(zone) for condition in (*kind.always, *filters.conditions)),
     ]
+
+
+def _page(tx: Transaction, kind: Kind, filters: Filters) -> tuple[int, list[Any]]:
+    conditions = _conditions(tx, kind, filters)
     session = _session(tx)
-    total = session.execute(select(func.count()).select_from(model).where(*conditions)).scalar_one()
+    total = session.execute(
+        select(func.count()).select_from(kind.model).where(*conditions)
+    ).scalar_one()
     rows: list[Any] = []
     if filters.count > 0 and filters.offset < total:
         query: Select[Any] = (
-            select(model)
+            select(kind.model)
             .where(*conditions)
-            .order_by(*order)
+            .order_by(*kind.order)
             .limit(filters.count)
             .offset(filters.offset)
         )
@@ -87,68 +145,72 @@ def _page(
     return total, rows
 
 
-def _read(
-    uow: UnitOfWork,
-    actor: Actor,
-    action: str,
-    clock: Clock,
-    model: Any,
-    row_id: int,
-    kind: str,
-    view: Callable[[Transaction, Any, Clinic], Resource],
-    patient_of: Callable[[Any], int | None] = lambda row: None,
-) -> Resource:
-    with Transaction(uow, actor, action, clock, reading=True) as tx:
-        row = tx.records.get(model, row_id)
+def read(uow: UnitOfWork, actor: Actor, kind: Kind, row_id: int, clock: Clock) -> Resource:
+    """One resource of the actor's clinic, audited as the JSON API's read of it."""
+    with Transaction(uow, actor, kind.action, clock, reading=True) as tx:
+        row = (
+            _session(tx)
+            .execute(select(kind.model).where(kind.row_id() == row_id, kind.mine(actor)))
+            .scalar_one_or_none()
+        )
         if row is None:
-            raise NotFound(f"no {kind} {row_id} in this clinic", field="id")
-        resource = view(tx, row, tx.records.clinic())
+            raise NotFound(f"no {kind.noun} {row_id} in this clinic", field="id")
+        resource = kind.resource(tx, row, tx.records.clinic())
         tx.done(
-            patient_id=patient_of(row),
-            entity=(model.__tablename__, row_id),
+            patient_id=kind.patient_of(row),
+            entity=(kind.model.__tablename__, row_id),
             details={"fhir": resource["resourceType"]},
         )
     return resource
 
 
-def _search(
+def search(
     uow: UnitOfWork,
     actor: Actor,
-    action: str,
-    clock: Clock,
-    model: Any,
+    kind: Kind,
     filters: Filters,
-    order: Sequence[Any],
-    view: Callable[[Transaction, Any, Clinic], Resource],
-    *,
-    resource_type: str,
     used: Sequence[str],
+    clock: Clock,
+    *,
     patient_id: int | None = None,
 ) -> Page:
-    with Transaction(uow, actor, action, clock, reading=True) as tx:
+    """A page of the actor's clinic's resources of ``kind`` that meet ``filters``, audited with
+    the names of the parameters used (their values may identify a patient: never those)."""
+    with Transaction(uow, actor, kind.search_action or kind.action, clock, reading=True) as tx:
         clinic = tx.records.clinic()
-        total, rows = _page(tx, model, filters, order)
-        found = [view(tx, row, clinic) for row in rows]
-        # The parameters' values may identify a patient (a name, a birth date): only their names.
+        total, rows = _page(tx, kind, filters)
+        found = [kind.resource(tx, row, clinic) for row in rows]
         tx.done(
             patient_id=patient_id,
-            details={"fhir": resource_type, "results": len(found), "filters": sorted(used)},
+            details={"fhir": kind.type, "results": len(found), "filters": sorted(used)},
         )
     return Page(total, found)
 
 
-# Patient ------------------------------------------------------------------------------------
+def _of_patient(row: Any) -> int | None:
+    patient_id: int | None = row.patient_id
+    return patient_id
 
 
-def _patient(tx: Transaction, row: Patient, clinic: Clinic) -> Resource:
-    return resources.patient_resource(row, clinic)
+def _names(tx: Transaction, patient_id: int, staff_id: int | None) -> tuple[str, str | None]:
+    session = _session(tx)
+    clinic_id = tx.actor.clinic_id
+    patient = session.execute(
+        select(Patient.given_name, Patient.family_name).where(
+            Patient.id == patient_id, Patient.clinic_id == clinic_id
+        )
+    ).one()
+    staff = None
+    if staff_id is not None:
+        staff = session.execute(
+            select(StaffUser.display_name).where(
+                StaffUser.id == staff_id, StaffUser.clinic_id == clinic_id
+            )
+        ).scalar_one_or_none()
+    return f"{patient.given_name} {patient.family_name}", staff
 
 
-def read_patient(uow: UnitOfWork, actor: Actor, patient_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "patient.read", clock, Patient, patient_id, "patient", _patient,
-        lambda row: row.id,
-    )  # fmt: skip
+# Search conditions that are not one column's ---------------------------------------------------
 
 
 def patient_name_condition(text: str) -> list[ColumnElement[bool]]:
@@ -170,31 +232,6 @@ def patient_telecom_condition(value: str) -> ColumnElement[bool]:
     return Patient.phone_digits.like(f"%{like_literal(digits.lstrip('0') or digits)}", escape="\\")
 
 
-def search_patients(
-    uow: UnitOfWork, actor: Actor, filters: Filters, used: Sequence[str], clock: Clock
-) -> Page:
-    return _search(
-        uow, actor, "patient.search", clock, Patient, filters,
-        (Patient.family_name, Patient.given_name, Patient.id), _patient,
-        resource_type="Patient", used=used,
-    )  # fmt: skip
-
-
-# Practitioner and Organization --------------------------------------------------------------
-
-
-def _practitioner(tx: Transaction, row: StaffUser, clinic: Clinic) -> Resource:
-    return resources.practitioner_resource(row, clinic)
-
-
-#: Staff's names are on every calendar; everyone who may see the calendar may see them.
-STAFF_NAMES = "calendar.read"
-
-
-def read_practitioner(uow: UnitOfWork, actor: Actor, staff_id: int, clock: Clock) -> Resource:
-    return _read(uow, actor, STAFF_NAMES, clock, StaffUser, staff_id, "staff member", _practitioner)
-
-
 def practitioner_name_condition(text: str) -> list[ColumnElement[bool]]:
     words = text.split()
     return [
@@ -203,129 +240,36 @@ def practitioner_name_condition(text: str) -> list[ColumnElement[bool]]:
     ] or [StaffUser.id < 0]
 
 
-def search_practitioners(
-    uow: UnitOfWork, actor: Actor, filters: Filters, used: Sequence[str], clock: Clock
-) -> Page:
-    return _search(
-        uow, actor, STAFF_NAMES, clock, StaffUser, filters,
-        (StaffUser.display_name, StaffUser.id), _practitioner,
-        resource_type="Practitioner", used=used,
-    )  # fmt: skip
-
-
-def read_organization(uow: UnitOfWork, actor: Actor, clinic_id: int, clock: Clock) -> Resource:
-    """The actor's own clinic (any other id is not found)."""
-    with Transaction(uow, actor, STAFF_NAMES, clock, reading=True) as tx:
-        if clinic_id != actor.clinic_id:
-            raise NotFound(f"no organization {clinic_id} here", field="id")
-        resource = resources.organization_resource(tx.records.clinic())
-        tx.done(entity=("clinic", clinic_id), details={"fhir": "Organization"})
-    return resource
-
-
-def search_organizations(
-    uow: UnitOfWork, actor: Actor, filters: Filters, used: Sequence[str], clock: Clock
-) -> Page:
-    """The actor's own clinic, the one organization this server shows."""
-    with Transaction(uow, actor, STAFF_NAMES, clock, reading=True) as tx:
-        session = _session(tx)
-        zone = tx.records.clinic().time_zone
-        conditions = [
-            Clinic.id == actor.clinic_id,
-            *(condition(zone) for condition in filters.conditions),
-        ]
-        rows = list(session.execute(select(Clinic).where(*conditions)).scalars())
-        found = [resources.organization_resource(row) for row in rows]
-        page = found[filters.offset : filters.offset + filters.count]
-        tx.done(details={"fhir": "Organization", "results": len(page), "filters": sorted(used)})
-    return Page(len(found), page)
-
-
-# Appointment --------------------------------------------------------------------------------
-
-
-def _appointment(tx: Transaction, row: Appointment, clinic: Clinic) -> Resource:
-    session = _session(tx)
-    patient = session.execute(
-        select(Patient.given_name, Patient.family_name).where(
-            Patient.id == row.patient_id, Patient.clinic_id == clinic.id
-        )
-    ).one()
-    practitioner = None
-    if row.practitioner_id is not None:
-        practitioner = session.execute(
-            select(StaffUser.display_name).where(
-                StaffUser.id == row.practitioner_id, StaffUser.clinic_id == clinic.id
-            )
-        ).scalar_one_or_none()
-    return resources.appointment_resource(
-        row, clinic, f"{patient.given_name} {patient.family_name}", practitioner
+def current_chart_condition(zone: str) -> ColumnElement[bool]:
+    """Only a session's current chart (one no amendment supersedes) is found by a search."""
+    amendment = aliased(SessionChart)
+    return ~exists().where(
+        amendment.amends_id == SessionChart.id, amendment.clinic_id == SessionChart.clinic_id
     )
 
 
-def read_appointment(uow: UnitOfWork, actor: Actor, appointment_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "appointment.read", clock, Appointment, appointment_id, "appointment",
-        _appointment, lambda row: row.patient_id,
-    )  # fmt: skip
+# Views: our row as its resource -----------------------------------------------------------------
 
 
-def search_appointments(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: Filters,
-    used: Sequence[str],
-    clock: Clock,
-    *,
-    patient_id: int | None = None,
-) -> Page:
-    return _search(
-        uow, actor, "appointment.read", clock, Appointment, filters,
-        (Appointment.starts_at, Appointment.id), _appointment,
-        resource_type="Appointment", used=used, patient_id=patient_id,
-    )  # fmt: skip
+def _patient(tx: Transaction, row: Patient, clinic: Clinic) -> Resource:
+    return resources.patient_resource(row, clinic)
 
 
-# Device (cartridge lots) --------------------------------------------------------------------
+def _practitioner(tx: Transaction, row: StaffUser, clinic: Clinic) -> Resource:
+    return resources.practitioner_resource(row, clinic)
+
+
+def _organization(tx: Transaction, row: Clinic, clinic: Clinic) -> Resource:
+    return resources.organization_resource(row)
+
+
+def _appointment(tx: Transaction, row: Appointment, clinic: Clinic) -> Resource:
+    patient_name, practitioner = _names(tx, row.patient_id, row.practitioner_id)
+    return resources.appointment_resource(row, clinic, patient_name, practitioner)
 
 
 def _lot(tx: Transaction, row: CartridgeLot, clinic: Clinic) -> Resource:
     return resources.lot_device_resource(row, clinic)
-
-
-def read_lot(uow: UnitOfWork, actor: Actor, lot_id: int, clock: Clock) -> Resource:
-    return _read(uow, actor, "inventory.read", clock, CartridgeLot, lot_id, "cartridge lot", _lot)
-
-
-def search_lots(
-    uow: UnitOfWork, actor: Actor, filters: Filters, used: Sequence[str], clock: Clock
-) -> Page:
-    return _search(
-        uow, actor, "inventory.read", clock, CartridgeLot, filters,
-        (CartridgeLot.expires_on, CartridgeLot.lot_number, CartridgeLot.id), _lot,
-        resource_type="Device", used=used,
-    )  # fmt: skip
-
-
-# Procedure (charted sessions) ---------------------------------------------------------------
-
-
-def _names(tx: Transaction, patient_id: int, staff_id: int | None) -> tuple[str, str | None]:
-    session = _session(tx)
-    clinic_id = tx.actor.clinic_id
-    patient = session.execute(
-        select(Patient.given_name, Patient.family_name).where(
-            Patient.id == patient_id, Patient.clinic_id == clinic_id
-        )
-    ).one()
-    staff = None
-    if staff_id is not None:
-        staff = session.execute(
-            select(StaffUser.display_name).where(
-                StaffUser.id == staff_id, StaffUser.clinic_id == clinic_id
-            )
-        ).scalar_one_or_none()
-    return f"{patient.given_name} {patient.family_name}", staff
 
 
 def _procedure(tx: Transaction, row: SessionChart, clinic: Clinic) -> Resource:
@@ -354,70 +298,9 @@ def _procedure(tx: Transaction, row: SessionChart, clinic: Clinic) -> Resource:
     )
 
 
-def read_procedure(uow: UnitOfWork, actor: Actor, chart_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "chart.read", clock, SessionChart, chart_id, "charted session",
-        _procedure, lambda row: row.patient_id,
-    )  # fmt: skip
-
-
-def current_chart_condition(zone: str) -> ColumnElement[bool]:
-    """Only a session's current chart (one no amendment supersedes) is found by a search."""
-    amendment = aliased(SessionChart)
-    return ~exists().where(
-        amendment.amends_id == SessionChart.id, amendment.clinic_id == SessionChart.clinic_id
-    )
-
-
-def search_procedures(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: Filters,
-    used: Sequence[str],
-    clock: Clock,
-    *,
-    patient_id: int | None = None,
-) -> Page:
-    filters.conditions.append(current_chart_condition)
-    return _search(
-        uow, actor, "chart.list", clock, SessionChart, filters,
-        (SessionChart.performed_on, SessionChart.id), _procedure,
-        resource_type="Procedure", used=used, patient_id=patient_id,
-    )  # fmt: skip
-
-
-# Consent ------------------------------------------------------------------------------------
-
-
 def _consent(tx: Transaction, row: Consent, clinic: Clinic) -> Resource:
     patient_name, _ = _names(tx, row.patient_id, None)
     return clinical_resources.consent_resource(row, clinic, patient_name=patient_name)
-
-
-def read_consent(uow: UnitOfWork, actor: Actor, consent_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "consent.read", clock, Consent, consent_id, "consent", _consent,
-        lambda row: row.patient_id,
-    )  # fmt: skip
-
-
-def search_consents(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: Filters,
-    used: Sequence[str],
-    clock: Clock,
-    *,
-    patient_id: int | None = None,
-) -> Page:
-    return _search(
-        uow, actor, "consent.read", clock, Consent, filters,
-        (Consent.signed_at, Consent.id), _consent,
-        resource_type="Consent", used=used, patient_id=patient_id,
-    )  # fmt: skip
-
-
-# Observation (outcome scores) ---------------------------------------------------------------
 
 
 def _observation(tx: Transaction, row: OutcomeAssessment, clinic: Clinic) -> Resource:
@@ -425,32 +308,6 @@ def _observation(tx: Transaction, row: OutcomeAssessment, clinic: Clinic) -> Res
     return clinical_resources.observation_resource(
         row, clinic, patient_name=patient_name, rater_name=rater, scales=codes.scale_codes()
     )
-
-
-def read_observation(uow: UnitOfWork, actor: Actor, outcome_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "outcome.read", clock, OutcomeAssessment, outcome_id, "outcome",
-        _observation, lambda row: row.patient_id,
-    )  # fmt: skip
-
-
-def search_observations(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: Filters,
-    used: Sequence[str],
-    clock: Clock,
-    *,
-    patient_id: int | None = None,
-) -> Page:
-    return _search(
-        uow, actor, "outcome.read", clock, OutcomeAssessment, filters,
-        (OutcomeAssessment.assessed_on, OutcomeAssessment.id), _observation,
-        resource_type="Observation", used=used, patient_id=patient_id,
-    )  # fmt: skip
-
-
-# CarePlan (treatment plans) -----------------------------------------------------------------
 
 
 def _careplan(tx: Transaction, row: TreatmentPlan, clinic: Clinic) -> Resource:
@@ -465,32 +322,6 @@ def _careplan(tx: Transaction, row: TreatmentPlan, clinic: Clinic) -> Resource:
     )
 
 
-def read_careplan(uow: UnitOfWork, actor: Actor, plan_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "plan.read", clock, TreatmentPlan, plan_id, "treatment plan", _careplan,
-        lambda row: row.patient_id,
-    )  # fmt: skip
-
-
-def search_careplans(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: Filters,
-    used: Sequence[str],
-    clock: Clock,
-    *,
-    patient_id: int | None = None,
-) -> Page:
-    return _search(
-        uow, actor, "plan.read", clock, TreatmentPlan, filters,
-        (TreatmentPlan.created_at, TreatmentPlan.id), _careplan,
-        resource_type="CarePlan", used=used, patient_id=patient_id,
-    )  # fmt: skip
-
-
-# RiskAssessment (screening results) ---------------------------------------------------------
-
-
 def _risk_assessment(tx: Transaction, row: Intake, clinic: Clinic) -> Resource:
     patient_name, recorder = _names(tx, row.patient_id, row.recorded_by)
     return clinical_resources.risk_assessment_resource(
@@ -498,24 +329,142 @@ def _risk_assessment(tx: Transaction, row: Intake, clinic: Clinic) -> Resource:
     )
 
 
-def read_risk_assessment(uow: UnitOfWork, actor: Actor, intake_id: int, clock: Clock) -> Resource:
-    return _read(
-        uow, actor, "intake.read", clock, Intake, intake_id, "screening", _risk_assessment,
-        lambda row: row.patient_id,
-    )  # fmt: skip
+def _practitioner_role(tx: Transaction, row: StaffUser, clinic: Clinic) -> Resource:
+    hours = (
+        _session(tx)
+        .execute(
+            select(PractitionerHours.working_hours).where(
+                PractitionerHours.staff_user_id == row.id, PractitionerHours.clinic_id == clinic.id
+            )
+        )
+        .scalar_one_or_none()
+    )
+    return workflow.practitioner_role_resource(row, clinic, hours)
 
 
-def search_risk_assessments(
-    uow: UnitOfWork,
-    actor: Actor,
-    filters: Filters,
-    used: Sequence[str],
-    clock: Clock,
-    *,
-    patient_id: int | None = None,
-) -> Page:
-    return _search(
-        uow, actor, "intake.read", clock, Intake, filters,
-        (Intake.assessed_on, Intake.id), _risk_assessment,
-        resource_type="RiskAssessment", used=used, patient_id=patient_id,
-    )  # fmt: skip
+def _location(tx: Transaction, row: Room, clinic: Clinic) -> Resource:
+    return workflow.location_resource(row, clinic)
+
+
+def _adverse_event(tx: Transaction, row: AdverseEvent, clinic: Clinic) -> Resource:
+    lot_id = None
+    if row.appointment_id is not None:
+        # The cartridge lot of the session it followed (its current chart's).
+        lot_id = (
+            _session(tx)
+            .execute(
+                select(SessionChart.cartridge_lot_id)
+                .where(
+                    SessionChart.appointment_id == row.appointment_id,
+                    SessionChart.clinic_id == clinic.id,
+                )
+                .order_by(SessionChart.version.desc())
+                .limit(1)
+            )
+            .scalar_one_or_none()
+        )
+    patient_name, reporter = _names(tx, row.patient_id, row.reported_by)
+    return workflow.adverse_event_resource(
+        row, clinic, patient_name=patient_name, reporter_name=reporter, lot_id=lot_id
+    )
+
+
+def _media(tx: Transaction, row: Photo, clinic: Clinic) -> Resource:
+    patient_name, _ = _names(tx, row.patient_id, None)
+    return workflow.media_resource(
+        row, clinic, patient_name=patient_name, labels=codes.zone_codes()
+    )
+
+
+def _audit_event(tx: Transaction, row: AuditEntry, clinic: Clinic) -> Resource:
+    return workflow.audit_event_resource(
+        row, clinic, words=ACTION_WORDS.get(row.action, row.action)
+    )
+
+
+def _questionnaire_response(tx: Transaction, row: Intake, clinic: Clinic) -> Resource:
+    patient_name, recorder = _names(tx, row.patient_id, row.recorded_by)
+    return questionnaire.questionnaire_response_resource(
+        row, clinic, patient_name=patient_name, recorder_name=recorder
+    )
+
+
+#: Staff's names are on every calendar; everyone who may see the calendar may see them.
+STAFF_NAMES = "calendar.read"
+
+KINDS: dict[str, Kind] = {
+    kind.type: kind
+    for kind in (
+        Kind(
+            "Patient", Patient, "patient", "patient.read", _patient,
+            (Patient.family_name, Patient.given_name, Patient.id),
+            search_action="patient.search", patient_of=lambda row: row.id,
+        ),
+        Kind(
+            "Practitioner", StaffUser, "staff member", STAFF_NAMES, _practitioner,
+            (StaffUser.display_name, StaffUser.id),
+        ),
+        # The actor's own clinic is the one organization this server shows.
+        Kind(
+            "Organization", Clinic, "organization", STAFF_NAMES, _organization, (Clinic.id,),
+            clinic_column="id",
+        ),
+        Kind(
+            "Appointment", Appointment, "appointment", "appointment.read", _appointment,
+            (Appointment.starts_at, Appointment.id), patient_of=_of_patient,
+        ),
+        Kind(
+            "Device", CartridgeLot, "cartridge lot", "inventory.read", _lot,
+            (CartridgeLot.expires_on, CartridgeLot.lot_number, CartridgeLot.id),
+        ),
+        Kind(
+            "Procedure", SessionChart, "charted session", "chart.read", _procedure,
+            (SessionChart.performed_on, SessionChart.id), search_action="chart.list",
+            patient_of=_of_patient, always=(current_chart_condition,), changed=("signed_at",),
+        ),
+        Kind(
+            "Consent", Consent, "consent", "consent.read", _consent,
+            (Consent.signed_at, Consent.id), patient_of=_of_patient,
+            changed=("withdrawn_at", "signed_at"),
+        ),
+        Kind(
+            "Observation", OutcomeAssessment, "outcome", "outcome.read", _observation,
+            (OutcomeAssessment.assessed_on, OutcomeAssessment.id), patient_of=_of_patient,
+            changed=("recorded_at",),
+        ),
+        Kind(
+            "CarePlan", TreatmentPlan, "treatment plan", "plan.read", _careplan,
+            (TreatmentPlan.created_at, TreatmentPlan.id), patient_of=_of_patient,
+        ),
+        Kind(
+            "RiskAssessment", Intake, "screening", "intake.read", _risk_assessment,
+            (Intake.assessed_on, Intake.id), patient_of=_of_patient,
+            changed=("acknowledged_at", "recorded_at"),
+        ),
+        # A staff member's role is the clinic's business: owners only (as the staff list).
+        Kind(
+            "PractitionerRole", StaffUser, "staff member", "staff.read", _practitioner_role,
+            (StaffUser.display_name, StaffUser.id),
+        ),
+        Kind("Location", Room, "room", STAFF_NAMES, _location, (Room.code, Room.id)),
+        Kind(
+            "AdverseEvent", AdverseEvent, "adverse event", "adverse_event.read", _adverse_event,
+            (AdverseEvent.onset_on, AdverseEvent.id), patient_of=_of_patient,
+        ),
+        Kind(
+            "Media", Photo, "photo", "photo.read", _media, (Photo.taken_at, Photo.id),
+            search_action="photo.list", patient_of=_of_patient,
+            changed=("marketing_selected_at", "added_at"),
+        ),
+        Kind(
+            "AuditEvent", AuditEntry, "audit entry", "audit.read", _audit_event,
+            (AuditEntry.sequence,), patient_of=_of_patient, id_column="sequence",
+            changed=("recorded_at",),
+        ),
+        Kind(
+            "QuestionnaireResponse", Intake, "intake", "intake.read", _questionnaire_response,
+            (Intake.recorded_at, Intake.id), patient_of=_of_patient,
+            changed=("acknowledged_at", "recorded_at"),
+        ),
+    )
+}  # fmt: skip

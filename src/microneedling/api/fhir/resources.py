@@ -194,9 +194,10 @@ def bundle(
     *,
     next_url: str | None = None,
     previous_url: str | None = None,
+    included: Sequence[Resource] = (),
 ) -> Resource:
-    """A searchset Bundle: each entry with its full URL; ``self`` and, where there are more,
-    ``next`` and ``previous`` links."""
+    """A searchset Bundle: each entry with its full URL (the matches, then what ``_include``
+    added); ``self`` and, where there are more, ``next`` and ``previous`` links."""
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
@@ -211,9 +212,10 @@ def bundle(
             {
                 "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
                 "resource": resource,
-                "search": {"mode": "match"},
+                "search": {"mode": mode},
             }
-            for resource in resources
+            for mode, group in (("match", resources), ("include", included))
+            for resource in group
         ],
     }
 

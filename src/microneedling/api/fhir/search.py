@@ -9,12 +9,12 @@ OperationOutcome): a client is never given a Bundle silently unfiltered.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from microneedling.api.fhir import queries
 from microneedling.api.fhir.codes import (
@@ -23,22 +23,31 @@ from microneedling.api.fhir.codes import (
     LOT_NUMBER_PARAMETER,
     PLAN_STATUSES,
     SCALE_SYSTEM,
+    STAFF_ROLES,
 )
 from microneedling.api.fhir.queries import Condition, Filters
-from microneedling.services.clock import local_days
+from microneedling.api.fhir.resources import Resource
+from microneedling.services.access import Actor
+from microneedling.services.clock import Clock, local_days
 from microneedling.services.inputs import MAX_ID
+from microneedling.store import UnitOfWork
 from microneedling.store.models import (
+    AdverseEvent,
     Appointment,
+    AuditEntry,
     CartridgeLot,
     Clinic,
     Consent,
     Intake,
     OutcomeAssessment,
     Patient,
+    Photo,
     SessionChart,
     StaffUser,
     TreatmentPlan,
 )
+from microneedling.store.patient_search import like_literal
+from microneedling.store.scheduling_models import Room
 
 #: Entries per page unless ``_count`` says otherwise, and the most ``_count`` may ask for.
 DEFAULT_COUNT = 20
@@ -142,10 +151,12 @@ class Parameter:
 
 
 def _id_of(model: Any, kind: str, prefix: str = "") -> Parser:
+    column = model.sequence if model is AuditEntry else model.id
+
     def parse(name: str, value: str) -> Condition:
         ids = [record_id(part.removeprefix(prefix)) for part in _any_of(value)]
         found = [row_id for row_id in ids if row_id is not None]
-        return _fixed(model.id.in_(found) if found else false())
+        return _fixed(column.in_(found) if found else false())
 
     return parse
 
@@ -198,10 +209,6 @@ def _practitioner_name(name: str, value: str) -> Condition:
     return _fixed(and_(*queries.practitioner_name_condition(value)))
 
 
-def _appointment_patient(name: str, value: str) -> Condition:
-    return _fixed(Appointment.patient_id == _reference(name, "Patient", value))
-
-
 def _appointment_practitioner(name: str, value: str) -> Condition:
     return _fixed(Appointment.practitioner_id == _reference(name, "Practitioner", value))
 
@@ -235,22 +242,6 @@ def _lot_status(name: str, value: str) -> Condition:
     return _fixed(or_(*wanted))
 
 
-def _procedure_patient(name: str, value: str) -> Condition:
-    return _fixed(SessionChart.patient_id == _reference(name, "Patient", value))
-
-
-def _procedure_date(name: str, value: str) -> Condition:
-    prefix, day = _day(name, value)
-    return _fixed(_day_condition(SessionChart.performed_on, prefix, day))
-
-
-def _patient_of(model: Any) -> Parser:
-    def parse(name: str, value: str) -> Condition:
-        return _fixed(model.patient_id == _reference(name, "Patient", value))
-
-    return parse
-
-
 def _consent_status(name: str, value: str) -> Condition:
     codes = _any_of(value)
     for code in codes:
@@ -271,11 +262,6 @@ def _observation_code(name: str, value: str) -> Condition:
     return _fixed(OutcomeAssessment.scale.in_(scales))
 
 
-def _observation_date(name: str, value: str) -> Condition:
-    prefix, day = _day(name, value)
-    return _fixed(_day_condition(OutcomeAssessment.assessed_on, prefix, day))
-
-
 def _careplan_status(name: str, value: str) -> Condition:
     ours_of = {fhir: ours for ours, fhir in PLAN_STATUSES.items()}
     ours = []
@@ -287,24 +273,109 @@ def _careplan_status(name: str, value: str) -> Condition:
     return _fixed(TreatmentPlan.status.in_(ours))
 
 
-def _risk_date(name: str, value: str) -> Condition:
-    prefix, day = _day(name, value)
-    return _fixed(_day_condition(Intake.assessed_on, prefix, day))
+def _staff_role(name: str, value: str) -> Condition:
+    roles = _any_of(value)
+    for role in roles:
+        if role not in STAFF_ROLES:
+            raise SearchError(
+                f"{name}: {role[:40]!r} is not one of ours ({', '.join(STAFF_ROLES)})"
+            )
+    return _fixed(StaffUser.role.in_(roles))
+
+
+def _active(column: Any) -> Parser:
+    def parse(name: str, value: str) -> Condition:
+        if value not in ("true", "false"):
+            raise SearchError(f"{name}: true or false")
+        return _fixed(column.is_(value == "true"))
+
+    return parse
+
+
+def _practitioner_reference(name: str, value: str) -> Condition:
+    return _fixed(StaffUser.id == _reference(name, "Practitioner", value))
+
+
+def _room_name(name: str, value: str) -> Condition:
+    words = value.lower().split()
+    return _fixed(
+        and_(*(func.lower(Room.name).like(f"%{like_literal(w)}%", escape="\\") for w in words))
+    )
+
+
+def _room_status(name: str, value: str) -> Condition:
+    statuses = _any_of(value)
+    for status in statuses:
+        if status not in ("active", "inactive"):
+            raise SearchError(f"{name}: {status[:40]!r} is not active or inactive")
+    return _fixed(or_(*(Room.active.is_(status == "active") for status in statuses)))
+
+
+def _subject_of(model: Any) -> Parser:
+    def parse(name: str, value: str) -> Condition:
+        return _fixed(model.patient_id == _reference(name, "Patient", value))
+
+    return parse
+
+
+def _day_of(column: Any) -> Parser:
+    def parse(name: str, value: str) -> Condition:
+        prefix, day = _day(name, value)
+        return _fixed(_day_condition(column, prefix, day))
+
+    return parse
+
+
+def _moment_of(column: Any) -> Parser:
+    def parse(name: str, value: str) -> Condition:
+        prefix, day = _day(name, value)
+        return lambda zone: _moment_condition(column, prefix, day, zone)
+
+    return parse
+
+
+def _patient_parameter(model: Any, name: str = "patient") -> Parameter:
+    return Parameter(name, "reference", "Patient/<id>", _subject_of(model))
+
+
+def _date_parameter(name: str, what: str, parse: Parser) -> Parameter:
+    """A date parameter: ``what`` (Assessed, Taken...) on, before or after a day."""
+    return Parameter(
+        name, "date", f"{what} on (eq), before (lt, le) or after (gt, ge) a day", parse
+    )
 
 
 @dataclass(frozen=True)
 class ResourceSearch:
-    """A resource type's read and search."""
+    """A resource type's read and search: the table it is read from (``kind``) and the search
+    parameters it takes."""
 
-    type: str
-    read: Callable[..., dict[str, Any]]
-    search: Callable[..., queries.Page]
+    kind: queries.Kind
     parameters: Mapping[str, Parameter]
     #: Read ids look like this prefix + our id (``lot-12``).
     id_prefix: str = ""
     #: The search parameter whose value names the patient searched for (for the audit entry).
     patient_parameter: str | None = None
     documentation: str = ""
+
+    @property
+    def type(self) -> str:
+        return self.kind.type
+
+    def read(self, uow: UnitOfWork, actor: Actor, row_id: int, clock: Clock) -> Resource:
+        return queries.read(uow, actor, self.kind, row_id, clock)
+
+    def search(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        filters: Filters,
+        used: Sequence[str],
+        clock: Clock,
+        *,
+        patient_id: int | None = None,
+    ) -> queries.Page:
+        return queries.search(uow, actor, self.kind, filters, used, clock, patient_id=patient_id)
 
 
 def _parameters(*items: Parameter) -> dict[str, Parameter]:
@@ -313,9 +384,7 @@ def _parameters(*items: Parameter) -> dict[str, Parameter]:
 
 SEARCHES: dict[str, ResourceSearch] = {
     "Patient": ResourceSearch(
-        "Patient",
-        queries.read_patient,
-        queries.search_patients,
+        queries.KINDS["Patient"],
         _parameters(
             Parameter("_id", "token", "The patient's id", _id_of(Patient, "Patient")),
             Parameter(
@@ -324,12 +393,7 @@ SEARCHES: dict[str, ResourceSearch] = {
                 "Each word starts a word of the given or family name (case and accents aside)",
                 _patient_name,
             ),
-            Parameter(
-                "birthdate",
-                "date",
-                "Born on (eq), before (lt, le) or after (gt, ge) a day",
-                _patient_birthdate,
-            ),
+            _date_parameter("birthdate", "Born", _patient_birthdate),
             Parameter("identifier", "token", "Our identifier: [system|]id", _patient_identifier),
             Parameter(
                 "telecom",
@@ -341,9 +405,7 @@ SEARCHES: dict[str, ResourceSearch] = {
         documentation="The clinic's patients (all roles; each read and search audited)",
     ),
     "Practitioner": ResourceSearch(
-        "Practitioner",
-        queries.read_practitioner,
-        queries.search_practitioners,
+        queries.KINDS["Practitioner"],
         _parameters(
             Parameter("_id", "token", "The staff member's id", _id_of(StaffUser, "Practitioner")),
             Parameter("name", "string", "Words of the staff member's name", _practitioner_name),
@@ -351,19 +413,15 @@ SEARCHES: dict[str, ResourceSearch] = {
         documentation="The clinic's staff, by name (all roles, as on the calendar)",
     ),
     "Organization": ResourceSearch(
-        "Organization",
-        queries.read_organization,
-        queries.search_organizations,
+        queries.KINDS["Organization"],
         _parameters(Parameter("_id", "token", "The clinic's id", _id_of(Clinic, "Organization"))),
         documentation="The clinic itself (another clinic is never found)",
     ),
     "Appointment": ResourceSearch(
-        "Appointment",
-        queries.read_appointment,
-        queries.search_appointments,
+        queries.KINDS["Appointment"],
         _parameters(
             Parameter("_id", "token", "The appointment's id", _id_of(Appointment, "Appointment")),
-            Parameter("patient", "reference", "Patient/<id>", _appointment_patient),
+            _patient_parameter(Appointment),
             Parameter("practitioner", "reference", "Practitioner/<id>", _appointment_practitioner),
             Parameter(
                 "date",
@@ -382,20 +440,13 @@ SEARCHES: dict[str, ResourceSearch] = {
         documentation="Booked sessions (all roles)",
     ),
     "Procedure": ResourceSearch(
-        "Procedure",
-        queries.read_procedure,
-        queries.search_procedures,
+        queries.KINDS["Procedure"],
         _parameters(
             Parameter(
                 "_id", "token", "The charted session's id", _id_of(SessionChart, "Procedure")
             ),
-            Parameter("patient", "reference", "Patient/<id>", _procedure_patient),
-            Parameter(
-                "date",
-                "date",
-                "Performed on (eq), before (lt, le) or after (gt, ge) a day",
-                _procedure_date,
-            ),
+            _patient_parameter(SessionChart),
+            _date_parameter("date", "Performed", _day_of(SessionChart.performed_on)),
         ),
         patient_parameter="patient",
         documentation=(
@@ -404,42 +455,31 @@ SEARCHES: dict[str, ResourceSearch] = {
         ),
     ),
     "Consent": ResourceSearch(
-        "Consent",
-        queries.read_consent,
-        queries.search_consents,
+        queries.KINDS["Consent"],
         _parameters(
             Parameter("_id", "token", "The consent's id", _id_of(Consent, "Consent")),
-            Parameter("patient", "reference", "Patient/<id>", _patient_of(Consent)),
+            _patient_parameter(Consent),
             Parameter("status", "token", "active, or inactive (withdrawn)", _consent_status),
         ),
         patient_parameter="patient",
         documentation="Signed consents, the signed text attached (all roles)",
     ),
     "Observation": ResourceSearch(
-        "Observation",
-        queries.read_observation,
-        queries.search_observations,
+        queries.KINDS["Observation"],
         _parameters(
             Parameter("_id", "token", "The outcome's id", _id_of(OutcomeAssessment, "Observation")),
-            Parameter("patient", "reference", "Patient/<id>", _patient_of(OutcomeAssessment)),
+            _patient_parameter(OutcomeAssessment),
             Parameter("code", "token", f"The scale: [{SCALE_SYSTEM}|]code", _observation_code),
-            Parameter(
-                "date",
-                "date",
-                "Assessed on (eq), before (lt, le) or after (gt, ge) a day",
-                _observation_date,
-            ),
+            _date_parameter("date", "Assessed", _day_of(OutcomeAssessment.assessed_on)),
         ),
         patient_parameter="patient",
         documentation="Outcome scores (clinicians and owners)",
     ),
     "CarePlan": ResourceSearch(
-        "CarePlan",
-        queries.read_careplan,
-        queries.search_careplans,
+        queries.KINDS["CarePlan"],
         _parameters(
             Parameter("_id", "token", "The plan's id", _id_of(TreatmentPlan, "CarePlan")),
-            Parameter("patient", "reference", "Patient/<id>", _patient_of(TreatmentPlan)),
+            _patient_parameter(TreatmentPlan),
             Parameter(
                 "status",
                 "token",
@@ -451,26 +491,17 @@ SEARCHES: dict[str, ResourceSearch] = {
         documentation="Treatment plans (clinicians and owners)",
     ),
     "RiskAssessment": ResourceSearch(
-        "RiskAssessment",
-        queries.read_risk_assessment,
-        queries.search_risk_assessments,
+        queries.KINDS["RiskAssessment"],
         _parameters(
             Parameter("_id", "token", "The intake's id", _id_of(Intake, "RiskAssessment")),
-            Parameter("patient", "reference", "Patient/<id>", _patient_of(Intake)),
-            Parameter(
-                "date",
-                "date",
-                "Assessed on (eq), before (lt, le) or after (gt, ge) a day",
-                _risk_date,
-            ),
+            _patient_parameter(Intake),
+            _date_parameter("date", "Assessed", _day_of(Intake.assessed_on)),
         ),
         patient_parameter="patient",
         documentation="Screening results of intakes: decision, findings, sources (all roles)",
     ),
     "Device": ResourceSearch(
-        "Device",
-        queries.read_lot,
-        queries.search_lots,
+        queries.KINDS["Device"],
         _parameters(
             Parameter("_id", "token", "lot-<id>", _id_of(CartridgeLot, "Device", "lot-")),
             Parameter(
@@ -485,7 +516,123 @@ SEARCHES: dict[str, ResourceSearch] = {
         id_prefix="lot-",
         documentation="Cartridge lots (clinicians and owners, as the inventory)",
     ),
+    "PractitionerRole": ResourceSearch(
+        queries.KINDS["PractitionerRole"],
+        _parameters(
+            Parameter(
+                "_id", "token", "The staff member's id", _id_of(StaffUser, "PractitionerRole")
+            ),
+            Parameter("practitioner", "reference", "Practitioner/<id>", _practitioner_reference),
+            Parameter("role", "token", f"The role: {', '.join(STAFF_ROLES)}", _staff_role),
+            Parameter("active", "token", "true or false", _active(StaffUser.active)),
+        ),
+        documentation="Staff members' roles and weekly hours (owners only, as the staff list)",
+    ),
+    "Location": ResourceSearch(
+        queries.KINDS["Location"],
+        _parameters(
+            Parameter("_id", "token", "The room's id", _id_of(Room, "Location")),
+            Parameter("name", "string", "Words of the room's name", _room_name),
+            Parameter("status", "token", "active or inactive", _room_status),
+        ),
+        documentation="The clinic's treatment rooms (all roles, as on the calendar)",
+    ),
+    "AdverseEvent": ResourceSearch(
+        queries.KINDS["AdverseEvent"],
+        _parameters(
+            Parameter(
+                "_id", "token", "The adverse event's id", _id_of(AdverseEvent, "AdverseEvent")
+            ),
+            _patient_parameter(AdverseEvent, "subject"),
+            _date_parameter("date", "Onset", _day_of(AdverseEvent.onset_on)),
+        ),
+        patient_parameter="subject",
+        documentation=(
+            "Adverse events after sessions, the session's cartridge lot as the suspect entity "
+            "(clinicians and owners)"
+        ),
+    ),
+    "Media": ResourceSearch(
+        queries.KINDS["Media"],
+        _parameters(
+            Parameter("_id", "token", "The photo's id", _id_of(Photo, "Media")),
+            _patient_parameter(Photo),
+            _date_parameter("created", "Taken", _moment_of(Photo.taken_at)),
+        ),
+        patient_parameter="patient",
+        documentation=(
+            "Photos' details (clinicians and owners); the image at content.url, with the same "
+            "token, each download audited"
+        ),
+    ),
+    "AuditEvent": ResourceSearch(
+        queries.KINDS["AuditEvent"],
+        _parameters(
+            Parameter("_id", "token", "The entry's number", _id_of(AuditEntry, "AuditEvent")),
+            _patient_parameter(AuditEntry),
+            _date_parameter("date", "Recorded", _moment_of(AuditEntry.recorded_at)),
+        ),
+        patient_parameter="patient",
+        documentation="The clinic's audit log (owners only)",
+    ),
+    "QuestionnaireResponse": ResourceSearch(
+        queries.KINDS["QuestionnaireResponse"],
+        _parameters(
+            Parameter("_id", "token", "The intake's id", _id_of(Intake, "QuestionnaireResponse")),
+            _patient_parameter(Intake),
+            _date_parameter("authored", "Recorded", _moment_of(Intake.recorded_at)),
+        ),
+        patient_parameter="patient",
+        documentation="Recorded intakes, as submitted (all roles); the screening is the "
+        "RiskAssessment of the same id",
+    ),
 }
+
+_INSTANT = re.compile(
+    r"(eq|ne|gt|lt|ge|le|sa|eb|ap)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))"
+)
+
+
+def _last_updated(kind: queries.Kind) -> Parser:
+    """``_lastUpdated``: a day of the clinic's time zone (as ``date``), or an instant with its
+    UTC offset (``gt2026-12-01T10:00:00Z``)."""
+
+    def parse(name: str, value: str) -> Condition:
+        column = kind.last_updated()
+        match = _INSTANT.fullmatch(value)
+        if match is None:
+            prefix, day = _day(name, value)
+            return lambda zone: _moment_condition(column, prefix, day, zone)
+        prefix = match.group(1) or "eq"
+        try:
+            moment = datetime.fromisoformat(match.group(2).replace("Z", "+00:00"))
+        except ValueError:
+            raise SearchError(f"{name}: {match.group(2)[:40]} is not an instant") from None
+        moment = moment.astimezone(UTC)
+        conditions: dict[str, ColumnElement[bool]] = {
+            "eq": column == moment,
+            "ge": column >= moment,
+            "gt": column > moment,
+            "lt": column < moment,
+            "le": column <= moment,
+        }
+        if prefix not in conditions:
+            raise SearchError(f"{name}: the prefix {prefix} is not supported (eq, ge, gt, le, lt)")
+        return _fixed(conditions[prefix])
+
+    return parse
+
+
+for _search in SEARCHES.values():
+    if _search.kind.changed:
+        _search.parameters["_lastUpdated"] = Parameter(  # type: ignore[index]
+            "_lastUpdated",
+            "date",
+            "Last changed on a day (eq), or before (lt, le) or after (gt, ge) a day or an "
+            "instant with its UTC offset",
+            _last_updated(_search.kind),
+            "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated",
+        )
 
 #: Parameters every search takes (besides the resource's own).
 COMMON = ("_count", "_offset", "_format", "_total")
