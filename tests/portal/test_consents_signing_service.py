@@ -1,6 +1,7 @@
 """E-signed consents through the service, as the patient: sign (exact text, version, hash, time,
 device), refusals that store nothing, a PDF copy, withdrawal, and staff's view of them."""
 
+# ruff: noqa: F811 (the fixtures imported from tests/web and tests/integration)
 from __future__ import annotations
 
 from datetime import timedelta
@@ -47,7 +48,7 @@ def portal_patient(world: World, **details: str) -> PatientActor:
 
 
 @pytest.fixture
-def world(database: Database, tmp_path: Path) -> World:  # noqa: F811
+def world(database: Database, tmp_path: Path) -> World:
     return make_world(database, tmp_path / "photos")
 
 
@@ -168,7 +169,7 @@ def test_another_patients_signature_cannot_be_read_or_withdrawn(world: World) ->
 
 def test_another_clinics_patient_and_a_closed_account_are_refused(
     world: World,
-    database: Database,  # noqa: F811
+    database: Database,
     tmp_path: Path,
 ) -> None:
     ada = portal_patient(world)
