@@ -4,6 +4,7 @@ session redeemed once only; hostile input on every path."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from tests.integration.conftest import NOW, World, make_world
 
 from microneedling.errors import NotFound, PermissionDenied, RuleViolation, UserError
-from microneedling.services import charts, clinics, plans
+from microneedling.services import appointments, charts, clinics, plans
 from microneedling.services.billing import balances, ledger, packages, settings
 from microneedling.services.clock import fixed_clock
 from microneedling.store import UnitOfWork
@@ -377,3 +378,70 @@ def test_owners_list_the_clinics_invoices_by_number(world: World) -> None:
         balances.list_invoices(world.uow, world.front_desk)
     with pytest.raises(UserError, match="after the last"):
         balances.list_invoices(world.uow, world.owner, first=NOW.date(), last=date(2020, 1, 1))
+
+
+FEES = {"late_cancel_hours": 24, "late_cancellation": "40.00", "no_show": "60.00"}
+
+
+def test_a_late_cancellation_and_a_no_show_are_charged_as_the_clinic_says(world: World) -> None:
+    billed(world)
+    settings.configure_billing(world.uow, world.owner, {**BILLING, "fees": FEES})
+    patient_id = world.patient()
+    soon = world.appointment(patient_id, starts_at=NOW + timedelta(hours=5))
+    later = world.appointment(patient_id, starts_at=NOW + timedelta(days=3))
+    missed = world.appointment(patient_id, starts_at=NOW - timedelta(hours=2))
+    for appointment_id, status in ((soon, "cancelled"), (later, "cancelled"), (missed, "no_show")):
+        reason = "ill" if status == "cancelled" else None
+        appointments.set_appointment_status(
+            world.uow, world.front_desk, appointment_id, status, reason=reason, clock=world.clock
+        )
+    invoices = packages.patient_billing(world.uow, world.front_desk, patient_id)["invoices"]
+    # Cancelled three days ahead: free. Five hours ahead: the late fee. Not come: the no-show fee.
+    assert [(i["total"], i["lines"][0]["description"][:20]) for i in invoices] == [
+        ("40.00", "Late cancellation fe"),
+        ("60.00", "Missed session fee: "),
+    ]
+    assert invoices[0]["reason"] == "cancelled less than 24 hours before the session"
+    with world.uow:
+        details = [
+            e.details
+            for e in world.uow.session.execute(
+                select(AuditEntry).where(
+                    AuditEntry.patient_id == patient_id,
+                    AuditEntry.action == "appointment.update_status",
+                )
+            ).scalars()
+        ]
+    fees = [json.loads(d).get("fee") if isinstance(d, str) else d.get("fee") for d in details]
+    assert fees == ["late_cancellation", None, "no_show"]
+    # Refundable per the clinic's rules: the owner waives it with a credit note.
+    ledger.record_payment(world.uow, world.front_desk, invoices[1]["id"], amount="60.00",
+                          method="cash", clock=world.clock)  # fmt: skip
+    note = ledger.refund(world.uow, world.owner, invoices[1]["id"], reason="was in hospital")
+    assert note > 0
+
+
+def test_without_fee_settings_a_late_cancellation_costs_nothing(world: World) -> None:
+    billed(world)
+    patient_id = world.patient()
+    soon = world.appointment(patient_id, starts_at=NOW + timedelta(hours=5))
+    appointments.set_appointment_status(
+        world.uow, world.front_desk, soon, "cancelled", reason="ill", clock=world.clock
+    )
+    assert packages.patient_billing(world.uow, world.front_desk, patient_id)["invoices"] == []
+
+
+@pytest.mark.parametrize(
+    ("fees", "field"),
+    [
+        ({"late_cancel_hours": 0, "late_cancellation": "40"}, "fees.late_cancel_hours"),
+        ({"late_cancel_hours": 24, "late_cancellation": "-4"}, "fees.late_cancellation"),
+        ({"no_show": 60.5}, "fees.no_show"),
+        ({"surprise": "1"}, "fees.surprise"),
+        ("40 euros", "fees"),
+    ],
+)
+def test_malformed_fees_name_the_field(world: World, fees: Any, field: str) -> None:
+    with pytest.raises(UserError) as refused:
+        settings.configure_billing(world.uow, world.owner, {**BILLING, "fees": fees})
+    assert refused.value.field == field

@@ -171,10 +171,14 @@ def set_appointment_status(
         if status == "cancelled":
             # Its queued messages are withdrawn and the patient told, in this transaction.
             appointment_cancelled(tx, row)
+        # The clinic's late-cancellation or no-show fee, if its billing settings have one.
+        from microneedling.services.billing.fees import charge_fee
+
+        fee = charge_fee(tx, row, status) if status in ("cancelled", "no_show") else {}
         tx.done(
             patient_id=row.patient_id,
             entity=("appointment", row.id),
-            details={"from": before, "to": status},
+            details={"from": before, "to": status, **fee},
         )
 
 

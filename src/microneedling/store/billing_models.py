@@ -20,6 +20,8 @@ yen for JPY), never as a float, so amounts are exact on SQLite and PostgreSQL al
 - ``package_redemption``: one row per redeemed session. ``appointment_id`` is unique (a session is
   redeemed once, whatever happens at the same moment) and so is ``(package_id, session_number)``
   (a package never gives more sessions than it holds).
+- ``appointment_fee``: the late-cancellation or no-show fee of one appointment (unique) and the
+  invoice it is on.
 - ``gift_card``: a code and a balance (never below zero).
 - ``payment``: money received against an invoice (positive) or paid back against a credit note
   (negative), by cash, card on the clinic's terminal, bank transfer or gift card.
@@ -45,7 +47,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from microneedling.store.models import Base
+from microneedling.store.models import (
+    AdverseEvent,
+    Appointment,
+    Base,
+    OutcomeAssessment,
+    SessionChart,
+)
 
 INVOICE_KINDS = ("invoice", "credit_note")
 PACKAGE_STATUSES = ("active", "refunded")
@@ -87,6 +95,8 @@ class BillingSettings(Base):
     package_valid_months: Mapped[int | None]
     #: ``{"face-3": {"label": ..., "sessions": 3, "price": "600.00"}}``.
     catalogue: Mapped[dict[str, Any]]
+    #: ``{"late_cancel_hours": 24, "late_cancellation": "40.00", "no_show": "60.00"}`` or NULL.
+    fees: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime]
     updated_by: Mapped[int] = _staff_fk()
 
@@ -207,6 +217,27 @@ class PackageRedemption(Base):
     redeemed_by: Mapped[int] = _staff_fk()
 
 
+FEE_KINDS = ("late_cancellation", "no_show")
+
+
+class AppointmentFee(Base):
+    """The fee charged for a session cancelled late or missed: one per appointment, on an
+    invoice of its own."""
+
+    __tablename__ = "appointment_fee"
+    __table_args__ = (
+        UniqueConstraint("appointment_id"),
+        CheckConstraint(_one_of("kind", FEE_KINDS), name="kind"),
+        Index(None, "clinic_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = _clinic_fk()
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
 class GiftCard(Base):
     __tablename__ = "gift_card"
     __table_args__ = (
@@ -246,3 +277,29 @@ class Payment(Base):
     gift_card_id: Mapped[int | None] = mapped_column(ForeignKey("gift_card.id"))
     received_at: Mapped[datetime]
     received_by: Mapped[int] = _staff_fk()
+
+
+# The reports' indexes (services/reports/, docs/reports.md; migration 0019), on tables of
+# store/models.py: each names the report whose query plan uses it.
+#: Utilisation, no-shows and late cancellations: a clinic's appointments by status and time.
+REPORT_APPOINTMENTS = Index(
+    "ix_report_appointment_clinic_status_starts",
+    Appointment.clinic_id,
+    Appointment.status,
+    Appointment.starts_at,
+)
+#: Revenue by treatment, retention, outcomes and safety: a clinic's charted sessions by day.
+REPORT_CHARTS = Index(
+    "ix_report_session_chart_clinic_performed",
+    SessionChart.clinic_id,
+    SessionChart.performed_on,
+)
+#: Safety signals: the adverse events of a session.
+REPORT_EVENTS = Index("ix_report_adverse_event_appointment", AdverseEvent.appointment_id)
+#: Outcomes by protocol: a clinic's assessments by plan and day.
+REPORT_OUTCOMES = Index(
+    "ix_report_outcome_clinic_plan_assessed",
+    OutcomeAssessment.clinic_id,
+    OutcomeAssessment.plan_id,
+    OutcomeAssessment.assessed_on,
+)

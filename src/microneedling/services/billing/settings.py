@@ -32,8 +32,10 @@ _KNOWN = frozenset(
         "invoice_prefix",
         "package_valid_months",
         "catalogue",
+        "fees",
     }
 )
+_FEE_KEYS = frozenset({"late_cancel_hours", "late_cancellation", "no_show"})
 NOT_SET = (
     "the clinic's billing settings are not set: an owner sets the currency and tax rates first "
     "(Billing settings)"
@@ -49,6 +51,53 @@ class CatalogueItem:
 
 
 @dataclass(frozen=True)
+class Fees:
+    """The clinic's fees for a session cancelled late or missed: a cancellation less than
+    ``late_cancel_hours`` before the start costs ``late_cancellation``; a no-show ``no_show``
+    (None: no such fee)."""
+
+    late_cancel_hours: int
+    late_cancellation: Decimal | None
+    no_show: Decimal | None
+
+    def view(self, currency: str) -> dict[str, Any]:
+        return {
+            "late_cancel_hours": self.late_cancel_hours,
+            "late_cancellation": (
+                plain(self.late_cancellation, currency) if self.late_cancellation else None
+            ),
+            "no_show": plain(self.no_show, currency) if self.no_show else None,
+        }
+
+
+def parse_fees(data: object, currency: str) -> Fees | None:
+    """The ``fees`` setting: ``{"late_cancel_hours": 24, "late_cancellation": "40.00",
+    "no_show": "60.00"}``; None or ``{}`` for none."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise UserError(
+            "fees are an object: late_cancel_hours, late_cancellation, no_show", field="fees"
+        )
+    for key in data:
+        if key not in _FEE_KEYS:
+            raise UserError("is not a fee setting", field=f"fees.{str(key)[:32]}")
+    if not data:
+        return None
+    late = data.get("late_cancellation")
+    missed = data.get("no_show")
+    return Fees(
+        late_cancel_hours=_whole(
+            data.get("late_cancel_hours", 24), "fees.late_cancel_hours", 1, 168
+        ),
+        late_cancellation=(
+            parse_amount(late, currency, field="fees.late_cancellation") if late else None
+        ),
+        no_show=parse_amount(missed, currency, field="fees.no_show") if missed else None,
+    )
+
+
+@dataclass(frozen=True)
 class Billing:
     """The settings as the use cases read them."""
 
@@ -61,6 +110,7 @@ class Billing:
     invoice_prefix: str
     package_valid_months: int | None
     catalogue: dict[str, CatalogueItem]
+    fees: Fees | None = None
 
     def rate(self, code: str) -> Decimal:
         return self.tax_rates[code]
@@ -83,6 +133,7 @@ class Billing:
                 }
                 for code, item in self.catalogue.items()
             },
+            "fees": self.fees.view(self.currency) if self.fees else None,
         }
 
 
@@ -175,6 +226,7 @@ def parse_billing(data: object) -> Billing:
         invoice_prefix=prefix or "",
         package_valid_months=months,
         catalogue=catalogue,
+        fees=parse_fees(data.get("fees"), currency),
     )
 
 
@@ -190,6 +242,7 @@ def _stored(row: BillingSettings) -> Billing:
             "invoice_prefix": row.invoice_prefix,
             "package_valid_months": row.package_valid_months,
             "catalogue": row.catalogue,
+            "fees": row.fees,
         }
     )
 
@@ -240,6 +293,7 @@ def configure_billing(
         row.invoice_prefix = billing.invoice_prefix
         row.package_valid_months = billing.package_valid_months
         row.catalogue = view["catalogue"]
+        row.fees = view["fees"]
         row.updated_at = tx.now
         row.updated_by = actor.staff_user_id
         tx.done(
