@@ -447,7 +447,7 @@ TABLE: dict[tuple[str, str], Case] = {
     # The clinic: owners
     ("GET", "/staff"): Case(OWNERS, 200, lambda s, r: Call("/staff"), record=False),
     ("POST", "/staff"): Case(
-        OWNERS, 201,
+        OWNERS, 202,
         lambda s, r: Call("/staff", json={"email": f"{unique('new')}@staff.example",
                                           "display_name": "New", "role": "clinician"}),
         record=False,

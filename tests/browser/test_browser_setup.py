@@ -1,6 +1,7 @@
 """A new installation in Chromium, as its owner meets it: `microneedling web` without `--demo` on
 a fresh database opens on the first-run setup; the owner sets up the clinic (a weak password is
-refused with advice first), signs in, adds a clinician, and the clinician signs in. No page of it
+refused with advice first), signs in, invites a clinician, who chooses a password through the invitation's link and signs
+in. No page of it
 shows the demo banner."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.browser.browser_helpers import OWNER, LiveApp
 from tests.browser.browser_helpers import sign_in as browser_sign_in
+from tests.browser.invitations import invitation_link
 from tests.shipped_web import (
     SCREENSHOTS,
     ShippedWeb,
@@ -62,8 +64,8 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.wait_for_url(url + "/")
 
 
-def test_the_owner_sets_up_the_clinic_adds_a_clinician_who_signs_in(
-    tab: tuple[Page, str, Tabs], request: pytest.FixtureRequest
+def test_the_owner_sets_up_the_clinic_invites_a_clinician_who_signs_in(
+    tab: tuple[Page, str, Tabs], new_installation: ShippedWeb, request: pytest.FixtureRequest
 ) -> None:
     page, url, _ = tab
     page.goto(url + "/")
@@ -102,13 +104,24 @@ def test_the_owner_sets_up_the_clinic_adds_a_clinician_who_signs_in(
     page.get_by_label("Name", exact=True).fill("Dr Clara Jansen")
     page.get_by_label("E-mail address").fill("clara@sunrise.example")
     page.get_by_label("Clinician").check()
-    page.get_by_label("First password").fill(CLINICIAN_PASSWORD)
-    page.get_by_role("button", name="Add staff member").click()
-    expect(page.get_by_text("Dr Clara Jansen can now sign in as clinician.")).to_be_visible()
-    expect(page.get_by_role("button", name="Change the role of Dr Clara Jansen")).to_be_visible()
-    shoot(page, request, "4-clinician-added")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_text("Invitation sent to clara@sunrise.example")).to_be_visible()
+    expect(page.get_by_role("table", name="Invitations sent")).to_contain_text("Dr Clara Jansen")
+    shoot(page, request, "4-clinician-invited")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(url + "/sign-in")
+
+    # Clara opens the link in the e-mail and chooses her password.
+    page.goto(url + invitation_link(new_installation.database, "clara@sunrise.example"))
+    expect(
+        page.get_by_role("heading", name="Join the staff of Sunrise Skin Clinic")
+    ).to_be_visible()
+    page.get_by_label("Password", exact=True).fill(CLINICIAN_PASSWORD)
+    page.get_by_label("Password again").fill(CLINICIAN_PASSWORD)
+    page.get_by_role("button", name="Set my password").click()
+    page.wait_for_url(url + "/sign-in")
+    expect(page.get_by_text("Your account is ready")).to_be_visible()
+    shoot(page, request, "4b-clinician-joined")
 
     sign_in(page, url, "clara@sunrise.example", CLINICIAN_PASSWORD)
     expect(page.get_by_text("Dr Clara Jansen")).to_be_visible()

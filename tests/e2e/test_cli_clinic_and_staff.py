@@ -1,20 +1,23 @@
-"""`microneedling clinic create` and `microneedling staff add|list|role|close`: a clinic and its
-staff from the command line, with passwords read from standard input (never an argument), the
+"""`microneedling clinic create` and `microneedling staff add|join|list|role|close`: a clinic and
+its staff from the command line (an invitation, accepted with its link), with passwords read from standard input (never an argument), the
 password policy, plain one-line refusals (exit 2) and every change audited."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from microneedling.cli.main import app
 from microneedling.config import settings
 from microneedling.services import audit, clinics
 from microneedling.services.maintenance import open_database, unit_of_work
+from microneedling.store.message_models import OutboxMessage
 
 runner = CliRunner()
 STRONG = "velvet lantern orbit cascade"
@@ -106,15 +109,45 @@ def test_a_second_clinic_with_the_same_owner_e_mail_is_refused(records: str) -> 
     assert again.exit_code == 2 and "cannot be given a new account" in again.stderr
 
 
-def test_an_owner_adds_lists_changes_and_closes_staff(records: str) -> None:
+def invitation_link(address: str) -> str:
+    """The link in the newest message queued to ``address`` (the outbox, as the worker sends)."""
+    database = open_database()
+    try:
+        with database.engine.connect() as connection:
+            text = connection.execute(
+                select(OutboxMessage.body_text)
+                .where(OutboxMessage.recipient == address)
+                .order_by(OutboxMessage.id.desc())
+                .limit(1)
+            ).scalar_one()
+    finally:
+        database.dispose()
+    found = re.search(r"/join/[A-Za-z0-9_-]+", text or "")
+    assert found is not None, text
+    return found.group(0)
+
+
+def test_an_owner_invites_lists_changes_and_closes_staff(records: str) -> None:
     assert create().exit_code == 0
     owner = ("--as", "ada@sunrise.example")
     added = run(
         "staff", "add", "--email", "cleo@sunrise.example", "--name", "Dr Cleo Jansen",
-        "--role", "clinician", *owner, password=OTHER,
+        "--role", "clinician", *owner,
     )  # fmt: skip
     assert added.exit_code == 0, added.output
-    assert "Dr Cleo Jansen can now sign in as clinician" in added.stdout
+    assert "Invitation sent to cleo@sunrise.example (clinician)" in added.stdout
+    # The owner's own address (an account) gets the same answer.
+    taken = run("staff", "add", "--email", "ada@sunrise.example", "--name", "Ada",
+                "--role", "clinician", *owner, "--json")  # fmt: skip
+    assert taken.exit_code == 0 and json.loads(taken.stdout)["status"] == "invitation sent"
+    link = invitation_link("cleo@sunrise.example")
+    weak = run("staff", "join", link, password="password1234")
+    assert weak.exit_code == 2 and "too easy to guess" in weak.stderr
+    joined = run("staff", "join", "https://clinic.example" + link, password=OTHER)
+    assert joined.exit_code == 0, joined.output
+    assert "Your account is ready" in joined.stdout
+    again = run("staff", "join", link, password=OTHER)
+    assert again.exit_code == 2 and "cannot be used" in again.stderr
     listed = json.loads(run("staff", "list", *owner, "--json").stdout)
     assert [(m["email"], m["role"], m["active"]) for m in listed] == [
         ("ada@sunrise.example", "owner", True),
@@ -131,7 +164,8 @@ def test_an_owner_adds_lists_changes_and_closes_staff(records: str) -> None:
         sentences = [item["sentence"] for item in audit.audit_log(uow, actor)["items"]]
     finally:
         database.dispose()
-    assert "Ada Lovelace added Dr Cleo Jansen as clinician" in sentences
+    assert "Ada Lovelace sent an invitation to join the staff as clinician" in sentences
+    assert "Dr Cleo Jansen accepted an invitation and joined as clinician" in sentences
     assert "Ada Lovelace made Dr Cleo Jansen owner (was clinician)" in sentences
     assert "Ada Lovelace closed the account of Dr Cleo Jansen" in sentences
 
@@ -145,10 +179,12 @@ def test_staff_commands_refuse_in_one_line(records: str) -> None:
         (run("staff", "close", "nobody@x.example", *owner), "no staff member"),
         (run("staff", "list", "--as", "nobody@x.example"), "no active staff member"),
         (
-            run("staff", "add", "--email", "weak@x.example", "--name", "W", "--role",
-                "clinician", *owner, password="password1234"),
-            "too easy to guess",
+            run("staff", "add", "--email", "not-an-address", "--name", "W", "--role",
+                "clinician", *owner),
+            "e-mail",
         ),
+        (run("staff", "join", "/join/made-up-link-000000000000000", password=OTHER),
+         "cannot be used"),
     ]  # fmt: skip
     for result, says in cases:
         assert result.exit_code == 2, result.output

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.e2e.test_cli_clinic_and_staff import invitation_link
 from typer.testing import CliRunner
 
 from microneedling.cli.main import app
@@ -37,9 +38,12 @@ def records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     assert made.exit_code == 0, made.output
     added = run(
         "staff", "add", "--email", "cleo@sunrise.example", "--name", "Cleo Clinician",
-        "--role", "clinician", "--as", "ada@sunrise.example", stdin=CLEO_PASSWORD + "\n",
+        "--role", "clinician", "--as", "ada@sunrise.example",
     )  # fmt: skip
     assert added.exit_code == 0, added.output
+    joined = run("staff", "join", invitation_link("cleo@sunrise.example"),
+                 stdin=CLEO_PASSWORD + "\n")  # fmt: skip
+    assert joined.exit_code == 0, joined.output
     yield url
     settings.cache_clear()
 

@@ -36,6 +36,7 @@ EXPECTED = {
     "clinic.configure": {OWNER},
     "clinic.read_settings": {OWNER},
     "staff.add": {OWNER},
+    "staff.invite": {OWNER},
     "staff.read": {OWNER},
     "staff.deactivate": {OWNER},
     "staff.change_role": {OWNER},

@@ -1,18 +1,22 @@
-"""An owner's staff page: adding a member under the password policy, changing a role, closing an
+"""An owner's staff page: inviting a member (the same answer whatever the address; the link lets
+them choose a password under the policy, once, for seven days), changing a role, closing an
 account; the refusals (your own account, another role, another clinic's member, no token) in
 the staff's words."""
 
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from typing import Any
 
 import pytest
-from tests.web.web_helpers import Clinic, sign_in, token
+from sqlalchemy import select
+from tests.web.web_helpers import Clinic, csrf_of, error_summary, sign_in, token
 
 from microneedling.services import clinics
 from microneedling.services.access import Actor
+from microneedling.store.message_models import OutboxMessage
 
 STRONG = "velvet lantern orbit cascade"
 
@@ -23,10 +27,29 @@ def add(client: Any, **changes: Any) -> Any:
         "display_name": "Nadia Newcomer",
         "email": f"nadia-{uuid.uuid4().hex[:8]}@web.example",
         "role": "front_desk",
-        "password": STRONG,
         **changes,
     }
     return client.post("/admin/staff", data=form)
+
+
+def message_to(clinic: Clinic, address: str) -> OutboxMessage:
+    """The newest message queued to ``address``."""
+    uow = clinic.uow()
+    with uow:
+        found = uow.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient == address)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).scalar_one()
+        uow.session.expunge(found)
+        return found
+
+
+def link_in(message: OutboxMessage) -> str:
+    found = re.search(r"(/join/[A-Za-z0-9_-]+)", message.body_text or "")
+    assert found is not None, message.body_text
+    return found.group(1)
 
 
 def member(clinic: Clinic, role: str = "clinician") -> tuple[Actor, str]:
@@ -44,42 +67,118 @@ def role_of(clinic: Clinic, staff_id: int) -> tuple[str, bool]:
     return found[staff_id]["role"], found[staff_id]["active"]
 
 
-def test_an_owner_adds_a_member_with_a_strong_password(clinic: Clinic) -> None:
-    response = add(clinic.signed_in("owner"))
+def test_an_invitation_is_sent_and_its_link_lets_them_choose_a_password_once(
+    clinic: Clinic,
+) -> None:
+    owner = clinic.signed_in("owner")
+    email = f"nadia-{uuid.uuid4().hex[:8]}@web.example"
+    response = add(owner, email=email)
     assert response.status_code == 200
-    assert "Nadia Newcomer can now sign in as front desk." in response.text
+    assert f"Invitation sent to {email}" in response.text
+    assert email in response.text.split("Invitations sent", 1)[1]  # listed as sent
+    message = message_to(clinic, email)
+    assert (message.kind, message.channel, message.status) == (
+        "staff_invitation",
+        "email",
+        "queued",
+    )
+    assert message.patient_id is None
+    link = link_in(message)
+    newcomer = clinic.client(address="10.0.0.31")
+    page = newcomer.get(link)
+    assert page.status_code == 200
+    assert "Join the staff of" in page.text and "Nadia Newcomer" in page.text
+    csrf = csrf_of(page.text)
+    weak = newcomer.post(link, data={"csrf_token": csrf, "password": "welcome123456",
+                                     "password_again": "welcome123456"})  # fmt: skip
+    assert weak.status_code == 422 and "too easy to guess" in html.unescape(weak.text)
+    differ = newcomer.post(link, data={"csrf_token": csrf, "password": STRONG,
+                                       "password_again": STRONG + "x"})  # fmt: skip
+    assert differ.status_code == 422 and "is not the same as the password" in differ.text
+    done = newcomer.post(link, data={"csrf_token": csrf, "password": STRONG,
+                                     "password_again": STRONG})  # fmt: skip
+    assert done.status_code == 200 and done.url.path == "/sign-in"
+    assert "Your account is ready" in done.text
+    signed = sign_in(clinic.client(address="10.0.0.32"), email, STRONG)
+    assert signed.url.path != "/sign-in"
+    again = clinic.client(address="10.0.0.33")
+    assert again.get(link).status_code == 410
+    refused = again.post(link, data={"csrf_token": token(again, "/sign-in"),
+                                     "password": STRONG, "password_again": STRONG})  # fmt: skip
+    assert refused.status_code == 410
+    assert "cannot be used" in html.unescape(refused.text)
+
+
+def test_an_invitation_link_expires_after_seven_days(clinic: Clinic) -> None:
+    email = f"late-{uuid.uuid4().hex[:8]}@web.example"
+    add(clinic.signed_in("owner"), email=email)
+    link = link_in(message_to(clinic, email))
+    clinic.clock.advance(days=7, seconds=1)
+    try:
+        assert clinic.client(address="10.0.0.34").get(link).status_code == 410
+    finally:
+        clinic.clock.advance(days=-7, seconds=-1)
+
+
+@pytest.mark.parametrize("link", ["/join/x", "/join/" + "A" * 43, "/join/" + "A" * 5000])
+def test_a_made_up_or_oversized_link_gets_the_one_answer(clinic: Clinic, link: str) -> None:
+    response = clinic.client(address="10.0.0.35").get(link)
+    assert response.status_code in (410, 422)
+    assert "Traceback" not in response.text
 
 
 @pytest.mark.parametrize(
-    ("password", "says"),
+    ("field", "value", "says"),
     [
-        ("", "is required: give them a first password of at least 12 characters"),
-        ("welcome123456", "too easy to guess"),
-        ("elevenchars", "is too short: use at least 12 characters"),
-        ("Nadia Newcomer Web", "words anyone would try first"),
-        ("microneedling-demo", "published with the software"),
-        ("q" * 10_000, "is too long: at most 128 characters"),
+        ("email", "", "E-mail address"),
+        ("email", "not-an-address", "E-mail address"),
+        ("display_name", "", "Name"),
+        ("display_name", "n" * 5000, "Name"),
+        ("role", "admin", "Role"),
     ],
 )
-def test_a_weak_first_password_is_refused_saying_what_to_do(
-    clinic: Clinic, password: str, says: str
+def test_a_bad_invitation_is_refused_and_sends_nothing(
+    clinic: Clinic, field: str, value: str, says: str
 ) -> None:
-    response = add(clinic.signed_in("owner"), password=password)
+    email = f"bad-{uuid.uuid4().hex[:8]}@web.example"
+    response = add(clinic.signed_in("owner"), **{"email": email, field: value})
     assert response.status_code == 422
-    assert says in html.unescape(response.text)
-    assert f'value="{password}"' not in response.text or not password
+    assert says in error_summary(response.text)[0]
+    uow = clinic.uow()
+    with uow:
+        sent = uow.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.recipient.in_([email, value]))
+        ).all()
+    assert sent == []
 
 
-def test_an_e_mail_with_an_account_elsewhere_gets_the_same_answer_as_one_here(
+def test_an_address_with_an_account_here_or_elsewhere_gets_the_same_answer_as_a_new_one(
     clinic: Clinic,
 ) -> None:
-    client = clinic.signed_in("owner")
-    here = add(client, email=clinic.emails["clinician"])
-    elsewhere = add(client, email=clinic.emails["other_owner"])
-    assert here.status_code == elsewhere.status_code == 422
-    said = [html.unescape(r.text) for r in (here, elsewhere)]
-    assert all(clinics.EMAIL_TAKEN in text for text in said)
-    assert "Other Clinic" not in said[1] and "another clinic" not in said[1]
+    owner = clinic.signed_in("owner")
+    addresses = {
+        "here": clinic.emails["clinician"],
+        "elsewhere": clinic.emails["other_owner"],
+        "new": f"fresh-{uuid.uuid4().hex[:8]}@web.example",
+    }
+    pages = {}
+    for where, email in addresses.items():
+        response = add(owner, email=email, display_name="Sam Same")
+        assert response.status_code == 200
+        # The page up to the list of invitations (which grows by one each time).
+        before_list = response.text.split("Invitations sent")[0]
+        pages[where] = re.sub(r"[\w.+-]+@[\w.-]+", "ADDRESS", before_list)
+        pages[where] = re.sub(r'name="csrf_token" value="[^"]*"', "", pages[where])
+        pages[where] = re.sub(r"\d{1,2} \w{3} \d{4}[^<]*", "WHEN", pages[where])
+    assert pages["here"] == pages["elsewhere"] == pages["new"]
+    messages = {where: message_to(clinic, email) for where, email in addresses.items()}
+    assert {m.kind for m in messages.values()} == {"staff_invitation"}
+    assert len({m.subject for m in messages.values()}) == 1
+    for where in ("here", "elsewhere"):
+        text = messages[where].body_text or ""
+        assert "you already have an account" in text and "/join/" not in text
+        assert "Other Clinic" not in text
+    assert "/join/" in (messages["new"].body_text or "")
 
 
 def test_an_owner_changes_a_role_and_the_members_sign_in_carries_it_at_once(

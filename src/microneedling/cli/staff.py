@@ -1,10 +1,11 @@
-"""`microneedling staff add|list|role|close|reset-password|sign-ins|sign-out|password`: an owner's
-staff accounts, and your own password, from the command line.
+"""`microneedling staff add|join|list|role|close|reset-password|sign-ins|sign-out|password`: an
+owner's staff accounts (invitations), accepting one, and your own password, from the command line.
 
 Each command acts as an owner (``--as EMAIL``): their role is checked and the change audited in
-their name, as in the pages and the API. A new member's first password is asked for (hidden,
-twice) on a terminal, or read from the first line of standard input; never from the command
-line.
+their name, as in the pages and the API. ``staff add`` sends an invitation by e-mail: the person
+chooses their own password through its link. A password (``reset-password``) is asked for
+(hidden, twice) on a terminal, or read from the first line of standard input; never from the
+command line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from microneedling.cli.common import fail, print_json
 from microneedling.cli.db import records_database
 from microneedling.cli.records import ActingAs, AsJson
 from microneedling.config import settings
-from microneedling.services import clinics, password_change, web_sessions
+from microneedling.services import clinics, password_change, staff_invitations, web_sessions
 from microneedling.services.access import ROLE_WORDS, Role
 from microneedling.services.maintenance import unit_of_work
 from microneedling.services.sign_in import SignInPolicy
@@ -52,21 +53,44 @@ def add_command(
     acting_as: ActingAs,
     as_json: AsJson = False,
 ) -> None:
-    """Add a staff member to the owner's clinic; their first password is asked for."""
-    password = read_new_password(email)
+    """Invite a staff member to the owner's clinic: they get an e-mail with a link to choose
+    their password (it works once, for 7 days). The answer is the same whether or not the
+    address already has an account."""
     with records_database(migrated=True) as database:
         uow = unit_of_work(database)
         actor = clinics.local_operator(uow, acting_as)
-        member = clinics.add_staff_member(
-            uow,
-            actor,
-            {"email": email, "display_name": name, "role": str(role), "password": password},
+        sent = staff_invitations.invite_staff_member(
+            uow, actor, {"email": email, "display_name": name, "role": str(role)}
         )
-    added = {"id": member.staff_user_id, "email": email.strip().lower(), "role": str(role)}
     if as_json:
-        print_json(added)
+        print_json({**sent, "expires_at": sent["expires_at"].isoformat()})
         return
-    typer.echo(f"{name.strip()} can now sign in as {ROLE_WORDS[role]} with {added['email']}.")
+    typer.echo(
+        f"Invitation sent to {sent['email']} ({ROLE_WORDS[role]}): the link in it works once, "
+        f"for {staff_invitations.INVITATION_DAYS} days."
+    )
+
+
+@staff_app.command("join")
+def join_command(
+    link: Annotated[
+        str,
+        typer.Argument(
+            metavar="LINK", help="The link in the invitation's e-mail (or its last part)."
+        ),
+    ],
+    as_json: AsJson = False,
+) -> None:
+    """Accept an invitation: the invited person chooses their password (asked for, or read from
+    standard input), as its link's page does. The link works once."""
+    token = link.strip().rstrip("/").rsplit("/", 1)[-1]
+    password = read_new_password("the new account")
+    with records_database(migrated=True) as database:
+        actor = staff_invitations.accept_invitation(unit_of_work(database), token, password)
+    if as_json:
+        print_json({"id": actor.staff_user_id, "role": str(actor.role)})
+        return
+    typer.echo(f"Your account is ready: sign in as {ROLE_WORDS[actor.role]}.")
 
 
 @staff_app.command("list")

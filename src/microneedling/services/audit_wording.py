@@ -268,6 +268,12 @@ WORDING: Mapping[str, Wording] = {
         "Looked at the clinic's settings", "{who} looked at the clinic's settings"
     ),
     "staff.add": Wording("Added a staff member", "{who} added {staff} as {role}"),
+    "staff.invite": Wording(
+        "Invited someone to the staff", "{who} sent an invitation to join the staff as {role}"
+    ),
+    "staff.join": Wording(
+        "Accepted an invitation to the staff", "{who} accepted an invitation and joined as {role}"
+    ),
     "staff.read": Wording("Looked at the staff list", "{who} looked at the list of staff"),
     "staff.deactivate": Wording("Closed a staff account", "{who} closed the account of {staff}"),
     "staff.change_role": Wording("Changed a staff member's role", _staff_role),
@@ -463,7 +469,9 @@ WORDING: Mapping[str, Wording] = {
 }
 
 #: Actions written outside a use case's transaction (not in the role matrix).
-OUTSIDE_THE_ROLE_MATRIX = frozenset({"clinic.create", "account.sign_in", "account.sign_in_refused"})
+OUTSIDE_THE_ROLE_MATRIX = frozenset(
+    {"clinic.create", "account.sign_in", "account.sign_in_refused", "staff.join"}
+)
 
 assert set(PERMISSIONS) | OUTSIDE_THE_ROLE_MATRIX == set(WORDING), "every action needs wording"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Body, Path, Query, Response
@@ -9,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from microneedling.api.context import IdInPath, Now, Uow
 from microneedling.api.routing import ApiRouter
-from microneedling.api.schemas import AuditPage, ChainReportOut, Created, StaffOut
+from microneedling.api.schemas import AuditPage, ChainReportOut, StaffOut
 from microneedling.api.security import CurrentActor
-from microneedling.services import audit, clinics
+from microneedling.services import audit, clinics, staff_invitations
 from microneedling.services.access import Role
-from microneedling.services.clinics import NewStaffMember
 from microneedling.services.inputs import MAX_ID
+from microneedling.services.staff_invitations import StaffInvitationIn
 
 router = ApiRouter(tags=["clinic"])
 
@@ -26,17 +27,27 @@ def list_staff(actor: CurrentActor, uow: Uow, clock: Now) -> list[dict[str, Any]
     return clinics.list_staff(uow, actor, clock=clock)
 
 
-@router.post("/staff", status_code=201, response_model=Created, summary="Add a staff member")
-def add_staff(
-    body: NewStaffMember, actor: CurrentActor, uow: Uow, clock: Now, response: Response
-) -> dict[str, Any]:
-    """One account per e-mail address, across clinics: an address that already has one, in this
-    clinic or another, gets the same 409 answer, which says nothing of where. The password must
-    pass the password policy (12 to 128 characters, not easy to guess: the 422 says what to do);
-    it is stored as an Argon2 hash."""
-    member = clinics.add_staff_member(uow, actor, body, clock=clock)
-    response.headers["Location"] = "/api/v1/staff"
-    return {"id": member.staff_user_id}
+class InvitationOut(BaseModel):
+    id: int = Field(description="The invitation's id")
+    status: str = Field(description='Always "invitation sent"')
+    email: str
+    display_name: str
+    role: Role
+    expires_at: datetime = Field(description="Until when the link in the message works")
+
+
+@router.post(
+    "/staff",
+    status_code=202,
+    response_model=InvitationOut,
+    summary="Invite a staff member (an e-mail with a link to choose their password)",
+)
+def add_staff(body: StaffInvitationIn, actor: CurrentActor, uow: Uow, clock: Now) -> dict[str, Any]:
+    """The answer is the same 202 "invitation sent" whether or not the address already has an
+    account, in this clinic or another: nothing here tells. A new address gets a link that works
+    once, for 7 days, to choose a password; an address with an account is told so, in the
+    message only."""
+    return staff_invitations.invite_staff_member(uow, actor, body, clock=clock)
 
 
 class RoleChange(BaseModel):

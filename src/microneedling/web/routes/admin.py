@@ -23,12 +23,13 @@ from microneedling.knowledge.overrides import (
     pass_groups,
 )
 from microneedling.knowledge.schema_planning import PlanningFile
-from microneedling.services import audit, clinics, inventory
+from microneedling.services import audit, clinics, inventory, staff_invitations
 from microneedling.services.access import check_role
 from microneedling.services.audit_wording import action_choices
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import ROLES, kb, zone_label
+from microneedling.web.routes import staff_join
 
 router = APIRouter()
 
@@ -47,19 +48,22 @@ STAFF_LABELS = {
     "email": "E-mail address",
     "display_name": "Name",
     "role": "Role",
-    "password": "First password",
 }
+
+# Accepting an invitation (anyone with the link): its own module, routed beside the staff pages.
+router.include_router(staff_join.router)
 
 
 def _staff_page(page: Page, form: Form, status: int = 200) -> Response:
-    form.set("password", "")
+    listed = page.run(staff_invitations.staff_and_invitations)
     return page.render(
         "admin_staff.html.j2",
         status,
         title="Staff and roles",
         section="admin",
         tab="staff",
-        staff=page.run(clinics.list_staff),
+        staff=listed["staff"],
+        invitations=listed["invitations"],
         form=form,
         roles=list(ROLES.items()),
     )
@@ -80,24 +84,25 @@ def staff_page_(page: Page = Depends(staff_page)) -> Response:
 
 @router.post("/admin/staff")
 def add_staff(page: Page = Depends(staff_page), form: Form = Depends(posted_form)) -> Response:
+    """An invitation by e-mail: the owner is told "invitation sent" whether or not the address
+    already has an account (here or in another clinic); the message says which to the address
+    only."""
     form.labels = STAFF_LABELS
     member = {
         "email": form.text("email", required=True, max_length=254),
         "display_name": form.text("display_name", required=True, max_length=200),
         "role": form.choice("role", ROLES, required=True),
-        "password": form.get("password") or None,
     }
-    if member["password"] is None:
-        form.add("password", "is required: give them a first password of at least 12 characters")
-    form.check(clinics.NewStaffMember, member)  # the use case's own checks, in this same pass
+    form.check(staff_invitations.StaffInvitationIn, member)
     if form.ok:
         try:
-            page.run(clinics.add_staff_member, member)
+            sent = page.run(staff_invitations.invite_staff_member, member)
         except UserError as error:
             form.add_user_error(error)
         else:
             page.flash(
-                f"{member['display_name']} can now sign in as {ROLES[str(member['role'])].lower()}."
+                f"Invitation sent to {sent['email']}: the link in it lets them choose their "
+                f"password within {staff_invitations.INVITATION_DAYS} days."
             )
             return page.redirect("/admin/staff")
     return _staff_page(page, form, 422)
