@@ -9,6 +9,7 @@ The ``PRIVATE_WORDS`` test list checks it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,15 @@ SUBJECTS = {
     "recall": "{{ clinic }}: time to book your next appointment",
     "invitation": "{{ clinic }}: you can book your appointment now",
 }
+
+#: The aftercare of the day, from the plan's care timeline (:mod:`.care_text`).
+CARE_STEPS = (
+    "{% if care_do %}What to do now:\n{% for line in care_do %}- {{ line }}\n{% endfor %}"
+    "{% endif %}{% if care_expected %}\nWhat is normal now:\n{% for line in care_expected %}"
+    "- {{ line }}\n{% endfor %}{% endif %}{% if care_ended %}\nNo longer needed from today "
+    "(unless the clinic told you otherwise):\n{% for line in care_ended %}- {{ line }}\n"
+    "{% endfor %}{% endif %}\n{{ contact_signs }}"
+)
 
 #: What each kind says in an e-mail (plain text; the HTML part is built from the same lines).
 BODIES = {
@@ -59,25 +69,10 @@ BODIES = {
         "- Bring a list of the medicines you take.\n"
         "If you have a cold sore, a fever or a skin infection, call the clinic before you come."
     ),
-    "aftercare_0d": (
-        "Thank you for coming to {{ clinic }} today. For the rest of today:\n"
-        "- keep the treated skin clean; no make-up until tomorrow;\n"
-        "- no sport, sauna or swimming;\n"
-        "- no sun; no retinoids or acids.\n"
-        "Redness and tightness like a sunburn are expected today.\n\n{{ contact_signs }}"
-    ),
-    "aftercare_1d": (
-        "How is your skin today? Gentle cleanser and moisturiser, sunscreen outdoors; mineral "
-        "make-up is fine from today.\n\n{{ contact_signs }}"
-    ),
-    "aftercare_3d": (
-        "By now the redness should be fading; light flaking is normal — do not pick it.\n\n"
-        "{{ contact_signs }}"
-    ),
-    "aftercare_7d": (
-        "A week on: you can go back to your usual skin care, retinoids and acids included, "
-        "unless the clinic told you otherwise. Keep using sunscreen.\n\n{{ contact_signs }}"
-    ),
+    "aftercare_0d": "Thank you for coming to {{ clinic }} today.\n\n" + CARE_STEPS,
+    "aftercare_1d": "How is your skin today?\n\n" + CARE_STEPS,
+    "aftercare_3d": "A few days after your session at {{ clinic }}.\n\n" + CARE_STEPS,
+    "aftercare_7d": "A week after your session at {{ clinic }}.\n\n" + CARE_STEPS,
     "recall": "It is time for your next appointment at {{ clinic }}. Reply or call to book it.",
     "invitation": "You can now book your appointment at {{ clinic }}. Reply or call to book it.",
 }
@@ -117,6 +112,8 @@ _HTML = """<!doctype html>
 
 _SMS = """{{ subject }}{% if link %} {{ link }}{% endif %} Reply STOP to stop."""
 
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
 _plain = Environment(
     loader=DictLoader({"text": _TEXT, "sms": _SMS}),
     autoescape=False,
@@ -148,12 +145,17 @@ def render(kind: str, channel: str, context: dict[str, Any]) -> Rendered:
         "reply_to": None,
         "unsubscribe": None,
         "contact_signs": CONTACT_SIGNS,
+        "care_do": [],
+        "care_expected": [],
+        "care_ended": [],
         **context,
     }
+    if not values["contact_signs"]:
+        values["contact_signs"] = CONTACT_SIGNS
     subject = _plain.from_string(SUBJECTS[kind]).render(values).strip()
     if channel == "sms":
         return Rendered(subject, _plain.get_template("sms").render(subject=subject, **values), None)
-    body = _plain.from_string(BODIES[kind]).render(values).strip()
+    body = _BLANK_LINES.sub("\n\n", _plain.from_string(BODIES[kind]).render(values)).strip()
     greeting = f"Dear {values['given_name']}," if values.get("given_name") else "Hello,"
     text = _plain.get_template("text").render(greeting=greeting, body=body, **values).strip()
     paragraphs = [block.split("\n") for block in body.split("\n\n")]

@@ -35,6 +35,11 @@ from jinja2 import TemplateError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from microneedling.services.messages.care_text import (
+    AFTERCARE_DAYS,
+    aftercare_context,
+    previous_day,
+)
 from microneedling.services.messages.optout import unsubscribe_url
 from microneedling.services.messages.outbox import preferences_of
 from microneedling.services.messages.templates import render
@@ -48,7 +53,7 @@ from microneedling.services.messages.transports import (
 from microneedling.store import Database, UnitOfWork
 from microneedling.store.message_models import URGENT_CATEGORIES, OutboxMessage
 from microneedling.store.message_records import MessageRecords
-from microneedling.store.models import Appointment, Clinic, Patient
+from microneedling.store.models import Appointment, Clinic, Patient, TreatmentPlan
 from microneedling.store.scheduling_models import AppointmentBooking
 
 log = logging.getLogger(__name__)
@@ -223,6 +228,11 @@ def _prepare(
             return _Prepared(None, "the session did not take place", row.channel)
         when, at = _when(appointment.starts_at, clinic.time_zone)
         context.update(when=when, time=at)
+        if row.kind in AFTERCARE_DAYS:
+            plan = session.get(TreatmentPlan, appointment.plan_id) if appointment.plan_id else None
+            day = AFTERCARE_DAYS[row.kind]
+            since = previous_day(row.kind, AFTERCARE_DAYS)
+            context.update(aftercare_context(plan.plan if plan else None, day, since))
         if row.kind == "confirmation":
             booking = session.get(AppointmentBooking, appointment.id)
             together = [appointment]
