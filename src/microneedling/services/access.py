@@ -135,6 +135,8 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "billing.read_books": _OWNER,
     # The clinic's reports (revenue, utilisation, retention, outcomes, safety): owners.
     "report.read": _OWNER,
+    # FHIR bulk export: the whole clinic's records at once (api/fhir/bulk.py): owners.
+    "fhir.export": _OWNER,
 }
 
 #: Each role as staff call it, alone and as the people who have it.
@@ -221,6 +223,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "billing.transfer": "move packages between patients",
     "billing.read_books": "see the clinic's invoices",
     "report.read": "see the clinic's reports",
+    "fhir.export": "export the clinic's records (FHIR bulk export)",
 }
 assert set(ACTION_WORDS) == set(PERMISSIONS), "every action needs its words"
 

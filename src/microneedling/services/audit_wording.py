@@ -260,6 +260,16 @@ def _report_read(facts: Facts) -> str:
     return f"{facts['who']} looked at the clinic's reports{which}"
 
 
+def _fhir_export(facts: Facts) -> str:
+    details = facts.get("details", {})
+    types = details.get("types")
+    which = f" ({', '.join(str(t) for t in types)})" if isinstance(types, list) and types else ""
+    step = details.get("step")
+    if step == "file":
+        return f"{facts['who']} downloaded a file of a FHIR export{which}"
+    return f"{facts['who']} exported the clinic's records in FHIR{which}"
+
+
 WORDING: Mapping[str, Wording] = {
     # The clinic (owners).
     "clinic.create": Wording("Created the clinic", _clinic_create),
@@ -448,6 +458,7 @@ WORDING: Mapping[str, Wording] = {
         "Moved a package to another patient", "{who} moved a package to {patient}"
     ),
     "report.read": Wording("Looked at a report", _report_read),
+    "fhir.export": Wording("Exported the clinic's records", _fhir_export),
     # The patient portal, staff's side (web/routes/portal_review.py).
     "portal.invite": Wording(
         "Invited a patient to the portal", "{who} invited {patient} to the patient portal"

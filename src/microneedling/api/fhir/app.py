@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microneedling.api.context import ApiContext, Context
 from microneedling.api.errors import status_of
-from microneedling.api.fhir import capability, includes, questionnaire, search
+from microneedling.api.fhir import capability, export_routes, includes, questionnaire, search
 from microneedling.api.fhir.resources import Resource, bundle, operation_outcome
 from microneedling.api.security import CurrentActor
 from microneedling.errors import UserError
@@ -168,6 +168,8 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
     def metadata(request: Request) -> FhirResponse:
         """What this server implements (no sign-in needed: it holds no one's data)."""
         return FhirResponse(capability.capability_statement(base_url(request), software_version))
+
+    export_routes.install(app, VERSION_PATH, FhirError, base_url)
 
     @app.get(VERSION_PATH + "/Questionnaire")
     def questionnaires(request: Request, actor: CurrentActor) -> FhirResponse:
@@ -325,7 +327,10 @@ def _install_errors(app: FastAPI) -> None:
                 "/fhir/R4/<type>/<id>"
             )
         elif status == 405:
-            message = "this FHIR server only reads and searches (GET)"
+            message = (
+                "not a method of this FHIR endpoint: it reads and searches (GET); see "
+                "GET /fhir/R4/metadata for what else it does"
+            )
         else:
             message = error.detail if isinstance(error.detail, str) else "the request failed"
         return outcome_response(status, message, getattr(error, "headers", None))

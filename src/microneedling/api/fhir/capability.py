@@ -68,6 +68,13 @@ def capability_statement(base: str, software_version: str) -> Resource:
         if resource["type"] == "Patient":
             resource["operation"] = [
                 {
+                    "name": "export",
+                    "definition": (
+                        "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
+                    ),
+                    "documentation": "Bulk Data export of the patients' compartments (owners)",
+                },
+                {
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                     "documentation": (
@@ -75,7 +82,7 @@ def capability_statement(base: str, software_version: str) -> Resource:
                         "observations, care plans and risk assessments that the caller's "
                         "role may see; no parameters"
                     ),
-                }
+                },
             ]
     code_systems = "; ".join(
         f"{url} ({', '.join(f'{code}: {text}' for code, text in codes.items())})"
@@ -126,6 +133,16 @@ def capability_statement(base: str, software_version: str) -> Resource:
                     ],
                 },
                 "resource": resources,
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                        "documentation": (
+                            "Bulk Data export of the clinic (owners): Prefer: respond-async, "
+                            "_type, NDJSON files; the audit log with _type=AuditEvent"
+                        ),
+                    }
+                ],
             }
         ],
     }
