@@ -81,6 +81,7 @@ COMMANDS = {
     "audit": Lazy(f"{_CLI}.audit", "audit_app", "The audit log: verify it, read it."),
     "billing": Lazy(f"{_CLI}.billing", "billing_app", "Packages, invoices, payments, gift cards."),
     "patient": Lazy(f"{_CLI}.records", "patient_app", "Patients' records."),
+    "fhir": Lazy(f"{_CLI}.fhir", "fhir_app", "The clinic's records in HL7 FHIR R4: export."),
     "calendar": Lazy(
         f"{_CLI}.calendar",
         "calendar_app",

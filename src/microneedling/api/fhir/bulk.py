@@ -107,7 +107,7 @@ def counts(uow: UnitOfWork, actor: Actor, types: Sequence[str], clock: Clock) ->
             found[name] = session.execute(
                 select(func.count()).select_from(kind.model).where(*conditions)
             ).scalar_one()
-        tx.done(details={"types": list(types), "step": "count"})
+        tx.done(details={"types": list(types), "job": "local"})
     return found
 
 
