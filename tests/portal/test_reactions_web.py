@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from tests.portal.portal_helpers import invited_patient, patient_browser
+from tests.portal.portal_helpers import patient_browser
 from tests.portal.test_companion_web import booked_patient, text_of
 from tests.web.conftest import back_to_start, clinic, migrated_sqlite  # noqa: F401 (fixtures)
 from tests.web.web_helpers import Clinic, csrf_of, form_fields
