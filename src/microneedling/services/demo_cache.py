@@ -36,7 +36,7 @@ import sqlite3
 import sys
 import time
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,11 @@ from microneedling.services.calendar_index import CALENDAR_INDEX
 from microneedling.store import Database, PhotoFiles, UnitOfWork, migrate
 from microneedling.store.backup import has_records
 from microneedling.store.models import Photo
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 #: Builds kept (the least recently used go first).
 KEEP = 8
@@ -142,7 +147,10 @@ class DemoCache:
         entry = self.folder / key
         try:
             if not (entry / SUMMARY).is_file():
-                self._build(key, into, build)
+                with self._building(key):
+                    # Another process may have built it while this one waited for its turn.
+                    if not (entry / SUMMARY).is_file():
+                        self._build(key, into, build)
             if not all(trusted(path) for path in (self.folder, entry, entry / DATABASE)):
                 raise PermissionError(errno.EPERM, "not the user's own, or writable by others")
             os.utime(entry)  # most recently used
@@ -157,6 +165,27 @@ class DemoCache:
         _copy_photos(entry / PHOTOS, into)
         _copy_pages(entry / DATABASE, into.database)
         return counts
+
+    @contextlib.contextmanager
+    def _building(self, key: str) -> Iterator[None]:
+        """One build of ``key`` at a time on this machine: a process that finds another one
+        building the same demo waits for it and then copies its build (two servers started
+        together build the demo once, not twice side by side). Where the folder cannot hold a
+        lock file, or there are no POSIX locks, each builds its own, as before."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if fcntl is None or not trusted(self.folder):
+            yield
+            return
+        path = self.folder / f".lock-{key}"
+        with open(path, "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                # Gone once the build is in place (a process still waiting on it then finds the
+                # build; one that comes later finds the build before it looks for a lock).
+                path.unlink(missing_ok=True)
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     def _build(self, key: str, into: UnitOfWork, build: Callable[[UnitOfWork], Counts]) -> None:
         assert into.photos is not None
