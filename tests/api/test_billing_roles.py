@@ -1,7 +1,8 @@
 """The billing routes in the role matrix, endpoint by endpoint (the same check as
 tests/api/test_api_roles.py, whose route table takes :data:`BILLING_TABLE` in): everyone sells,
 takes payments, issues gift cards and redeems; only owners refund and change billing settings;
-another clinic's owner finds none of this clinic's records."""
+another clinic's owner finds none of this clinic's records. The reports' routes (owners) are in
+the table too."""
 
 from __future__ import annotations
 
@@ -121,6 +122,15 @@ BILLING_TABLE: dict[tuple[str, str], Case] = {
     ("GET", "/gift-cards/{code}"): Case(
         ALL, 200, lambda s, r: Call(f"/gift-cards/{gift_card(s)}")
     ),
+    # The reports (api/routes/reports.py): owners.
+    ("GET", "/reports/{report}"): Case(
+        OWNERS, 200, lambda s, r: Call("/reports/revenue?first=2026-01-01&last=2026-12-31"),
+        record=False,
+    ),
+    ("GET", "/reports/{report}/csv"): Case(
+        OWNERS, 200, lambda s, r: Call("/reports/safety/csv?first=2026-01-01&last=2026-12-31"),
+        record=False,
+    ),
 }  # fmt: skip
 
 
@@ -129,7 +139,7 @@ def test_every_billing_route_is_in_the_table(app: Any) -> None:
 
     billing = {(m, API + p) for m, p in BILLING_TABLE}
     assert billing <= api_routes(app)
-    ours = ("billing", "invoice", "gift-card", "package", "/sale", "redemption")
+    ours = ("billing", "invoice", "gift-card", "package", "/sale", "redemption", "/reports")
     assert {r for r in api_routes(app) if any(word in r[1] for word in ours)} <= billing
 
 

@@ -36,6 +36,7 @@ from microneedling.api.routes import (
     patients,
     photos,
     plans,
+    reports,
     scheduling,
     sessions,
 )
@@ -162,6 +163,7 @@ def create_app(
         adverse_events,
         inventory,
         billing,
+        reports,
         messages,
         message_webhooks,
         auth,

@@ -37,6 +37,12 @@ class CatalogueItemIn(_Strict):
     price: Amount
 
 
+class FeesIn(_Strict):
+    late_cancel_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    late_cancellation: Amount | None = None
+    no_show: Amount | None = None
+
+
 class BillingSettingsIn(_Strict):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
     prices_include_tax: bool = True
@@ -47,6 +53,7 @@ class BillingSettingsIn(_Strict):
     invoice_prefix: Annotated[str, Field(max_length=12)] = "INV-"
     package_valid_months: Annotated[int, Field(ge=1, le=120)] | None = None
     catalogue: Annotated[dict[str, CatalogueItemIn], Field(max_length=100)] = {}
+    fees: FeesIn | None = None
 
 
 class BillingSettingsOut(BaseModel):
@@ -59,6 +66,7 @@ class BillingSettingsOut(BaseModel):
     invoice_prefix: str
     package_valid_months: int | None
     catalogue: dict[str, dict[str, Any]]
+    fees: dict[str, Any] | None = None
 
 
 class PlanSaleIn(_Strict):
