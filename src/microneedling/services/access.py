@@ -137,6 +137,11 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "report.read": _OWNER,
     # FHIR bulk export: the whole clinic's records at once (api/fhir/bulk.py): owners.
     "fhir.export": _OWNER,
+    # Messages to patients: owners set the wording, timings and quiet hours; everyone records a
+    # patient's message preferences (services/messages/clinic_settings.py, patient_preferences.py).
+    "messages.configure": _OWNER,
+    "messages.read_settings": _OWNER,
+    "messages.preferences": _ALL,
 }
 
 #: Each role as staff call it, alone and as the people who have it.
@@ -224,6 +229,9 @@ ACTION_WORDS: Mapping[str, str] = {
     "billing.read_books": "see the clinic's invoices",
     "report.read": "see the clinic's reports",
     "fhir.export": "export the clinic's records (FHIR bulk export)",
+    "messages.configure": "change the clinic's messages to patients",
+    "messages.read_settings": "see the clinic's message settings",
+    "messages.preferences": "record a patient's message preferences",
 }
 assert set(ACTION_WORDS) == set(PERMISSIONS), "every action needs its words"
 

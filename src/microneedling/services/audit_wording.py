@@ -459,6 +459,16 @@ WORDING: Mapping[str, Wording] = {
     ),
     "report.read": Wording("Looked at a report", _report_read),
     "fhir.export": Wording("Exported the clinic's records", _fhir_export),
+    "messages.configure": Wording(
+        "Changed the messages to patients", "{who} changed the clinic's messages to patients"
+    ),
+    "messages.read_settings": Wording(
+        "Looked at the message settings", "{who} looked at the clinic's messages to patients"
+    ),
+    "messages.preferences": Wording(
+        "Recorded a patient's message preferences",
+        "{who} recorded which messages {patient} wants",
+    ),
     # The patient portal, staff's side (web/routes/portal_review.py).
     "portal.invite": Wording(
         "Invited a patient to the portal", "{who} invited {patient} to the patient portal"

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from microneedling.services.access import Transaction
+from microneedling.services.messages.clinic_settings import clinic_messaging
 from microneedling.services.messages.timing import QuietHours, appointment_schedule, immediate
 from microneedling.store.message_models import (
     CHANNELS,
@@ -94,13 +96,22 @@ def recipients(patient: Patient, preferences: Preferences, category: str) -> lis
     return found
 
 
+class _ClinicDefault:
+    """The clinic's own quiet hours (clinic_settings.py): the callers' default."""
+
+
+CLINIC_QUIET: Any = _ClinicDefault()
+
+
 class _Queue:
     """Queues one appointment's messages inside ``tx``."""
 
     def __init__(self, tx: Transaction, appointment: Appointment, quiet: QuietHours | None):
         self.tx = tx
         self.appointment = appointment
-        self.quiet = quiet
+        own = clinic_messaging(tx.uow.session, tx.actor.clinic_id, scope=tx)
+        self.quiet = own.quiet if quiet is CLINIC_QUIET else quiet
+        self.timings = own.timings
         self.records = message_records(tx)
         self.time_zone = tx.records.clinic().time_zone
         patient = tx.records.get(Patient, appointment.patient_id)
@@ -142,6 +153,7 @@ class _Queue:
             now=self.tx.now,
             time_zone=self.time_zone,
             quiet=self.quiet,
+            timings=self.timings,
         )
         return sum(self.add(kind, moment) for kind, moment in planned)
 
@@ -161,7 +173,7 @@ def appointment_booked(
     *,
     ends_at: datetime | None = None,
     confirm: bool = True,
-    quiet: QuietHours | None = DEFAULT_QUIET_HOURS,
+    quiet: QuietHours | None = CLINIC_QUIET,
 ) -> int:
     """Queue a new appointment's messages; how many rows were queued."""
     queue = _Queue(tx, appointment, quiet)
@@ -174,7 +186,7 @@ def appointment_moved(
     appointment: Appointment,
     *,
     ends_at: datetime | None = None,
-    quiet: QuietHours | None = DEFAULT_QUIET_HOURS,
+    quiet: QuietHours | None = CLINIC_QUIET,
 ) -> int:
     """Follow a move: the queued messages are withdrawn, a "moved" notice and the new schedule
     are queued; how many rows were queued."""
@@ -187,7 +199,7 @@ def appointment_cancelled(
     tx: Transaction,
     appointment: Appointment,
     *,
-    quiet: QuietHours | None = DEFAULT_QUIET_HOURS,
+    quiet: QuietHours | None = CLINIC_QUIET,
 ) -> int:
     """Follow a cancellation: the queued messages are withdrawn and, for an appointment still to
     come, a cancellation notice is queued; how many rows were queued."""

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import DictLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 
 #: The subject line (e-mail) of each kind; also the opening of its SMS.
 SUBJECTS = {
@@ -114,13 +115,14 @@ _SMS = """{{ subject }}{% if link %} {{ link }}{% endif %} Reply STOP to stop.""
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
-_plain = Environment(
+# Sandboxed: a clinic's own templates (clinic_settings.py) are rendered here too.
+_plain = SandboxedEnvironment(
     loader=DictLoader({"text": _TEXT, "sms": _SMS}),
     autoescape=False,
     undefined=StrictUndefined,
     keep_trailing_newline=False,
 )
-_html = Environment(
+_html = SandboxedEnvironment(
     loader=DictLoader({"html": _HTML}),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined,
@@ -136,9 +138,17 @@ class Rendered:
     html: str | None
 
 
-def render(kind: str, channel: str, context: dict[str, Any]) -> Rendered:
+def render(
+    kind: str,
+    channel: str,
+    context: dict[str, Any],
+    *,
+    subject: str | None = None,
+    body: str | None = None,
+) -> Rendered:
     """The message of ``kind`` for ``channel``; ``context`` holds ``clinic``, ``given_name``,
-    ``when``, ``time``, ``sessions``, ``link``, ``reply_to``, ``unsubscribe``."""
+    ``when``, ``time``, ``sessions``, ``link``, ``reply_to``, ``unsubscribe`` (and the aftercare
+    steps). ``subject`` and ``body``: the clinic's own wording instead of the shipped one."""
     values = {
         "sessions": [],
         "link": None,
@@ -152,10 +162,12 @@ def render(kind: str, channel: str, context: dict[str, Any]) -> Rendered:
     }
     if not values["contact_signs"]:
         values["contact_signs"] = CONTACT_SIGNS
-    subject = _plain.from_string(SUBJECTS[kind]).render(values).strip()
+    subject_template = SUBJECTS[kind] if subject is None else subject
+    body_template = BODIES[kind] if body is None else body
+    subject = " ".join(_plain.from_string(subject_template).render(values).split())
     if channel == "sms":
         return Rendered(subject, _plain.get_template("sms").render(subject=subject, **values), None)
-    body = _BLANK_LINES.sub("\n\n", _plain.from_string(BODIES[kind]).render(values)).strip()
+    body = _BLANK_LINES.sub("\n\n", _plain.from_string(body_template).render(values)).strip()
     greeting = f"Dear {values['given_name']}," if values.get("given_name") else "Hello,"
     text = _plain.get_template("text").render(greeting=greeting, body=body, **values).strip()
     paragraphs = [block.split("\n") for block in body.split("\n\n")]

@@ -17,6 +17,7 @@ session is useless), every other message is held until the window ends.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -84,6 +85,14 @@ def out_of_quiet(moment: datetime, kind: str, quiet: QuietHours | None, time_zon
     return _at_local(end_day, quiet.end, zone)
 
 
+#: The default timings: reminders in hours before the start, pre-care in days before the session
+#: day, later aftercare in days after it (a clinic sets its own: clinic_settings.py).
+DEFAULT_OFFSETS: dict[str, int | None] = {
+    "reminder_48h": 48, "reminder_2h": 2, "precare_7d": 7, "precare_1d": 1,
+    "aftercare_1d": 1, "aftercare_3d": 3, "aftercare_7d": 7,
+}  # fmt: skip
+
+
 def appointment_schedule(
     starts_at: datetime,
     ends_at: datetime,
@@ -91,23 +100,26 @@ def appointment_schedule(
     now: datetime,
     time_zone: str,
     quiet: QuietHours | None,
+    timings: Mapping[str, int | None] | None = None,
 ) -> list[tuple[str, datetime]]:
     """The scheduled messages of an appointment (kind, UTC send time), in time order, without
-    those whose time has passed at ``now``. The immediate notices are not included."""
+    those whose time has passed at ``now``. The immediate notices are not included. ``timings``
+    (:data:`DEFAULT_OFFSETS` where not given): a kind set to None is not sent."""
+    offsets = {**DEFAULT_OFFSETS, **(timings or {})}
     zone = ZoneInfo(time_zone)
     start_local = _local(starts_at, zone)
     # Elapsed hours are counted in UTC (aware arithmetic in one zone is wall-clock arithmetic).
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
-    planned = [
-        ("precare_7d", _at_local(start_local - timedelta(days=7), CARE_HOUR, zone)),
-        ("precare_1d", _at_local(start_local - timedelta(days=1), CARE_HOUR, zone)),
-        ("reminder_48h", starts_at - timedelta(hours=48)),
-        ("reminder_2h", starts_at - timedelta(hours=2)),
-        ("aftercare_0d", ends_at + timedelta(hours=1)),
-        ("aftercare_1d", _at_local(start_local + timedelta(days=1), CARE_HOUR, zone)),
-        ("aftercare_3d", _at_local(start_local + timedelta(days=3), CARE_HOUR, zone)),
-        ("aftercare_7d", _at_local(start_local + timedelta(days=7), CARE_HOUR, zone)),
-    ]
+    planned: list[tuple[str, datetime]] = [("aftercare_0d", ends_at + timedelta(hours=1))]
+    for kind, offset in offsets.items():
+        if offset is None:
+            continue
+        if kind.startswith("reminder"):
+            planned.append((kind, starts_at - timedelta(hours=offset)))
+        elif kind.startswith("precare"):
+            planned.append((kind, _at_local(start_local - timedelta(days=offset), CARE_HOUR, zone)))
+        elif kind.startswith("aftercare"):
+            planned.append((kind, _at_local(start_local + timedelta(days=offset), CARE_HOUR, zone)))
     result = []
     for kind, moment in planned:
         if moment <= now:

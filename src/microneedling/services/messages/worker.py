@@ -40,6 +40,7 @@ from microneedling.services.messages.care_text import (
     aftercare_context,
     previous_day,
 )
+from microneedling.services.messages.clinic_settings import clinic_messaging
 from microneedling.services.messages.optout import unsubscribe_url
 from microneedling.services.messages.outbox import preferences_of
 from microneedling.services.messages.templates import render
@@ -210,6 +211,7 @@ def _prepare(
     clinic = session.get(Clinic, row.clinic_id)
     assert patient is not None and clinic is not None
     preferences = preferences_of(records, patient.id)
+    own = clinic_messaging(session, row.clinic_id)
     if not preferences.allows(row.category) or not getattr(preferences, row.channel):
         return _Prepared(None, "the patient stopped these messages", row.channel)
     appointment = session.get(Appointment, row.appointment_id) if row.appointment_id else None
@@ -230,8 +232,8 @@ def _prepare(
         context.update(when=when, time=at)
         if row.kind in AFTERCARE_DAYS:
             plan = session.get(TreatmentPlan, appointment.plan_id) if appointment.plan_id else None
-            day = AFTERCARE_DAYS[row.kind]
-            since = previous_day(row.kind, AFTERCARE_DAYS)
+            days = {kind: own.timings.get(kind, day) or day for kind, day in AFTERCARE_DAYS.items()}
+            day, since = days[row.kind], previous_day(row.kind, days)
             context.update(aftercare_context(plan.plan if plan else None, day, since))
         if row.kind == "confirmation":
             booking = session.get(AppointmentBooking, appointment.id)
@@ -271,7 +273,8 @@ def _prepare(
         )
     context["unsubscribe"] = unsubscribe if row.channel == "email" else None
     context["reply_to"] = settings.reply_to
-    rendered = render(row.kind, row.channel, context)
+    subject, body = own.templates.get(row.kind, (None, None))
+    rendered = render(row.kind, row.channel, context, subject=subject, body=body)
     row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
     envelope = Envelope(
         message_id=row.id,
