@@ -134,6 +134,9 @@ async def portal_visitor(request: Request) -> PatientPage:
     """The portal request, signed in or not (a staff member's browser is refused)."""
     web_session: WebSession = request.scope["state"]["web_session"]
     if web_session.signed_in:
+        # A form posted without its token is refused as such first (like every staff form).
+        if request.method == "POST" and not await _token_given(request, web_session.csrf):
+            raise PortalCsrfRefused()
         raise StaffInPortal()
     app = web_app(request)
     page = PatientPage(request=request, app=app, web_session=web_session)
@@ -163,6 +166,13 @@ def patient_page(page: PatientPage = Depends(portal_visitor)) -> PatientPage:
     if page.actor_or_none is None:
         raise PatientNotSignedIn(getattr(page.request.state, "patient_session_ended", None))
     return page
+
+
+async def _token_given(request: Request, expected: str) -> bool:
+    data: FormData = await request.form(max_files=1, max_fields=500)
+    given = data.get("csrf_token")
+    token = given if isinstance(given, str) else request.headers.get("x-csrf-token", "")
+    return bool(token) and hmac.compare_digest(token.encode(), expected.encode())
 
 
 async def portal_form(request: Request) -> Form:
