@@ -45,9 +45,9 @@ def _flat(routes: list[Any]) -> list[Route]:
     return found
 
 
-def _routes(clinic: Clinic, portal: bool) -> list[tuple[str, str]]:
+def _routes(served: Clinic, portal: bool) -> list[tuple[str, str]]:
     found = set()
-    for route in _flat(list(clinic.app.routes)):
+    for route in _flat(list(served.app.routes)):
         if route.path.startswith("/static") or route.path.startswith("/my") != portal:
             continue
         for method in route.methods or ():
@@ -139,8 +139,9 @@ def test_a_patient_cookie_opens_no_staff_page(clinic: Clinic, people: dict[str, 
 
 
 def test_a_patient_cookie_opens_nothing_of_the_api(
-    clinic: Clinic, people: dict[str, object]
-) -> None:  # noqa: F811
+    clinic: Clinic,  # noqa: F811
+    people: dict[str, object],
+) -> None:
     served = create_clinic_app(
         Settings(database_url=clinic.settings.database_url, photo_dir=clinic.settings.photo_dir),
         database=clinic.database,
