@@ -18,6 +18,14 @@ from microneedling.web.portal.i18n import _
 
 router = APIRouter()
 
+
+def nav_links() -> list[Any]:
+    """The portal's menu links (for the base template's menu)."""
+    from microneedling.web.portal import NAV_LINKS  # the package imports this module
+
+    return NAV_LINKS
+
+
 #: Longest label text the form takes (the check's own limit is higher; a label is far shorter).
 MAX_LABEL = 5000
 
@@ -29,7 +37,13 @@ def _why(keys: list[str]) -> list[str]:
 @router.get("/my/care")
 def care(page: PatientPage = Depends(patient_page)) -> Response:
     found = page.run(companion.care_overview)
-    return page.render("portal/companion_care.html.j2", care=found, why=_why, section="care")
+    return page.render(
+        "portal/companion_care.html.j2",
+        care=found,
+        why=_why,
+        section="care",
+        portal_links=nav_links(),
+    )
 
 
 def _check_page(
@@ -43,7 +57,14 @@ def _check_page(
         "portal/companion_check_result.html.j2" if page.htmx else "portal/companion_check.html.j2"
     )
     return page.render(
-        template, status, form=form, answer=answer, approved=names, why=_why, section="care"
+        template,
+        status,
+        form=form,
+        answer=answer,
+        approved=names,
+        why=_why,
+        section="care",
+        portal_links=nav_links(),
     )
 
 

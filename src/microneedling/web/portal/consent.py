@@ -16,6 +16,7 @@ from microneedling.services.portal import consents_signing
 from microneedling.services.portal.consents_signing import Device
 from microneedling.store.portal_records_models import SIGNATURE_KINDS
 from microneedling.web.forms import Form
+from microneedling.web.portal.companion import nav_links
 from microneedling.web.portal.context import PatientPage, patient_page, portal_form
 from microneedling.web.portal.i18n import _
 
@@ -53,7 +54,11 @@ def _overview(page: PatientPage) -> list[dict[str, Any]]:
 def consent_list(page: PatientPage = Depends(patient_page)) -> Response:
     forms = _overview(page)
     return page.render(
-        "portal/consent_list.html.j2", forms=forms, when=lambda m: when(page, m), section="consent"
+        "portal/consent_list.html.j2",
+        forms=forms,
+        when=lambda m: when(page, m),
+        section="consent",
+        portal_links=nav_links(),
     )
 
 
@@ -68,6 +73,7 @@ def _form_page(
         form=form or Form(),
         when=lambda m: when(page, m),
         section="consent",
+        portal_links=nav_links(),
     )
 
 
@@ -114,6 +120,7 @@ def withdraw_page(signature_id: SignatureId, page: PatientPage = Depends(patient
         signature=signature,
         when=lambda m: when(page, m),
         section="consent",
+        portal_links=nav_links(),
     )
 
 

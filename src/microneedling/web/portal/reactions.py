@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from microneedling.errors import PermissionDenied, UserError
 from microneedling.services.portal import reactions
 from microneedling.web.forms import Form
+from microneedling.web.portal.companion import nav_links
 from microneedling.web.portal.context import PatientPage, patient_page, portal_form
 from microneedling.web.portal.i18n import _
 
@@ -40,6 +41,7 @@ def _form_page(page: PatientPage, form: Form, status: int = 200) -> Response:
         max_photos=reactions.MAX_PHOTOS,
         today=page.today,
         section="care",
+        portal_links=nav_links(),
     )
 
 
