@@ -5,7 +5,11 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import tempfile
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,3 +79,48 @@ def make_intake(**kwargs: Any) -> Intake:
 
 def screened(**kwargs: Any) -> ScreeningResult:
     return screen(make_intake(**kwargs), shipped_knowledge_base())
+
+
+def run_cli(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``microneedling ARGS`` run in this process (Typer's ``CliRunner`` on the real command
+    line, ``cli/main.py``): the same arguments, output, error lines and exit code as the
+    command a user types, without starting a Python for each call. For tests of what a
+    command says and does; tests of the process itself (start-up, ``web``, the worker, a bad
+    setting read before any command) start a real one.
+
+    ``env``: the whole environment of the command, as for :func:`subprocess.run`. A traceback
+    (an exception the command did not turn into a message) is appended to ``stderr``, where a
+    real process would print it. The result is a :class:`subprocess.CompletedProcess`."""
+    from typer.testing import CliRunner
+
+    from microneedling.cli.main import app
+    from microneedling.config import settings
+
+    changes: dict[str, str | None] | None = None
+    if env is not None:
+        changes = {name: env.get(name) for name in {*os.environ, *env}}
+    here = os.getcwd()
+    umask = os.umask(0o022)  # the command sets its own; this process's is put back after
+    os.umask(umask)
+    settings.cache_clear()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = CliRunner().invoke(
+            app, list(args), input=input, env=changes, prog_name="microneedling"
+        )
+    finally:
+        os.chdir(here)
+        os.umask(umask)
+        settings.cache_clear()
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(
+        ["microneedling", *args], result.exit_code, result.stdout, stderr
+    )

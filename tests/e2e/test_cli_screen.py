@@ -1,15 +1,15 @@
-"""`microneedling screen`, `kb` and `schema` as a user runs them: a real process, real files."""
+"""`microneedling screen`, `kb` and `schema` as a user runs them: the real command line (in this
+process, tests/conftest.py `run_cli`; tests/e2e/test_cli_startup.py starts real ones), real files."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import intake_data
+from tests.conftest import intake_data, run_cli
 
 TOP_LEVEL_KEYS = [
     "decision",
@@ -24,13 +24,7 @@ TOP_LEVEL_KEYS = [
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "microneedling", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
+    return run_cli(*args, cwd=cwd)
 
 
 def write(path: Path, data: Any) -> Path:
