@@ -26,15 +26,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
 from jinja2 import TemplateError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from microneedling.services.messages.calendar_file import series_file, single_event_ics
 from microneedling.services.messages.care_text import (
     AFTERCARE_DAYS,
     aftercare_context,
@@ -162,23 +162,6 @@ def _when(moment: datetime, time_zone: str) -> tuple[str, str]:
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}", f"{local:%H:%M}"
 
 
-def _ics(appointments: list[Appointment], clinic: Clinic, now: datetime) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//microneedling//messages//EN")
-    calendar.add("version", "2.0")
-    for item in appointments:
-        event = Event()
-        event.add("uid", f"appointment-{item.id}@microneedling.invalid")
-        event.add("dtstamp", now)
-        event.add("dtstart", item.starts_at.astimezone(UTC))
-        event.add(
-            "dtend", item.starts_at.astimezone(UTC) + timedelta(minutes=item.duration_minutes)
-        )
-        event.add("summary", f"Appointment at {clinic.name}")
-        calendar.add_component(event)
-    return bytes(calendar.to_ical())
-
-
 def _prepared_urgent(session: Session, row: OutboxMessage, settings: WorkerSettings) -> _Prepared:
     """An urgent message goes as its caller wrote it (``queue_urgent``): no check, no link."""
     clinic = session.get(Clinic, row.clinic_id)
@@ -254,9 +237,12 @@ def _prepare(
                 )
             context["sessions"] = [_when(item.starts_at, clinic.time_zone)[0] for item in together]
             if row.channel == "email":
-                attachments = (
-                    Attachment("appointments.ics", "text/calendar", _ics(together, clinic, now)),
-                )
+                data = None
+                if booking is not None and booking.series_id is not None:
+                    data = series_file(uow, row.clinic_id, booking.series_id, now)
+                if data is None:
+                    data = single_event_ics(together, clinic.name, now)
+                attachments = (Attachment("appointments.ics", "text/calendar", data),)
     else:
         context.update(when="", time="")
     if settings.public_url:
