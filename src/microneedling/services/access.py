@@ -121,6 +121,9 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "portal.request_handle": _ALL,
     "portal.intake_review": _CLINICAL,
     "portal.intake_confirm": _CLINICAL,
+    # The patient portal, staff's side: reactions patients report (web/routes/reaction_reports.py).
+    "portal.reaction_review": _ALL,
+    "portal.reaction_close": _CLINICAL,
     # Billing: everyone sells, takes payments, issues gift cards and redeems sessions; owners
     # change the billing settings, refund, move packages and see every invoice.
     "billing.configure": _OWNER,
@@ -217,6 +220,8 @@ ACTION_WORDS: Mapping[str, str] = {
     "portal.request_handle": "deal with consultation requests",
     "portal.intake_review": "review questionnaires sent by patients",
     "portal.intake_confirm": "confirm questionnaires sent by patients",
+    "portal.reaction_review": "see reactions reported by patients",
+    "portal.reaction_close": "close a reported reaction",
     "billing.configure": "change the clinic's billing settings",
     "billing.read_settings": "see the clinic's billing settings",
     "billing.read": "see packages and invoices",

@@ -487,6 +487,14 @@ WORDING: Mapping[str, Wording] = {
     "portal.request_handle": Wording(
         "Dealt with a consultation request", "{who} marked a consultation request as dealt with"
     ),
+    "portal.reaction_review": Wording(
+        "Looked at reactions reported by patients",
+        "{who} looked at reactions reported by patients",
+    ),
+    "portal.reaction_close": Wording(
+        "Closed a reported reaction",
+        "{who} closed a reaction {patient} reported (not an adverse event)",
+    ),
 }
 
 #: Actions written outside a use case's transaction (not in the role matrix).
@@ -536,5 +544,23 @@ PORTAL_WORDING: Mapping[str, Wording] = {
     "portal.consultation_request": Wording(
         "Asked for a consultation", "{who} asked for a consultation from the clinic's page"
     ),
+    # Consents, care companion, reactions and journey (services/portal/*).
+    "portal.consent_read": Wording(
+        "Opened their consent forms", "{who} opened their consent forms"
+    ),
+    "portal.consent_sign": Wording("E-signed a consent", "{who} e-signed a consent form"),
+    "portal.consent_withdraw": Wording(
+        "Withdrew an e-signed consent", "{who} withdrew a consent they had e-signed"
+    ),
+    "portal.care_read": Wording(
+        "Opened their care before and after a session", "{who} opened their care companion"
+    ),
+    "portal.product_check": Wording("Checked a product", "{who} checked whether to use a product"),
+    "portal.reaction_report": Wording("Reported a reaction", "{who} reported a reaction"),
+    "portal.reaction_read": Wording(
+        "Looked at the reactions they reported", "{who} looked at the reactions they reported"
+    ),
+    "portal.journey_read": Wording("Opened their journey", "{who} opened their treatment journey"),
+    "portal.handout": Wording("Downloaded their care plan", "{who} downloaded their care plan"),
 }
 WORDING = {**WORDING, **PORTAL_WORDING}

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from microneedling.web.context import is_htmx
-from microneedling.web.portal import companion, consent, home, intake, reactions, sign_in
+from microneedling.web.portal import companion, consent, home, intake, journey, reactions, sign_in
 from microneedling.web.portal.context import (
     SIGN_IN,
     PatientNotSignedIn,
@@ -38,13 +38,14 @@ class NavLink:
 
 #: The portal's routers (include order). Add an area's router here.
 ROUTERS: list[APIRouter] = [sign_in.router, home.router, intake.router]
-ROUTERS += [consent.router, companion.router, reactions.router]
+ROUTERS += [consent.router, companion.router, reactions.router, journey.router]
 
 #: The portal's menu after Home and Questionnaire. Add an area's link here.
 NAV_LINKS: list[NavLink] = []
 NAV_LINKS += [
     NavLink("/my/care", _("Your care"), "care"),
     NavLink("/my/consent", _("Consent forms"), "consent"),
+    NavLink("/my/journey", _("Your journey"), "journey"),
 ]
 
 
