@@ -512,7 +512,10 @@ class FullRecordOut(Out):
 
 
 class AuditEntryOut(Out):
-    sequence: int
+    sequence: int | None = Field(
+        description="The entry's number in this clinic's log: its place in the clinic's own "
+        "chain (1, 2, ...), never its number among every clinic's entries"
+    )
     at: datetime
     actor_id: int | None
     actor_role: str

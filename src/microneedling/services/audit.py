@@ -71,7 +71,7 @@ def audit_entries(
 
 def _entry_view(row: AuditEntry, names: _Names | None = None) -> dict[str, Any]:
     view = {
-        "sequence": row.sequence,
+        "sequence": row.clinic_sequence,
         "at": canonical_time(row.recorded_at),
         "actor_id": row.actor_id,
         "actor_role": row.actor_role,
@@ -95,8 +95,10 @@ def audit_page(
     limit: int = 100,
     clock: Clock = utc_now,
 ) -> dict[str, Any]:
-    """A page of the clinic's audit entries after sequence ``after`` (0: from the start);
-    ``next_after`` continues it (None at the end so far)."""
+    """A page of the clinic's audit entries after the clinic's entry number ``after`` (0: from
+    the start); ``next_after`` continues it (None at the end so far). Entries are numbered by
+    their place in the clinic's own chain (``clinic_sequence``), never by the whole log's
+    numbers, whose gaps would tell how busy other clinics are."""
     if not 1 <= limit <= 1000:
         raise UserError("expected 1 to 1000", field="limit")
     if after < 0:
@@ -255,9 +257,9 @@ def audit_log(
             if rows:
                 last, first = rows[-1], rows[0]
                 if uow.audit.newest(where, before=(last.recorded_at, last.sequence), limit=1):
-                    older = last.sequence
+                    older = last.clinic_sequence
                 if uow.audit.newest(where, after=(first.recorded_at, first.sequence), limit=1):
-                    newer = first.sequence
+                    newer = first.clinic_sequence
             elif cursor_before is not None:
                 newer = before
             elif cursor_after is not None:
@@ -363,7 +365,7 @@ def _export_lines(uow: UnitOfWork, actor: Actor, where: EntryFilter) -> Iterator
                             safe_cell(item[key])
                             for key in ("at_local", "who", "action_name", "patient", "sentence")
                         ),
-                        item["sequence"],  # digits and hex: nothing a spreadsheet runs
+                        item["sequence"],  # the clinic's number, digits: nothing a sheet runs
                         item["hash"],
                     ]
                 )
@@ -416,12 +418,12 @@ def _cursor(
         return None
     if not 1 <= sequence <= MAX_ENTRY:
         raise UserError("expected the number of an entry of the log", field=where)
-    moment = uow.audit.recorded_at(clinic_id=actor.clinic_id, sequence=sequence)
-    if moment is None:
+    position = uow.audit.position(clinic_id=actor.clinic_id, number=sequence)
+    if position is None:
         raise UserError(
             f"this clinic's log has no entry {sequence}; start again from the newest", field=where
         )
-    return moment, sequence
+    return position
 
 
 @dataclass
@@ -517,7 +519,7 @@ class _Names:
         facts = self.facts(row, details)
         local = row.recorded_at.astimezone(ZoneInfo(self.time_zone))
         return {
-            "sequence": row.sequence,
+            "sequence": row.clinic_sequence,
             "at": canonical_time(row.recorded_at),
             "at_local": local.isoformat(timespec="seconds"),
             "who": facts["who"],

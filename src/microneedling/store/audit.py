@@ -312,26 +312,32 @@ class AuditLog:
         after: int = 0,
         limit: int = 100,
     ) -> list[AuditEntry]:
-        """One clinic's entries in order (optionally about one patient)."""
+        """One clinic's entries in order (optionally about one patient), after the clinic's
+        entry number ``after`` (its place in the clinic's chain; 0: from the first)."""
         query = (
             select(AuditEntry)
-            .where(AuditEntry.clinic_id == clinic_id, AuditEntry.sequence > after)
+            .where(AuditEntry.clinic_id == clinic_id)
             .order_by(AuditEntry.sequence)
             .limit(limit)
         )
+        if after:
+            query = query.where(AuditEntry.clinic_sequence > after)
         if patient_id is not None:
             query = query.where(AuditEntry.patient_id == patient_id)
         return list(self._session.execute(query).scalars())
 
     # The owners' reading: newest first, filtered (migration 0008's indexes) -----------------
 
-    def recorded_at(self, *, clinic_id: int, sequence: int) -> datetime | None:
-        """When entry ``sequence`` of this clinic was written (None if it is not this clinic's)."""
-        return self._session.execute(
-            select(AuditEntry.recorded_at).where(
-                AuditEntry.sequence == sequence, AuditEntry.clinic_id == clinic_id
+    def position(self, *, clinic_id: int, number: int) -> tuple[datetime, int] | None:
+        """When this clinic's entry ``number`` (its place in the clinic's chain) was written,
+        and its number in the whole log: where a page of the clinic's log starts or ends (None
+        if the clinic has no such entry)."""
+        row = self._session.execute(
+            select(AuditEntry.recorded_at, AuditEntry.sequence).where(
+                AuditEntry.clinic_id == clinic_id, AuditEntry.clinic_sequence == number
             )
-        ).scalar_one_or_none()
+        ).first()
+        return None if row is None else (row.recorded_at, row.sequence)
 
     def newest(
         self,

@@ -66,8 +66,9 @@ def is_garbled(error: Exception) -> bool:
 class ChainReport:
     """What a verification found. ``head_sequence``/``head_hash``: the last entry checked (for
     a clinic: the place of its last entry in the clinic's own chain, 1, 2, ...);
-    ``first_failing``: the first entry with a problem (its number in the log, as the audit log
-    page shows it)."""
+    ``first_failing``: the first entry with a problem, by the number the audit log page shows:
+    for a clinic, the entry's place in the clinic's own chain (so that its problems say nothing
+    of other clinics' entries); for the whole database, its number in the log."""
 
     entries: int = 0
     head_sequence: int = 0
@@ -193,6 +194,8 @@ class Unreadable:
 
     sequence: int
     field: str
+    #: Its place in its clinic's chain, when that much can be read.
+    clinic_sequence: int | None = None
 
 
 @dataclass
@@ -213,10 +216,18 @@ class _Walk:
         self.keys = keys
         self.clinics: dict[int, _ClinicChain] = {}
         self.saw_authentication = False
+        self.clinic_scope = report.scope == "clinic"
+
+    def said(self, row: Any) -> int:
+        """The number an entry is named by: its place in its clinic's chain when one clinic's
+        entries are checked (the audit log page's numbers), else its number in the log."""
+        if self.clinic_scope and row.clinic_sequence is not None:
+            return int(row.clinic_sequence)
+        return int(row.sequence)
 
     def entry(self, row: Any) -> None:
         report = self.report
-        number = row.sequence
+        number = self.said(row)
         try:
             if hash_of(row) != row.hash:
                 report.problem(f"entry {number}: content does not match its hash (altered)", number)
@@ -229,15 +240,16 @@ class _Walk:
         self._authentication(row)
 
     def unreadable(self, row: Unreadable) -> None:
+        number = self.said(row)
         self.report.problem(
-            f"entry {row.sequence}: its {_FIELD_WORDS.get(row.field, row.field)} cannot be read "
+            f"entry {number}: its {_FIELD_WORDS.get(row.field, row.field)} cannot be read "
             "(garbled)",
-            row.sequence,
+            number,
         )
 
     def _place(self, row: Any) -> None:
         chain = self.clinics.get(chain_of(row.clinic_id))
-        number, place = row.sequence, row.clinic_sequence
+        number, place = self.said(row), row.clinic_sequence
         if place is None:
             if chain is not None:
                 self.report.problem(
@@ -265,10 +277,10 @@ class _Walk:
                 "clinic, or copied)",
                 number,
             )
-        chain.place, chain.entry, chain.hash = place, number, row.hash
+        chain.place, chain.entry, chain.hash = place, row.sequence, row.hash
 
     def _authentication(self, row: Any) -> None:
-        report, number = self.report, row.sequence
+        report, number = self.report, self.said(row)
         if row.hmac is None:
             report.unauthenticated += 1
             if self.saw_authentication:
@@ -284,7 +296,7 @@ class _Walk:
             return
         if report.authenticated_since is None:
             report.authenticated_since = number
-        message = entry_message(number, row.clinic_id, row.clinic_sequence, row.hash)
+        message = entry_message(row.sequence, row.clinic_id, row.clinic_sequence, row.hash)
         outcome = self.keys.check(row.hmac_key or "", message, row.hmac)
         if outcome is None:
             report.problem(
@@ -339,9 +351,13 @@ class _Walk:
             chain.entry,
             chain.hash,
         ):
-            last = f"entry {chain.entry}" if chain is not None else "no entry"
+            # One clinic's check names entries by their places in its chain, like its log.
+            head_says = head.sequence if self.clinic_scope else head.entry
+            last = "no entry"
+            if chain is not None:
+                last = f"entry {chain.place if self.clinic_scope else chain.entry}"
             self.report.problem(
-                f"{label}'s chain head says entry {head.entry} is its last, but its chain ends "
+                f"{label}'s chain head says entry {head_says} is its last, but its chain ends "
                 f"at {last} (entries deleted or added outside the application)"
             )
         self.head_authentication(
@@ -473,12 +489,13 @@ def _one_at_a_time(
         .limit(batch)
     ).scalars()
     for number in list(numbers):
+        place = _readable_place(session, number)
         try:
             row = session.execute(select(*_COLUMNS).where(AuditEntry.sequence == number)).one()
         except Exception as error:
             if not is_garbled(error):
                 raise
-            yield Unreadable(number, _unreadable_field(session, number))
+            yield Unreadable(number, _unreadable_field(session, number), place)
         else:
             yield row
 
@@ -492,3 +509,16 @@ def _unreadable_field(session: Session, number: int) -> str:
                 raise
             return column.key
     return "content"
+
+
+def _readable_place(session: Session, number: int) -> int | None:
+    """Entry ``number``'s place in its clinic's chain, or None if even that cannot be read."""
+    try:
+        place = session.execute(
+            select(AuditEntry.clinic_sequence).where(AuditEntry.sequence == number)
+        ).scalar_one_or_none()
+    except Exception as error:
+        if not is_garbled(error):
+            raise
+        return None
+    return None if place is None else int(place)

@@ -191,7 +191,9 @@ def audit_log(
     actor: CurrentActor,
     uow: Uow,
     clock: Now,
-    after: Annotated[int, Query(ge=0, le=MAX_ID, description="After this sequence number")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_ID, description="After this entry number of the clinic's log")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
