@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import run_cli
 
 PLAN_KEYS = {"series", "maintenance", "precare", "aftercare", "expected", "combinations",
              "warnings", "quote", "knowledge_base"}  # fmt: skip
@@ -22,9 +22,7 @@ EXAMPLE = {
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "microneedling", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_cli(*args)
 
 
 def write(tmp_path: Path, data: Any, name: str = "request.json") -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import run_cli
 
 COMMANDS = {
     "geometry": ["geometry", "--device", "pen", "--needle-mm", "1", "--speed-mm-s", "20"],
@@ -18,9 +18,7 @@ COMMANDS = {
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "microneedling", *args], capture_output=True, text=True, timeout=300
-    )
+    return run_cli(*args)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from tests.conftest import run_cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "microneedling", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_cli(*args)
 
 
 def test_pdf_handout_renders_with_the_patients_dates(tmp_path: Path) -> None:

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import intake_data
+from tests.conftest import intake_data, run_cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "microneedling", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_cli(*args)
 
 
 def write(tmp_path: Path, data: Any, name: str) -> str:

@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import intake_data
+from tests.conftest import intake_data, run_cli
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "microneedling", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args)
 
 
 def screen_json(tmp_path: Path, data: dict[str, Any]) -> dict[str, Any]:
