@@ -179,6 +179,7 @@ def create_app(
         max_body_bytes=config.api_max_body_bytes,
         max_upload_bytes=config.photo_max_bytes,
     )
+    app.add_middleware(fhir.RefusalsAsOutcomes)  # /fhir's refusals as OperationOutcomes
     app.add_middleware(errors.ServerErrors)  # the outermost of the API's own
     if security_headers:
         app.add_middleware(SecurityHeaders, hsts_seconds=config.hsts_seconds)

@@ -25,7 +25,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from microneedling.api.context import ApiContext, Context
 from microneedling.api.errors import status_of
-from microneedling.api.fhir import capability, export_routes, includes, questionnaire, search
+from microneedling.api.fhir import (
+    capability,
+    export_routes,
+    import_routes,
+    includes,
+    questionnaire,
+    search,
+)
 from microneedling.api.fhir.resources import Resource, bundle, operation_outcome
 from microneedling.api.security import CurrentActor
 from microneedling.errors import UserError
@@ -46,6 +53,7 @@ ISSUE_CODES = {
     405: "not-supported",
     409: "conflict",
     413: "too-costly",
+    415: "not-supported",
     422: "processing",
     429: "throttled",
 }
@@ -128,6 +136,60 @@ class ServerErrors:
             await send({"type": "http.response.body", "body": self.BODY})
 
 
+class RefusalsAsOutcomes:
+    """ASGI middleware for the whole API, around its request limits: a refusal of a request to
+    ``/fhir`` made before it reaches the FHIR application (a body over the API's limit, JSON
+    nested too deep, a NUL character) is answered as an OperationOutcome with the same status,
+    as a FHIR client expects, rather than the JSON API's error body."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] = {}
+
+        async def translating_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if message["status"] >= 400 and headers.get(b"content-type") == (
+                    b"application/json"
+                ):
+                    held["start"] = message
+                    held["body"] = b""
+                    return
+            elif message["type"] == "http.response.body" and "start" in held:
+                held["body"] += message.get("body", b"")
+                if message.get("more_body"):
+                    return
+                status = held["start"]["status"]
+                try:
+                    said = str(json.loads(held["body"]).get("message", "refused"))
+                except (ValueError, AttributeError):
+                    said = "the request was refused"
+                body = json.dumps(
+                    operation_outcome(ISSUE_CODES.get(status, "exception"), said),
+                    separators=(",", ":"),
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [
+                            (b"content-type", MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, translating_send)
+
+
 def base_url(request: Request) -> str:
     """The service base (``http://host/fhir/R4``), as the client reached it."""
     # ``base_url`` is the whole application's (a proxy's root path included), not the mount's.
@@ -170,6 +232,7 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
         return FhirResponse(capability.capability_statement(base_url(request), software_version))
 
     export_routes.install(app, VERSION_PATH, FhirError, base_url)
+    import_routes.install(app, VERSION_PATH, FhirError, base_url, FhirResponse)
 
     @app.get(VERSION_PATH + "/Questionnaire")
     def questionnaires(request: Request, actor: CurrentActor) -> FhirResponse:

@@ -18,6 +18,8 @@ from microneedling.api.fhir.resources import Resource
 from microneedling.api.fhir.search import COMMON, SEARCHES
 
 FHIR_VERSION = "4.0.1"
+#: What a client may create: patients (with the duplicate check) and intakes.
+CREATED = ("Patient", "QuestionnaireResponse")
 #: A fixed date for the statement (it changes with the software, not with the day).
 STATEMENT_DATE = "2026-12-07"
 
@@ -44,6 +46,9 @@ def capability_statement(base: str, software_version: str) -> Resource:
         for search in SEARCHES.values()
     ]
     for resource in resources:
+        if resource["type"] in CREATED:
+            resource["interaction"] = [*resource["interaction"], {"code": "create"}]  # type: ignore[misc]
+            resource["conditionalCreate"] = False
         include = includes_of(str(resource["type"]))
         if include:
             resource["searchInclude"] = include
@@ -107,9 +112,13 @@ def capability_statement(base: str, software_version: str) -> Resource:
             {
                 "mode": "server",
                 "documentation": (
-                    "Read and search only. Paging: _count (at most 100) and the Bundle's next "
-                    f"link; common parameters: {', '.join(COMMON)}. Unknown parameters are "
-                    f"refused. Our code systems: {code_systems}"
+                    "Read and search; create Patient (a patient with the same name, date of "
+                    "birth and a contact detail is linked, with the same name and date of birth "
+                    "only refused) and QuestionnaireResponse (an intake, screened on arrival); "
+                    "a transaction Bundle of Patients (all or nothing); Bulk Data $export. "
+                    "Paging: _count (at most 100) and the Bundle's next link; common "
+                    f"parameters: {', '.join(COMMON)}. Unknown parameters are refused. Our code "
+                    f"systems: {code_systems}"
                 ),
                 "security": {
                     "cors": False,
@@ -133,6 +142,12 @@ def capability_statement(base: str, software_version: str) -> Resource:
                     ],
                 },
                 "resource": resources,
+                "interaction": [
+                    {
+                        "code": "transaction",
+                        "documentation": "Patients only (POST Patient entries), all or nothing",
+                    }
+                ],
                 "operation": [
                     {
                         "name": "export",

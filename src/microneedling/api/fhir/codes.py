@@ -80,6 +80,9 @@ FINDING_SYSTEM = f"{CODE_SYSTEM_BASE}/finding"
 #: Our extensions on a CarePlan activity: R4's CarePlan has no body site, nor a depth.
 ZONE_EXTENSION = f"{NAMESPACE}/StructureDefinition/zone"
 DEPTH_EXTENSION = f"{NAMESPACE}/StructureDefinition/depth"
+#: A patient's Fitzpatrick skin type (1 to 6): screening and planning need it; FHIR's Patient
+#: has no element for it.
+FITZPATRICK_EXTENSION = f"{NAMESPACE}/StructureDefinition/fitzpatrick-skin-type"
 UCUM = "http://unitsofmeasure.org"
 PLAN_STATUSES = {
     "proposed": "draft",

@@ -15,6 +15,7 @@ from microneedling.api.fhir.codes import (
     CLINIC_IDENTIFIER_SYSTEM,
     DEVICE_TYPE_SYSTEM,
     DEVICE_TYPES,
+    FITZPATRICK_EXTENSION,
     GENDERS,
     IDENTIFIER_SYSTEM,
 )
@@ -65,6 +66,7 @@ def patient_resource(patient: Patient, clinic: Clinic) -> Resource:
             }
         ],
         "birthDate": day(patient.birth_date),
+        "extension": [{"url": FITZPATRICK_EXTENSION, "valueInteger": patient.fitzpatrick}],
         "managingOrganization": reference("Organization", clinic.id, clinic.name),
     }
     if telecom:
