@@ -32,6 +32,7 @@ def message_view(row: OutboxMessage) -> dict[str, Any]:
         "attempts": row.attempts,
         "last_error": row.last_error,
         "provider_id": row.provider_id,
+        "delivery_status": row.delivery_status,
     }
 
 
