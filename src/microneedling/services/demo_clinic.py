@@ -350,6 +350,9 @@ class _Builder:
                 partial(self.register, index=10_000 + index, actor=actor, follow_up=False),
             )
         self.at(self.local(self.today - timedelta(days=20), 16), self.recall)
+        from microneedling.services.billing.demo import schedule_demo_billing
+
+        schedule_demo_billing(self, start)  # packages, invoices, payments on the timeline
         self.run(progress)
         self._leave_time_free_today()
 
