@@ -23,6 +23,7 @@ from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import ForbiddenError, ResourceNotFound
 from tests.integration.conftest import PostgresDatabases, SqliteDatabases, databases_for
 
+from microneedling.api.fhir.codes import FITZPATRICK_EXTENSION
 from microneedling.services import clinics, patients
 from microneedling.store import Database, UnitOfWork
 
@@ -204,3 +205,46 @@ def test_the_front_desk_may_not_read_cartridge_lots_and_nobody_without_a_token(
     unknown = httpx.get(server + "/fhir/R4/Nothing/here/at/all")
     assert unknown.status_code == 404
     assert unknown.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_fhir_client_creates_a_patient_and_the_same_one_is_linked_not_doubled(
+    server: str, data: Data
+) -> None:
+    client = _client(server, "desk")
+    details = {
+        "name": [{"use": "official", "family": "Createdby", "given": ["Client"]}],
+        "birthDate": "1979-09-09",
+        "telecom": [{"system": "email", "value": "client@example.org"}],
+        "extension": [{"url": FITZPATRICK_EXTENSION, "valueInteger": 2}],
+    }
+    first = client.resource("Patient", **details)
+    first.save()
+    Patient.model_validate(first.serialize())
+    second = client.resource("Patient", **details)
+    second.save()
+    assert second.id == first.id
+    assert client.resources("Patient").search(name="createdby").fetch_raw()["total"] == 1
+
+
+def test_a_bulk_export_from_the_real_server_holds_the_clinics_patients_only(
+    server: str, data: Data
+) -> None:
+    headers = {"Authorization": f"Bearer {_token(server, 'owner')}"}
+    started = httpx.get(
+        server + "/fhir/R4/$export",
+        params={"_type": "Patient"},
+        headers={**headers, "Prefer": "respond-async", "Accept": "application/fhir+json"},
+    )
+    assert started.status_code == 202, started.text
+    location = started.headers["Content-Location"]
+    deadline = time.monotonic() + 60
+    while (status := httpx.get(location, headers=headers)).status_code == 202:
+        assert time.monotonic() < deadline, "the export did not finish"
+        time.sleep(0.2)
+    assert status.status_code == 200, status.text
+    (output,) = status.json()["output"]
+    lines = httpx.get(output["url"], headers=headers).text.splitlines()
+    ids = {int(Patient.model_validate_json(line).id) for line in lines}  # type: ignore[arg-type]
+    assert set(data.ours) <= ids
+    assert data.theirs not in ids
+    assert httpx.delete(location, headers=headers).status_code == 202
