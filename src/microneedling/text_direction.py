@@ -2,7 +2,8 @@
 
 A name such as ``"Ada\\u202eecilA"`` (RIGHT-TO-LEFT OVERRIDE) would otherwise turn the rest of the
 line around it backwards, a known spoofing trick. Pure functions, used by the pages (inside
-``<bdi>``), the handout PDF and the calendar feeds.
+``<bdi>``), the handout PDF, the calendar feeds, the audit log's sentences, staff invitations and
+the command line's output (``cli/names.py``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from microneedling.cli.common import (
@@ -157,8 +158,9 @@ def log_command(
         return
     table = Table("entry", f"when ({page['time_zone']})", "what happened")
     for entry in page["items"]:
+        # The sentence's names are isolated by its wording; Rich must not read them as markup.
         table.add_row(str(entry["sequence"]), entry["at_local"][:16].replace("T", " "),
-                      entry["sentence"])  # fmt: skip
+                      escape(entry["sentence"]))  # fmt: skip
     console = Console()
     console.print(table)
     typer.echo(paging_hint(page, newest=before is None and after is None))

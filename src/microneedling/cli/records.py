@@ -14,6 +14,7 @@ from rich.table import Table
 
 from microneedling.cli.common import counted, print_json
 from microneedling.cli.db import records_database
+from microneedling.cli.names import shown_name
 from microneedling.services.clinics import local_operator
 from microneedling.services.inventory import recall_cartridge_lot
 from microneedling.services.maintenance import unit_of_work
@@ -52,7 +53,7 @@ def find_command(
     for item in found:
         table.add_row(
             str(item["id"]),
-            f"{item['given_name']} {item['family_name']}",
+            shown_name(item["given_name"], item["family_name"]),
             item["birth_date"],
             item["phone"] or "",
             item["email"] or "",
@@ -102,7 +103,8 @@ def _print_record(record: dict[str, Any]) -> None:
     console = Console()
     patient = record["patient"]
     console.print(
-        f"[bold]{patient['given_name']} {patient['family_name']}[/] (patient {patient['id']}), "
+        f"[bold]{shown_name(patient['given_name'], patient['family_name'])}[/] "
+        f"(patient {patient['id']}), "
         f"born {patient['birth_date']}, Fitzpatrick {patient['fitzpatrick']}"
     )
     for intake in record["intakes"]:
@@ -174,7 +176,7 @@ def recall_command(
     for item in report["patients"]:
         table.add_row(
             str(item["patient_id"]),
-            f"{item['given_name']} {item['family_name']}",
+            shown_name(item["given_name"], item["family_name"]),
             item["email"] or "",
             item["phone"] or "",
             str(item["sessions"]),

@@ -15,11 +15,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from microneedling.cli.clinic import MAX_PASSWORD_LINE, read_new_password
 from microneedling.cli.common import fail, print_json
 from microneedling.cli.db import records_database
+from microneedling.cli.names import plain_name, shown_name
 from microneedling.cli.records import ActingAs, AsJson
 from microneedling.config import settings
 from microneedling.services import clinics, password_change, staff_invitations, web_sessions
@@ -40,9 +42,8 @@ Member = Annotated[str, typer.Argument(metavar="EMAIL", help="The staff member's
 
 def _said(member: dict[str, Any]) -> str:
     state = "" if member["active"] else ", account closed"
-    return (
-        f"{member['display_name']} <{member['email']}> ({ROLE_WORDS[Role(member['role'])]}{state})"
-    )
+    name = plain_name(member["display_name"])
+    return f"{name} <{member['email']}> ({ROLE_WORDS[Role(member['role'])]}{state})"
 
 
 @staff_app.command("add")
@@ -106,8 +107,8 @@ def list_command(acting_as: ActingAs, as_json: AsJson = False) -> None:
     for member in found:
         table.add_row(
             str(member["id"]),
-            member["display_name"],
-            member["email"],
+            shown_name(member["display_name"]),
+            escape(member["email"]),
             ROLE_WORDS[Role(member["role"])],
             "active" if member["active"] else "closed",
         )

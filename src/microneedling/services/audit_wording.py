@@ -18,6 +18,7 @@ from typing import Any
 
 from microneedling.knowledge.overrides import SETTING
 from microneedling.services.access import PERMISSIONS
+from microneedling.text_direction import isolated_where_needed
 
 #: Roles in words (an entry's ``actor_role``; ``system`` and ``anonymous`` are not staff roles).
 ROLE_WORDS = {
@@ -511,8 +512,24 @@ def action_name(action: str) -> str:
     return wording.name if wording is not None else words(action.replace(".", " ")).capitalize()
 
 
+#: Facts typed by people (names, a lot number): isolated in a sentence.
+TYPED_FACTS = ("who", "patient", "staff", "lot")
+
+
+def _isolated(facts: Facts) -> Facts:
+    """``facts`` with each typed one isolated (FSI … PDI, overrides removed) when it holds more
+    than plain ASCII: a name with right-to-left letters or direction overrides cannot reorder
+    the sentence around it, on the page, in the CSV or on a terminal."""
+    found = Facts(facts)
+    for key in TYPED_FACTS:
+        if isinstance(facts.get(key), str):
+            found[key] = isolated_where_needed(facts[key])
+    return found
+
+
 def sentence(action: str, facts: Facts) -> str:
-    """The entry as a sentence, from its action's wording and its facts."""
+    """The entry as a sentence, from its action's wording and its facts (typed ones isolated)."""
+    facts = _isolated(facts)
     wording = WORDING.get(action)
     if wording is None:
         return f"{facts['who']}: {words(action.replace('.', ' '))}"

@@ -26,6 +26,7 @@ from microneedling.knowledge.schema_planning import PlanningFile
 from microneedling.services import audit, clinics, inventory, staff_invitations
 from microneedling.services.access import check_role
 from microneedling.services.audit_wording import action_choices
+from microneedling.text_direction import isolated_where_needed
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import ROLES, kb, zone_label
@@ -121,8 +122,8 @@ def change_role(
     except RuleViolation as error:
         return _refused(page, error)
     page.flash(
-        f"{changed['display_name']} is now {ROLES[role].lower()}; their sign-ins carry the new "
-        "role at once."
+        f"{isolated_where_needed(changed['display_name'])} is now {ROLES[role].lower()}; their "
+        "sign-ins carry the new role at once."
     )
     return page.redirect("/admin/staff")
 
@@ -135,7 +136,10 @@ def deactivate(
         closed = page.run(clinics.deactivate_staff_member, staff_id)
     except RuleViolation as error:
         return _refused(page, error)
-    page.flash(f"{closed['display_name']}'s account is closed: they are signed out at once.")
+    page.flash(
+        f"{isolated_where_needed(closed['display_name'])}'s account is closed: they are signed "
+        "out at once."
+    )
     return page.redirect("/admin/staff")
 
 

@@ -21,6 +21,7 @@ from microneedling.services import (
     patients,
 )
 from microneedling.store.models import ADVERSE_EVENT_KINDS, SEVERITIES
+from microneedling.text_direction import isolated_where_needed
 from microneedling.web.context import Page, RecordId, posted_form, staff_page
 from microneedling.web.forms import Form
 from microneedling.web.labels import words
@@ -113,7 +114,8 @@ def register(page: Page = Depends(staff_page), form: Form = Depends(posted_form)
         except UserError as error:
             form.add_user_error(error)
         else:
-            page.flash(f"Registered {details['given_name']} {details['family_name']}.")
+            name = f"{details['given_name']} {details['family_name']}"
+            page.flash(f"Registered {isolated_where_needed(name)}.")
             return page.redirect(f"/patients/{patient_id}")
     return page.render(
         "patient_new.html.j2",
