@@ -109,3 +109,7 @@ def _print_summary(summary: DemoSummary, url: str) -> None:
     console.print(table)
     if summary.password is not None:
         console.print(f"Password for every account: [bold]{summary.password}[/]")
+    from microneedling.services.portal.demo import sign_in_lines
+
+    for line in sign_in_lines(summary.counts.get("portal", [])):
+        console.print(line)
