@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -153,7 +153,8 @@ def last_session(sessions: Sequence[Session], now: datetime, zone: str) -> Sessi
 def hours_since(session: Session, now: datetime, zone: str) -> float:
     """Hours from the end of ``session`` to ``now`` (from the start of its day, when no time)."""
     end = session.ends_at or datetime.combine(session.day, datetime.min.time(), ZoneInfo(zone))
-    return max(0.0, (now - end).total_seconds() / 3600)
+    # In UTC: between two moments of one zone, Python subtracts wall-clock times.
+    return max(0.0, (now.astimezone(UTC) - end.astimezone(UTC)).total_seconds() / 3600)
 
 
 def _window(step: Mapping[str, Any]) -> tuple[str, int, int | None]:
@@ -179,7 +180,9 @@ def aftercare_now(
     hour-window step with the time it ends)."""
     hours = hours_since(session, now, zone)
     tz = ZoneInfo(zone)
-    end = session.ends_at or datetime.combine(session.day, datetime.min.time(), tz)
+    end = (session.ends_at or datetime.combine(session.day, datetime.min.time(), tz)).astimezone(
+        UTC
+    )  # hours added in UTC are real hours, across a change of the clocks
     today = now.astimezone(tz).date()
     day = (today - session.day).days
     groups: dict[str, list[dict[str, Any]]] = {"do": [], "normal": [], "call": []}
@@ -256,7 +259,8 @@ def product_answer(
     from_hours = result.get("allowed_from_hours")
     when = None
     if not allowed and isinstance(from_hours, int | float) and session_end is not None:
-        when = _moment_words(session_end + timedelta(hours=float(from_hours)), zone, today)
+        moment = session_end.astimezone(UTC) + timedelta(hours=float(from_hours))
+        when = _moment_words(moment, zone, today)
     if allowed:
         answer, headline = "yes", "Yes, you can use it now."
     elif when is not None:
