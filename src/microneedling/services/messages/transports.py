@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import smtplib
+import socket
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -90,6 +92,8 @@ class SmtpTransport:
         if settings.security not in ("starttls", "tls", "none"):
             raise ValueError("SMTP security must be starttls, tls or none")
         self.settings = settings
+        self._client: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
 
     def build(self, envelope: Envelope) -> EmailMessage:
         # Headers may run to 998 characters (RFC 5322): a long link is kept whole, not encoded.
@@ -112,45 +116,86 @@ class SmtpTransport:
             message.add_attachment(item.data, maintype=main, subtype=sub, filename=item.filename)
         return message
 
-    def send(self, envelope: Envelope) -> str:
-        message = self.build(envelope)
+    def _connect(self) -> smtplib.SMTP:
         settings = self.settings
+        if settings.security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         try:
-            if settings.security == "tls":
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    settings.host,
-                    settings.port,
-                    timeout=settings.timeout,
-                    context=ssl.create_default_context(),
-                )
-            else:
-                client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-            with client:
-                if settings.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
-                if settings.username:
-                    client.login(settings.username, settings.password or "")
-                refused = client.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentFailure(
-                f"the mail server refused the address: {_codes(error)}"
-            ) from None
-        except smtplib.SMTPAuthenticationError as error:
-            raise TemporaryFailure(
-                f"the mail server refused the sign-in ({error.smtp_code})"
-            ) from None
-        except smtplib.SMTPResponseException as error:
-            reason = f"the mail server answered {error.smtp_code}"
-            if 500 <= error.smtp_code < 600:
-                raise PermanentFailure(reason) from None
-            raise TemporaryFailure(reason) from None
-        except (OSError, smtplib.SMTPException) as error:
-            raise TemporaryFailure(
-                f"could not reach the mail server: {type(error).__name__}"
-            ) from None
+            # smtplib writes a message and its closing dot separately: without TCP_NODELAY,
+            # Nagle's algorithm and the server's delayed ACK add about 40 ms to every message.
+            if client.sock is not None:
+                client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if settings.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.username:
+                client.login(settings.username, settings.password or "")
+        except BaseException:
+            _quietly_close(client)
+            raise
+        return client
+
+    def _connection(self) -> smtplib.SMTP:
+        """The kept connection if the server still answers on it (NOOP), else a new one."""
+        if self._client is not None:
+            try:
+                if self._client.noop()[0] == 250:
+                    return self._client
+            except (OSError, smtplib.SMTPException):
+                pass
+            self.close()
+        self._client = self._connect()
+        return self._client
+
+    def close(self) -> None:
+        """Say goodbye to the mail server (the next message opens a new connection)."""
+        client, self._client = self._client, None
+        if client is not None:
+            _quietly_close(client)
+
+    def send(self, envelope: Envelope) -> str:
+        """Send over the kept connection (checked with NOOP first; one connection for a whole
+        batch rather than one per message)."""
+        message = self.build(envelope)
+        with self._lock:
+            try:
+                refused = self._connection().send_message(message)
+            except smtplib.SMTPRecipientsRefused as error:
+                raise PermanentFailure(
+                    f"the mail server refused the address: {_codes(error)}"
+                ) from None
+            except smtplib.SMTPAuthenticationError as error:
+                self.close()
+                raise TemporaryFailure(
+                    f"the mail server refused the sign-in ({error.smtp_code})"
+                ) from None
+            except smtplib.SMTPResponseException as error:
+                reason = f"the mail server answered {error.smtp_code}"
+                if 500 <= error.smtp_code < 600:
+                    raise PermanentFailure(reason) from None
+                self.close()
+                raise TemporaryFailure(reason) from None
+            except (OSError, smtplib.SMTPException) as error:
+                self.close()
+                raise TemporaryFailure(
+                    f"could not reach the mail server: {type(error).__name__}"
+                ) from None
         if refused:
             raise PermanentFailure("the mail server refused the address")
         return str(message["Message-ID"])
+
+
+def _quietly_close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
 
 
 def _codes(error: smtplib.SMTPRecipientsRefused) -> str:

@@ -413,6 +413,14 @@ def run_once(
     summary = Summary()
     claimed = claim(database, now, settings, tuple(sorted(transports)))
     summary.claimed = len(claimed)
-    for row_id, lease_until in claimed:
-        _send_one(database, row_id, lease_until, transports, now, settings, summary)
+    try:
+        for row_id, lease_until in claimed:
+            _send_one(database, row_id, lease_until, transports, now, settings, summary)
+    finally:
+        if summary.claimed < settings.batch:
+            # Nothing more is due now: the mail server's connection is not kept idle.
+            for transport in transports.values():
+                close = getattr(transport, "close", None)
+                if close is not None:
+                    close()
     return summary
