@@ -139,8 +139,13 @@ def test_an_owner_sets_billing_up_on_a_typed_form_and_mistakes_come_back_beside_
     still = owner.post("/billing/settings", data=form)
     assert still.status_code == 422 and 'id="f-catalogue-0-price-error"' in still.text
     form["catalogue.0.price"] = "540"
+    form["fees.late_cancellation"] = "forty"
+    late = owner.post("/billing/settings", data=form)
+    assert late.status_code == 422 and 'id="f-fees-late_cancellation-error"' in late.text
+    form["fees.late_cancellation"], form["fees.no_show"] = "40", "60.00"
     saved = owner.post("/billing/settings", data=form)
     assert saved.status_code == 200 and "Billing settings saved." in saved.text
     assert 'value="reduced"' in saved.text
+    assert 'value="40.00"' in saved.text and 'value="24"' in saved.text
     desk = billed.signed_in("front_desk")
     assert desk.get("/billing/settings").status_code == 403

@@ -206,6 +206,9 @@ SETTINGS_LABELS: dict[str, str] = {
     "invoice_address": "Address on invoices",
     "invoice_prefix": "Invoice number prefix",
     "package_valid_months": "Packages valid for (months)",
+    "fees.late_cancel_hours": "Late if cancelled less than (hours) before",
+    "fees.late_cancellation": "Late-cancellation fee",
+    "fees.no_show": "No-show fee",
     **{f"tax_rates.{n}.code": f"Tax rate {n + 1}: code" for n in range(RATE_ROWS)},
     **{f"tax_rates.{n}.percent": f"Tax rate {n + 1}: percent" for n in range(RATE_ROWS)},
     **{f"catalogue.{n}.{key}": f"Catalogue item {n + 1}: {key}" for n in range(ITEM_ROWS)
@@ -226,6 +229,8 @@ def settings_form(found: dict[str, Any] | None, currency: str | None) -> Form:
             "invoice_prefix": found["invoice_prefix"],
             "package_valid_months": found["package_valid_months"],
         }
+        for key, value in (found.get("fees") or {}).items():
+            values[f"fees.{key}"] = value
         for n, (code, rate) in enumerate(found["tax_rates"].items()):
             values[f"tax_rates.{n}.code"], values[f"tax_rates.{n}.percent"] = code, rate
         for n, (code, item) in enumerate(found["catalogue"].items()):
@@ -300,6 +305,13 @@ def save_settings(page: Page = Depends(staff_page), form: Form = Depends(posted_
             else:
                 catalogue[code] = {"label": label, "sessions": sessions, "price": price}
     data["catalogue"] = catalogue
+    fees = {
+        "late_cancel_hours": form.integer("fees.late_cancel_hours", low=1, high=168),
+        "late_cancellation": form.text("fees.late_cancellation", max_length=30),
+        "no_show": form.text("fees.no_show", max_length=30),
+    }
+    if fees["late_cancellation"] or fees["no_show"]:
+        data["fees"] = {key: value for key, value in fees.items() if value is not None}
     if data["package_valid_months"] is None:
         del data["package_valid_months"]
     if form.ok:
