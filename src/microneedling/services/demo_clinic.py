@@ -259,6 +259,9 @@ def _build(
 ) -> dict[str, Any]:
     builder = _Builder(uow, today, seed, password, kb or shipped_knowledge_base())
     builder.build(patient_count, progress)
+    from microneedling.services.messages.demo import seed_demo_messages
+
+    seed_demo_messages(uow, today)
     from microneedling.services.portal.demo import open_demo_portal
 
     return {**builder.summary(), "portal": open_demo_portal(uow, today)}
