@@ -455,6 +455,11 @@ def chart_session(
         )
         appointment.status = "completed"
         appointment.status_changed_at = tx.now
+        from microneedling.services.billing import packages  # billing imports the services
+
+        covered = packages.has_active_package(
+            tx.uow.session, actor.clinic_id, appointment.patient_id
+        )
         tx.done(
             patient_id=appointment.patient_id,
             entity=("session_chart", chart.id),
@@ -468,9 +473,8 @@ def chart_session(
         )
     # The charted session redeems one session of the patient's package, if one covers it (its
     # own transaction and audit entry; an amendment never redeems again).
-    from microneedling.services.billing.packages import redeem_for_appointment
-
-    redeem_for_appointment(uow, actor, appointment_id, on_charting=True, clock=clock)
+    if covered:
+        packages.redeem_for_appointment(uow, actor, appointment_id, on_charting=True, clock=clock)
     return chart.id
 
 

@@ -238,6 +238,20 @@ def sell_catalogue(
     return {"invoice_id": invoice.id, "package_ids": [package.id]}
 
 
+def has_active_package(session: Session, clinic_id: int, patient_id: int) -> bool:
+    """Whether the patient holds an active package (a cheap check before redeeming)."""
+    found = session.execute(
+        select(Package.id)
+        .where(
+            Package.clinic_id == clinic_id,
+            Package.patient_id == patient_id,
+            Package.status == "active",
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def redeem_for_appointment(
     uow: UnitOfWork,
     actor: Actor,
