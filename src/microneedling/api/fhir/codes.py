@@ -5,6 +5,7 @@ CapabilityStatement), identifier systems, and our records' statuses as FHIR's.""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 NAMESPACE = "https://microneedling.dev/fhir"
 CODE_SYSTEM_BASE = f"{NAMESPACE}/CodeSystem"
@@ -57,6 +58,7 @@ SCALE_ITEM_SYSTEM = f"{CODE_SYSTEM_BASE}/scale-item"
 SCALE_BAND_SYSTEM = f"{CODE_SYSTEM_BASE}/scale-band"
 
 
+@cache
 def scale_codes() -> dict[str, str]:
     """Our outcome scales' codes and names, from the shipped knowledge base."""
     from microneedling.clinical.scales import list_scales
@@ -98,6 +100,7 @@ PLAN_ACTIVITY_STATUSES = {
 }
 
 
+@cache
 def concern_codes() -> dict[str, str]:
     """Our concerns' codes and names, from the shipped knowledge base."""
     from microneedling.knowledge import shipped_knowledge_base
@@ -105,6 +108,7 @@ def concern_codes() -> dict[str, str]:
     return {code: concern.label for code, concern in shipped_knowledge_base().concerns.items()}
 
 
+@cache
 def zone_codes() -> dict[str, str]:
     """Our zone codes and their labels, from the shipped knowledge base."""
     from microneedling.knowledge import shipped_knowledge_base

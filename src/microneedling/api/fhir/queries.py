@@ -192,22 +192,36 @@ def _of_patient(row: Any) -> int | None:
     return patient_id
 
 
+#: The most names one transaction remembers (an export reads a staff member's name once, not
+#: once per resource; bounded so that a clinic-wide export stays small).
+NAMES_REMEMBERED = 10_000
+
+
 def _names(tx: Transaction, patient_id: int, staff_id: int | None) -> tuple[str, str | None]:
+    """The patient's name and the staff member's, as the references' display texts (each read
+    once per transaction)."""
+    known: dict[tuple[str, int], str | None] = tx.__dict__.setdefault("_fhir_names", {})
+    if len(known) > NAMES_REMEMBERED:
+        known.clear()
     session = _session(tx)
     clinic_id = tx.actor.clinic_id
-    patient = session.execute(
-        select(Patient.given_name, Patient.family_name).where(
-            Patient.id == patient_id, Patient.clinic_id == clinic_id
-        )
-    ).one()
+    if ("patient", patient_id) not in known:
+        patient = session.execute(
+            select(Patient.given_name, Patient.family_name).where(
+                Patient.id == patient_id, Patient.clinic_id == clinic_id
+            )
+        ).one()
+        known["patient", patient_id] = f"{patient.given_name} {patient.family_name}"
     staff = None
     if staff_id is not None:
-        staff = session.execute(
-            select(StaffUser.display_name).where(
-                StaffUser.id == staff_id, StaffUser.clinic_id == clinic_id
-            )
-        ).scalar_one_or_none()
-    return f"{patient.given_name} {patient.family_name}", staff
+        if ("staff", staff_id) not in known:
+            known["staff", staff_id] = session.execute(
+                select(StaffUser.display_name).where(
+                    StaffUser.id == staff_id, StaffUser.clinic_id == clinic_id
+                )
+            ).scalar_one_or_none()
+        staff = known["staff", staff_id]
+    return known["patient", patient_id] or "", staff
 
 
 # Search conditions that are not one column's ---------------------------------------------------
