@@ -9,6 +9,7 @@ and a refund (a credit note) along the way. A few dozen calls: the demo stays fa
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -110,7 +111,10 @@ def _sell_week(builder: DemoTimeline, now: datetime, *, since: datetime) -> None
 
 def _gift_card(builder: DemoTimeline, now: datetime) -> None:
     clock = builder.clock(now)
-    card = ledger.issue_gift_card(builder.uow, builder.front_desk, amount="100.00", clock=clock)
+    seeded = random.Random(f"demo-gift-card-{builder.today.isoformat()}")
+    card = ledger.issue_gift_card(
+        builder.uow, builder.front_desk, amount="100.00", clock=clock, choose=seeded.choice
+    )
     ledger.record_payment(builder.uow, builder.front_desk, card["invoice_id"], amount="100.00",
                           method="cash", clock=clock)  # fmt: skip
 

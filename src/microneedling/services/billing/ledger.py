@@ -10,7 +10,7 @@ clinic's invoices and credit notes run 1, 2, 3 … with no gaps and no repeats.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -527,18 +527,24 @@ def refund(
 
 
 def issue_gift_card(
-    uow: UnitOfWork, actor: Actor, *, amount: object, clock: Clock = utc_now
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    amount: object,
+    clock: Clock = utc_now,
+    choose: Callable[[str], str] = secrets.choice,
 ) -> dict[str, Any]:
     """A new gift card with a random code, sold on an invoice of its own (exempt from tax when
     the clinic has a 0 % rate, else at its treatment rate); its payment is recorded like any
-    other. Returns the card's id, code and invoice id."""
+    other. Returns the card's id, code and invoice id. ``choose`` picks each character of the
+    code (a seeded one makes the demo repeatable)."""
     with BillingTransaction(uow, actor, "billing.gift_card", clock) as tx:
         session = session_of(tx)
         billing = billing_of(session, actor.clinic_id)
         assert billing is not None
         value = parse_amount(amount, billing.currency, field="amount")
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-        code = "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+        code = "-".join("".join(choose(alphabet) for _ in range(4)) for _ in range(3))
         card = GiftCard(
             code=code,
             currency=billing.currency,
