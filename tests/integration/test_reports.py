@@ -13,16 +13,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.integration.conftest import NOW, World
-from tests.integration.test_billing import BILLING, FEES, billed, planned_patient
+from tests.integration.conftest import NOW, Session, World
+from tests.integration.test_billing import ACNE, BILLING, FEES, billed, planned_patient
 
 from microneedling.errors import PermissionDenied, UserError
-from microneedling.services import adverse_events, appointments, outcomes
+from microneedling.services import adverse_events, appointments, outcomes, plans
 from microneedling.services.billing import ledger, packages, settings
+from microneedling.services.clock import fixed_clock
 from microneedling.services.reports import run_report
+from microneedling.services.reports.retention import planned_sessions
 from microneedling.services.reports.safety import poisson_p_value
 from microneedling.store.billing_models import Invoice, Payment
-from microneedling.store.models import AdverseEvent, Appointment, SessionChart
+from microneedling.store.models import AdverseEvent, Appointment, SessionChart, TreatmentPlan
 
 FIRST, LAST = "2026-11-01", "2026-12-31"
 
@@ -203,9 +205,29 @@ def test_outcomes_by_protocol_follow_the_assessment_rows(world: World) -> None:
 
 def test_retention_counts_started_and_completed_series(world: World) -> None:
     clinic_with_history(world)
+    # No session of those plans was booked against a plan: no series started.
+    assert report(world, "retention")["series_started"] == 0
+    # A patient charts every session of a plan's series, and one more: back for maintenance.
+    session = world.ready_session()
+    plan_id = plans.create_plan(world.uow, world.clinician, session.patient_id,
+                                {"treatments": [ACNE]}, clock=world.clock)  # fmt: skip
+    with world.uow:
+        planned = planned_sessions(world.uow.session.get(TreatmentPlan, plan_id).plan)
+    for days_ago in range(planned + 1, 0, -1):
+        starts = NOW - timedelta(days=days_ago, hours=1)
+        appointment = appointments.book_appointment(
+            world.uow, world.front_desk, session.patient_id, starts_at=starts, plan_id=plan_id,
+            duration_minutes=50, clock=fixed_clock(starts - timedelta(days=1)),
+        )  # fmt: skip
+        world.chart(Session(session.patient_id, appointment, session.device_id, session.lot_number))
     found = report(world, "retention")
-    # No session of the test's plans was booked against a plan: none started.
-    assert found["series_started"] == 0 and found["overdue_for_maintenance"] == []
+    charted = Counter(
+        a.plan_id for a in rows(world, Appointment) if a.status == "completed" and a.plan_id
+    )
+    assert charted[plan_id] == planned + 1
+    assert found["series_started"] == len(charted) == 1
+    assert found["series_completed"] == 1 and found["returned_for_maintenance"] == 1
+    assert found["completed_percent"] == "100.0" and found["overdue_for_maintenance"] == []
 
 
 def test_only_owners_read_reports_and_bad_periods_are_refused(world: World) -> None:
