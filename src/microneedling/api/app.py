@@ -174,6 +174,9 @@ def create_app(
         app.include_router(module.router, prefix=PREFIX, responses=ERRORS)
     security.document_sign_in(app, [(PREFIX, module.router) for module in modules])
     fhir.mount(app, VERSION)  # /fhir/R4/… on the same context (api/fhir/app.py)
+    from microneedling.api.routes.portal import portal_api
+
+    app.mount(PREFIX + "/portal", portal_api(context))  # the patient's API, its own OpenAPI
     app.add_middleware(
         RequestLimits,
         max_body_bytes=config.api_max_body_bytes,
