@@ -44,6 +44,7 @@ from microneedling.store.audit_verify import (
     verify_clinic_chain,
 )
 from microneedling.store.models import AuditEntry, StaffUser
+from microneedling.text_direction import isolated_where_needed, without_controls
 
 
 def audit_entries(
@@ -316,9 +317,10 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a quote first."""
+    """A cell a spreadsheet shows as text: one that would start a formula (also after invisible
+    direction controls) gets a quote first."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if without_controls(text).startswith(_FORMULA_STARTS) else text
 
 
 def audit_export(
@@ -361,10 +363,15 @@ def _export_lines(uow: UnitOfWork, actor: Actor, where: EntryFilter) -> Iterator
                 item = names.item(row)
                 writer.writerow(
                     [
-                        *(
-                            safe_cell(item[key])
-                            for key in ("at_local", "who", "action_name", "patient", "sentence")
+                        safe_cell(item["at_local"]),
+                        # Names isolated, as in the sentence: a direction override in one
+                        # cannot reorder the rest of the line.
+                        safe_cell(isolated_where_needed(item["who"])),
+                        safe_cell(item["action_name"]),
+                        safe_cell(
+                            isolated_where_needed(item["patient"]) if item["patient"] else ""
                         ),
+                        safe_cell(item["sentence"]),
                         item["sequence"],  # the clinic's number, digits: nothing a sheet runs
                         item["hash"],
                     ]
