@@ -1,6 +1,6 @@
 """Clinics and their staff: creating a clinic with its first owner (the first-run setup, ``clinic
-create``), adding staff, changing roles, closing accounts, signing in, the price list and policy
-overrides.
+create``), adding staff (the demo loader's accounts; owners invite, services/staff_invitations.py),
+changing roles, closing accounts, signing in, the price list and policy overrides.
 
 Every password chosen here goes through the password policy (:func:`passwords.check_new_password`)
 with the person's name, e-mail and clinic as words an attacker would try first. Only the demo
@@ -221,11 +221,14 @@ def add_staff_member(
     clock: Clock = utc_now,
     demo: bool = False,
 ) -> Actor:
-    """An owner adds someone to their clinic; returns the new member as an :class:`Actor`.
+    """An account made at once, with its password (the demo loader, tests, imports); returns
+    the new member as an :class:`Actor`. Owners add staff by invitation instead
+    (:mod:`microneedling.services.staff_invitations`: the pages, the API and ``staff add``),
+    which tells them nothing of whether an address already has an account.
 
     One account per e-mail address across the installation. An address that already has one,
     here or in another clinic, gets one answer (:data:`EMAIL_TAKEN`), after the same work as a
-    new account (the password is checked and hashed first), so nothing tells the two apart.
+    new account (the password is checked and hashed first).
     """
     details = parse(NewStaffMember, member, what="staff member")
     if details.password is not None and not details.password and not demo:
