@@ -18,6 +18,7 @@ from tests.integration.conftest import NOW, World, make_world
 from microneedling.errors import NotFound, PermissionDenied, RuleViolation, UserError
 from microneedling.services import appointments, charts, clinics, plans
 from microneedling.services.billing import balances, ledger, packages, settings
+from microneedling.services.billing.provider import ChargeDeclined
 from microneedling.services.clock import fixed_clock
 from microneedling.store import UnitOfWork
 from microneedling.store.models import AuditEntry
@@ -445,3 +446,40 @@ def test_malformed_fees_name_the_field(world: World, fees: Any, field: str) -> N
     with pytest.raises(UserError) as refused:
         settings.configure_billing(world.uow, world.owner, {**BILLING, "fees": fees})
     assert refused.value.field == field
+
+
+class FakeProvider:
+    """A local card provider for tests: declines amounts over its limit, remembers charges."""
+
+    def __init__(self, limit: Decimal) -> None:
+        self.limit = limit
+        self.charges: list[tuple[Decimal, str, str]] = []
+
+    def charge(self, amount: Decimal, currency: str, reference: str) -> str:
+        if amount > self.limit:
+            raise ChargeDeclined("insufficient funds")
+        self.charges.append((amount, currency, reference))
+        return f"FAKE-{len(self.charges)}"
+
+
+def test_a_card_payment_through_a_provider_keeps_its_reference_and_a_decline_saves_nothing(
+    world: World,
+) -> None:
+    billed(world)
+    sold = packages.sell_catalogue(world.uow, world.front_desk, world.patient(), "face-3")
+    provider = FakeProvider(limit=Decimal("500"))
+    with pytest.raises(RuleViolation, match="declined: insufficient funds") as declined:
+        ledger.record_payment(world.uow, world.front_desk, sold["invoice_id"], amount="600.00",
+                              method="card", provider=provider)  # fmt: skip
+    assert declined.value.field == "amount" and provider.charges == []
+    view = ledger.read_invoice(world.uow, world.front_desk, sold["invoice_id"])
+    assert view["amounts"]["paid"] == "0.00"
+    ledger.record_payment(world.uow, world.front_desk, sold["invoice_id"], amount="400.00",
+                          method="card", provider=provider)  # fmt: skip
+    # Cash never goes to the provider.
+    ledger.record_payment(world.uow, world.front_desk, sold["invoice_id"], amount="200.00",
+                          method="cash", provider=provider)  # fmt: skip
+    view = ledger.read_invoice(world.uow, world.front_desk, sold["invoice_id"])
+    assert provider.charges == [(Decimal("400.00"), "EUR", f"{view['display_number']}/40000")]
+    assert [p["reference"] for p in view["payments"]] == ["FAKE-1", None]
+    assert view["amounts"]["due"] == "0.00"

@@ -31,6 +31,7 @@ from microneedling.services.billing.money import (
     split_tax,
     to_minor,
 )
+from microneedling.services.billing.provider import ChargeDeclined, PaymentProvider
 from microneedling.services.billing.settings import Billing, _text, billing_of
 from microneedling.services.clock import Clock, utc_now
 from microneedling.store import UnitOfWork
@@ -323,9 +324,11 @@ def record_payment(
     reference: object = None,
     gift_card_code: object = None,
     clock: Clock = utc_now,
+    provider: PaymentProvider | None = None,
 ) -> int:
     """Record money received against an invoice: at most what is still due. A card payment is
-    taken on the clinic's terminal (its reference may be noted here); a gift card payment takes
+    taken on the clinic's terminal (its reference may be noted here), or charged through
+    ``provider`` (services/billing/provider.py) when one is given; a gift card payment takes
     the amount off the card's balance. ``currency``, when given, must be the invoice's."""
     check_id(invoice_id, "invoice_id")
     method = _method(method)
@@ -356,6 +359,14 @@ def record_payment(
                     field="amount",
                 )
             card.balance_minor -= to_minor(paid, card.currency)
+        if method == "card" and provider is not None:
+            asked = f"{invoice.display_number}/{to_minor(paid, invoice.currency)}"
+            try:
+                note = provider.charge(paid, invoice.currency, asked)[:100]
+            except ChargeDeclined as declined:
+                raise RuleViolation(
+                    f"the card payment was declined: {declined.reason}", field="amount"
+                ) from None
         row = Payment(
             invoice_id=invoice.id,
             method=method,
