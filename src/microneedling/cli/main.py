@@ -80,6 +80,9 @@ COMMANDS = {
     "db": Lazy(f"{_CLI}.db", "db_app", "The records database: migrate, back up, restore."),
     "audit": Lazy(f"{_CLI}.audit", "audit_app", "The audit log: verify it, read it."),
     "billing": Lazy(f"{_CLI}.billing", "billing_app", "Packages, invoices, payments, gift cards."),
+    "messages": Lazy(
+        f"{_CLI}.messages", "messages_app", "Messages to patients: quiet hours, timings, wording."
+    ),
     "reports": Lazy(
         f"{_CLI}.reports", "reports_app", "The clinic's reports (owners), as text, JSON or CSV."
     ),
