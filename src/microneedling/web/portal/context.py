@@ -112,6 +112,7 @@ class PatientPage:
             "csrf_token": self.csrf or self.web_session.csrf,
             "signed_in": self.actor_or_none is not None,
             "clinic_name": self.clinic_name,
+            "portal_links": _nav_links() if self.actor_or_none is not None else [],
             "flashes": self.web_session.take_flashes() if not self.htmx else [],
             **context,
         }
@@ -122,6 +123,12 @@ class PatientPage:
         if self.htmx:
             return Response(status_code=204, headers={"HX-Redirect": url})
         return RedirectResponse(url, status_code=303)
+
+
+def _nav_links() -> list[Any]:
+    from microneedling.web.portal import NAV_LINKS  # the package imports this module
+
+    return list(NAV_LINKS)
 
 
 def _patient_token(request: Request) -> str:
