@@ -164,3 +164,14 @@ def test_signing_out_ends_the_session_everywhere(clinic: Clinic) -> None:  # noq
     copied = _browser(clinic, "198.51.100.18")
     copied.cookies.set("microneedling_patient", str(token), path="/my")
     assert copied.get("/my", follow_redirects=False).status_code == 303
+
+
+def test_the_owners_audit_log_names_the_patient_as_the_actor(clinic: Clinic) -> None:  # noqa: F811
+    invited_patient(clinic, "audited@example.org", given_name="Audra")
+    patient_browser(clinic, "audited@example.org", "198.51.100.19")
+    owner = clinic.signed_in("owner")
+    log = owner.get("/admin/audit?action=portal.sign_in")
+    assert log.status_code == 200
+    assert "Audra Lovelace (patient portal) signed in" in log.text
+    invited = owner.get("/admin/audit?action=portal.invite")
+    assert "Dana Desk invited Audra Lovelace to the patient portal" in invited.text
