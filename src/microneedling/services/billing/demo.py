@@ -21,6 +21,7 @@ from sqlalchemy import select
 from microneedling.errors import UserError
 from microneedling.services.access import Actor
 from microneedling.services.billing import ledger, packages, settings
+from microneedling.services.billing.money import from_minor
 from microneedling.services.clock import Clock
 from microneedling.store import UnitOfWork
 from microneedling.store.billing_models import Invoice, Package
@@ -94,8 +95,10 @@ def _sell_week(builder: DemoTimeline, now: datetime, *, since: datetime) -> None
             sold = packages.sell_plan(builder.uow, builder.front_desk, plan_id, clock=clock)
         except UserError:
             continue  # a plan without a quote, or sold already
-        view = ledger.read_invoice(builder.uow, builder.front_desk, sold["invoice_id"], clock=clock)
-        total = Decimal(view["total"])
+        with builder.uow:
+            invoice = builder.uow.session.get(Invoice, sold["invoice_id"])
+            assert invoice is not None
+            total = from_minor(invoice.total_minor, invoice.currency)
         amount = (total / 2).quantize(Decimal("0.01")) if plan_id % 18 == 0 else total
         if amount > 0:
             ledger.record_payment(
