@@ -17,6 +17,8 @@ from fhir.resources.R4B.media import Media
 from fhir.resources.R4B.practitionerrole import PractitionerRole
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.schedule import Schedule
+from fhir.resources.R4B.slot import Slot
 from PIL import Image
 from tests.api.conftest import Clinic
 from tests.api.test_fhir_read_search import FHIR, MODELS, fhir_get, outcome, valid
@@ -36,6 +38,8 @@ MODELS.update(
         "AuditEvent": AuditEvent,
         "Questionnaire": Questionnaire,
         "QuestionnaireResponse": QuestionnaireResponse,
+        "Schedule": Schedule,
+        "Slot": Slot,
     }
 )
 
@@ -281,3 +285,38 @@ def test_an_unexpected_error_is_an_operation_outcome(
     assert body["resourceType"] == "OperationOutcome"
     assert body["issue"][0]["code"] == "exception"
     assert "Lovelace" not in answer.text
+
+
+def test_free_time_is_slots_of_each_practitioners_schedule(clinic: Clinic) -> None:
+    world = clinic.world
+    patient_id = world.patient(family_name="Booked")
+    appointment_id = world.appointment(patient_id)
+    booked = valid(fhir_get(clinic, f"/Appointment/{appointment_id}", "front_desk"))
+    practitioner = booked["participant"][1]["actor"]["reference"]
+    staff_id = practitioner.removeprefix("Practitioner/")
+    schedule = valid(fhir_get(clinic, f"/Schedule/{staff_id}", "front_desk"))
+    assert schedule["actor"][0]["reference"] == practitioner
+    found = valid(fhir_get(clinic, "/Schedule", "front_desk", actor=practitioner))
+    assert [e["resource"]["id"] for e in found["entry"]] == [staff_id]
+    day = booked["start"][:10]
+    free = valid(
+        fhir_get(clinic, "/Slot", "front_desk", schedule=f"Schedule/{staff_id}",
+                 start=[f"ge{day}", f"le{day}"])
+    )  # fmt: skip
+    slots = [e["resource"] for e in free["entry"]]
+    assert slots and {s["schedule"]["reference"] for s in slots} == {f"Schedule/{staff_id}"}
+    for slot in slots:
+        assert slot["status"] == "free"
+        # No free slot overlaps the booked session.
+        assert slot["end"] <= booked["start"] or slot["start"] >= booked["end"]
+    everyone = valid(fhir_get(clinic, "/Slot", "front_desk", start=f"eq{day}"))
+    assert len({e["resource"]["schedule"]["reference"] for e in everyone["entry"]}) == 2
+    assert "start:" in outcome(fhir_get(clinic, "/Slot", "front_desk"), 400)
+    week = ["ge2026-12-01", "le2026-12-09"]
+    assert "at most 7 days" in outcome(fhir_get(clinic, "/Slot", start=week), 400)
+    assert outcome(fhir_get(clinic, "/Slot/1-20261201-0", "front_desk"), 404)
+    clinic.other.calendar()
+    theirs = clinic.other.clinician.staff_user_id
+    outcome(fhir_get(clinic, f"/Schedule/{theirs}", "owner"), 404)
+    mine_only = valid(fhir_get(clinic, "/Slot", schedule=f"Schedule/{theirs}", start=f"eq{day}"))
+    assert mine_only["total"] == 0

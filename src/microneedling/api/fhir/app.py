@@ -32,6 +32,7 @@ from microneedling.api.fhir import (
     includes,
     questionnaire,
     search,
+    slots,
 )
 from microneedling.api.fhir.resources import Resource, bundle, operation_outcome
 from microneedling.api.security import CurrentActor
@@ -233,6 +234,22 @@ def create_fhir_app(context: ApiContext, software_version: str = "0.0.0") -> Fas
 
     export_routes.install(app, VERSION_PATH, FhirError, base_url)
     import_routes.install(app, VERSION_PATH, FhirError, base_url, FhirResponse)
+
+    @app.get(VERSION_PATH + "/Slot")
+    def search_slots(request: Request, actor: CurrentActor, context: Context) -> FhirResponse:
+        """The free time of the clinic calendar's practitioners on up to seven days."""
+        uow = UnitOfWork(context.database, context.photos)
+        try:
+            found = slots.free_slots(
+                uow, actor, list(request.query_params.multi_items()), context.now
+            )
+        except search.SearchError as problem:
+            raise FhirError(400, problem.message) from None
+        return FhirResponse(bundle(base_url(request), str(request.url), len(found), found))
+
+    @app.get(VERSION_PATH + "/Slot/{resource_id}")
+    def read_slot(resource_id: str, actor: CurrentActor) -> FhirResponse:
+        raise FhirError(404, "a slot is not stored: search for free slots with Slot?start=…")
 
     @app.get(VERSION_PATH + "/Questionnaire")
     def questionnaires(request: Request, actor: CurrentActor) -> FhirResponse:

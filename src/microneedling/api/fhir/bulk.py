@@ -33,26 +33,6 @@ from microneedling.store import UnitOfWork
 
 #: Rows read (and resources written) per page of an export.
 BATCH = 500
-#: What a clinic-level export writes by default, in this order (the audit log only when asked:
-#: ``_type=AuditEvent``).
-CLINIC_TYPES = (
-    "Organization",
-    "Practitioner",
-    "PractitionerRole",
-    "Location",
-    "Device",
-    "Patient",
-    "Appointment",
-    "Procedure",
-    "Consent",
-    "Observation",
-    "CarePlan",
-    "RiskAssessment",
-    "QuestionnaireResponse",
-    "AdverseEvent",
-    "Media",
-)
-EXPORTABLE = (*CLINIC_TYPES, "AuditEvent")
 #: A ``Patient/$export``: the types in a patient's compartment.
 PATIENT_TYPES = (
     "Patient",
@@ -66,6 +46,11 @@ PATIENT_TYPES = (
     "AdverseEvent",
     "Media",
 )
+#: What a clinic-level export writes by default, in this order (the audit log only when asked:
+#: ``_type=AuditEvent``).
+CLINIC_TYPES = ("Organization", "Practitioner", "PractitionerRole", "Location", "Device",
+                *PATIENT_TYPES)  # fmt: skip
+EXPORTABLE = (*CLINIC_TYPES, "AuditEvent")
 OUTPUT_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
 NDJSON = "application/fhir+ndjson"
 _JOB = re.compile(r"[A-Za-z0-9_-]{22}")

@@ -16,6 +16,7 @@ from microneedling.api.fhir.codes import (
 from microneedling.api.fhir.includes import includes_of
 from microneedling.api.fhir.resources import Resource
 from microneedling.api.fhir.search import COMMON, SEARCHES
+from microneedling.api.fhir.slots import slot_parameters
 
 FHIR_VERSION = "4.0.1"
 #: What a client may create: patients (with the duplicate check) and intakes.
@@ -52,6 +53,16 @@ def capability_statement(base: str, software_version: str) -> Resource:
         include = includes_of(str(resource["type"]))
         if include:
             resource["searchInclude"] = include
+    resources.append(
+        {
+            "type": "Slot",
+            "documentation": (
+                "Free time of the calendar's practitioners (computed, not stored: search only)"
+            ),
+            "interaction": [{"code": "search-type"}],
+            "searchParam": slot_parameters(),
+        }
+    )
     resources.append(
         {
             "type": "Questionnaire",

@@ -356,6 +356,19 @@ def _practitioner_role(tx: Transaction, row: StaffUser, clinic: Clinic) -> Resou
     return workflow.practitioner_role_resource(row, clinic, hours)
 
 
+def _schedule(tx: Transaction, row: PractitionerHours, clinic: Clinic) -> Resource:
+    name = (
+        _session(tx)
+        .execute(
+            select(StaffUser.display_name).where(
+                StaffUser.id == row.staff_user_id, StaffUser.clinic_id == clinic.id
+            )
+        )
+        .scalar_one_or_none()
+    )
+    return workflow.schedule_resource(row, clinic, name)
+
+
 def _location(tx: Transaction, row: Room, clinic: Clinic) -> Resource:
     return workflow.location_resource(row, clinic)
 
@@ -461,6 +474,10 @@ KINDS: dict[str, Kind] = {
             (StaffUser.display_name, StaffUser.id),
         ),
         Kind("Location", Room, "room", STAFF_NAMES, _location, (Room.code, Room.id)),
+        Kind(
+            "Schedule", PractitionerHours, "schedule", STAFF_NAMES, _schedule,
+            (PractitionerHours.staff_user_id,), id_column="staff_user_id",
+        ),
         Kind(
             "AdverseEvent", AdverseEvent, "adverse event", "adverse_event.read", _adverse_event,
             (AdverseEvent.onset_on, AdverseEvent.id), patient_of=_of_patient,

@@ -47,7 +47,7 @@ from microneedling.store.models import (
     TreatmentPlan,
 )
 from microneedling.store.patient_search import like_literal
-from microneedling.store.scheduling_models import Room
+from microneedling.store.scheduling_models import PractitionerHours, Room
 
 #: Entries per page unless ``_count`` says otherwise, and the most ``_count`` may ask for.
 DEFAULT_COUNT = 20
@@ -150,8 +150,9 @@ class Parameter:
     definition: str | None = None
 
 
-def _id_of(model: Any, kind: str, prefix: str = "") -> Parser:
-    column = model.sequence if model is AuditEntry else model.id
+def _id_of(model: Any, kind: str, prefix: str = "", column: Any = None) -> Parser:
+    if column is None:
+        column = model.sequence if model is AuditEntry else model.id
 
     def parse(name: str, value: str) -> Condition:
         ids = [record_id(part.removeprefix(prefix)) for part in _any_of(value)]
@@ -301,6 +302,10 @@ def _room_name(name: str, value: str) -> Condition:
     return _fixed(
         and_(*(func.lower(Room.name).like(f"%{like_literal(w)}%", escape="\\") for w in words))
     )
+
+
+def _schedule_actor(name: str, value: str) -> Condition:
+    return _fixed(PractitionerHours.staff_user_id == _reference(name, "Practitioner", value))
 
 
 def _room_status(name: str, value: str) -> Condition:
@@ -536,6 +541,22 @@ SEARCHES: dict[str, ResourceSearch] = {
             Parameter("status", "token", "active or inactive", _room_status),
         ),
         documentation="The clinic's treatment rooms (all roles, as on the calendar)",
+    ),
+    "Schedule": ResourceSearch(
+        queries.KINDS["Schedule"],
+        _parameters(
+            Parameter(
+                "_id",
+                "token",
+                "The practitioner's id",
+                _id_of(PractitionerHours, "Schedule", column=PractitionerHours.staff_user_id),
+            ),
+            Parameter("actor", "reference", "Practitioner/<id>", _schedule_actor),
+        ),
+        documentation=(
+            "Each practitioner of the clinic calendar and their weekly hours (all roles); their "
+            "free time is searched as Slot"
+        ),
     ),
     "AdverseEvent": ResourceSearch(
         queries.KINDS["AdverseEvent"],

@@ -21,7 +21,7 @@ from microneedling.api.fhir.codes import (
 from microneedling.api.fhir.resources import Resource, day, identifier, instant, reference
 from microneedling.scheduling.clinic_calendar import WEEKDAYS, WeeklyHours
 from microneedling.store.models import AdverseEvent, AuditEntry, Clinic, Photo, StaffUser
-from microneedling.store.scheduling_models import Room
+from microneedling.store.scheduling_models import PractitionerHours, Room
 
 #: Where a photo's image is fetched (the JSON API's, with the same token; audited).
 PHOTO_FILE_PATH = "/api/v1/photos/{id}/file"
@@ -240,4 +240,16 @@ def audit_event_resource(entry: AuditEntry, clinic: Clinic, *, words: str) -> Re
             "observer": reference("Organization", clinic.id, clinic.name),
         },
         "entity": entities,
+    }
+
+
+def schedule_resource(hours: PractitionerHours, clinic: Clinic, name: str | None) -> Resource:
+    """A practitioner's schedule: who, and their weekly hours in words."""
+    weekly = "; ".join(f"{days}: {ranges}" for days, ranges in hours.working_hours.items())
+    return {
+        "resourceType": "Schedule",
+        "id": str(hours.staff_user_id),
+        "active": True,
+        "actor": [reference("Practitioner", hours.staff_user_id, name)],
+        "comment": f"Weekly working hours ({clinic.time_zone}): {weekly}",
     }
