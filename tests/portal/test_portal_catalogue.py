@@ -67,3 +67,17 @@ def test_a_clinics_translation_is_used(tmp_path: Path, monkeypatch: pytest.Monke
 def test_english_is_the_default() -> None:
     env = i18n.portal_templates(SimpleNamespace(cache={}, templates=templates()))
     assert env.from_string('{{ _("Sign in to your page") }}').render() == "Sign in to your page"
+
+
+def test_every_finding_a_patient_is_asked_about_has_its_plain_question() -> None:
+    from microneedling.knowledge import shipped_knowledge_base
+    from microneedling.services.portal.questions import SECTIONS, ZONE_WORDS
+
+    base = shipped_knowledge_base()
+    kinds = {kind for _name, kind, _heading in SECTIONS}
+    asked = {code for code, finding in base.findings.items() if finding.kind in kinds}
+    assert asked == set(QUESTIONS)
+    assert set(base.zones) == set(ZONE_WORDS)
+    for question, thing in QUESTIONS.values():
+        assert question.endswith("?") and "_" not in question, question
+        assert thing and "_" not in thing, thing
