@@ -236,3 +236,15 @@ def test_preferences_without_a_csrf_token_or_of_another_clinic_are_refused(
         ).status_code
         == 404
     )
+
+
+def test_staff_queue_recalls_from_the_messages_page_and_need_a_csrf_token(
+    clinic: Clinic,
+) -> None:
+    desk = clinic.signed_in("front_desk")
+    page = desk.get("/messages")
+    assert "Queue recalls and invitations" in page.text
+    done = desk.post("/messages/recalls", data={"csrf_token": token(desk, "/messages")})
+    assert done.status_code == 200 and "maintenance recall(s)" in done.text
+    assert "messages.recall" in audit_actions(clinic)
+    assert desk.post("/messages/recalls").status_code == 403

@@ -7,7 +7,8 @@ the pages and the API. Every command has ``--json``.
 - ``template KIND`` shows a kind's wording; ``--subject``/``--body-file`` set it, ``--reset``
   brings back the shipped wording (owners);
 - ``preview KIND`` renders it for a sample patient (with ``--subject``/``--body-file``: as typed,
-  not saved).
+  not saved);
+- ``recalls`` queues today's maintenance recalls and invitations to book (run it daily).
 """
 
 from __future__ import annotations
@@ -155,3 +156,18 @@ def preview_command(
     if found["problems"]:
         fail("; ".join(f"{p['field']}: {p['message']}" for p in found["problems"]))
     typer.echo(f"Subject: {found['subject']}\n\n{found['text']}\nSMS: {found['sms']}")
+
+
+@messages_app.command("recalls")
+def recalls_command(acting_as: ActingAs, as_json: AsJson = False) -> None:
+    """Queue today's maintenance recalls and invitations to book (each at most monthly)."""
+    from microneedling.services.messages.recalls import queue_recalls
+
+    counts = _run(acting_as, lambda uow, actor: queue_recalls(uow, actor))
+    if as_json:
+        print_json(counts)
+        return
+    typer.echo(
+        f"queued {counts['recall']} recall(s), {counts['invitation']} invitation(s) "
+        f"({counts['rows']} messages); {counts['skipped']} skipped"
+    )

@@ -145,6 +145,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = {
     "messages.configure": _OWNER,
     "messages.read_settings": _OWNER,
     "messages.preferences": _ALL,
+    "messages.recall": _ALL,
 }
 
 #: Each role as staff call it, alone and as the people who have it.
@@ -237,6 +238,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "messages.configure": "change the clinic's messages to patients",
     "messages.read_settings": "see the clinic's message settings",
     "messages.preferences": "record a patient's message preferences",
+    "messages.recall": "queue recalls and invitations to book",
 }
 assert set(ACTION_WORDS) == set(PERMISSIONS), "every action needs its words"
 

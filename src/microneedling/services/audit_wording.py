@@ -470,6 +470,10 @@ WORDING: Mapping[str, Wording] = {
         "Recorded a patient's message preferences",
         "{who} recorded which messages {patient} wants",
     ),
+    "messages.recall": Wording(
+        "Queued recalls and invitations to book",
+        "{who} queued the messages inviting patients back (maintenance and deferred)",
+    ),
     # The patient portal, staff's side (web/routes/portal_review.py).
     "portal.invite": Wording(
         "Invited a patient to the portal", "{who} invited {patient} to the patient portal"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from microneedling.errors import NotFound, UserError
-from microneedling.services.messages import clinic_settings, patient_preferences
+from microneedling.services.messages import clinic_settings, patient_preferences, recalls
 from microneedling.services.messages.clinic_settings import TIMINGS
 from microneedling.services.messages.listing import list_messages
 from microneedling.services.messages.templates import BODIES
@@ -206,3 +206,15 @@ def record_patient_preferences(
            else ".")
     )  # fmt: skip
     return page.redirect(f"/patients/{patient_id}/messages")
+
+
+@router.post("/messages/recalls")
+def queue_recalls_now(
+    page: Page = Depends(staff_page), form: Form = Depends(posted_form)
+) -> Response:
+    counts = page.run(recalls.queue_recalls)
+    page.flash(
+        f"Queued {counts['recall']} maintenance recall(s) and {counts['invitation']} "
+        f"invitation(s) to book; {counts['skipped']} patient(s) had one in the last 30 days."
+    )
+    return page.redirect("/messages")
