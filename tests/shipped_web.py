@@ -118,12 +118,51 @@ class ShippedWeb:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
+#: The days whose demo this test process has had built into the run's demo cache.
+_DEMOS_BUILT: set[date] = set()
+
+
+def build_demo_once(folder: Path, today: date, *, timeout: float = 1800) -> None:
+    """Have the demo that ``microneedling web --demo --today DAY`` loads built into this test
+    run's demo cache (``MICRONEEDLING_CACHE_DIR``, tests/conftest.py) before a server starts, by
+    the same program: ``microneedling demo --today DAY`` on a throwaway database. A server then
+    loads a copy in about a second and answers within its start-up timeout however busy the
+    machine, where a first build could take minutes. Once per test process and day; the cache
+    builds it once per run (a second process waits for the first one's build)."""
+    if today in _DEMOS_BUILT or os.environ.get("MICRONEEDLING_CACHE_DIR", "off") == "off":
+        return
+    work = folder / "demo-build"
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MICRONEEDLING_DATABASE_URL": f"sqlite:///{work / 'records.db'}",
+        "MICRONEEDLING_PHOTO_DIR": str(work / "photos"),
+    }
+    command = Path(sys.executable).with_name("microneedling")
+    try:
+        done = subprocess.run(
+            [str(command), "demo", "--today", today.isoformat(), "--json"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"microneedling demo exited {done.returncode}:\n{done.stderr}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _DEMOS_BUILT.add(today)
+
+
 def start_shipped_web(
     folder: Path, *, today: date = TODAY, timeout: float = 180, demo: bool = True
 ) -> ShippedWeb:
     """Start ``microneedling web --demo --today DAY`` on a fresh database in ``folder`` and wait
     until it answers (``demo=False``: without ``--demo``, a new installation's first run)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if demo:
+        build_demo_once(folder, today)
     settings = Settings(
         database_url=f"sqlite:///{folder / 'microneedling.db'}", photo_dir=folder / "photos"
     )
