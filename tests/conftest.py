@@ -49,9 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     servers' databases) go under a folder in memory where there is one (Linux's /dev/shm), not
     the disk: every commit on SQLite waits for the disk (``synchronous=FULL``, ~25 ms here), a
     wait that tells the tests nothing, and a few thousand tests commit tens of thousands of
-    times. The records, the statements and the locking are the same. pytest's own
-    ``PYTEST_DEBUG_TEMPROOT`` or ``--basetemp`` chooses otherwise; it keeps its last three runs'
-    folders there, as it does in /tmp."""
+    times. The records, the statements and the locking are the same (PostgreSQL: below).
+    pytest's own ``PYTEST_DEBUG_TEMPROOT`` or ``--basetemp`` chooses otherwise; it keeps its
+    last three runs' folders there, as it does in /tmp."""
     if (
         "PYTEST_DEBUG_TEMPROOT" not in os.environ
         and config.option.basetemp is None
@@ -59,6 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
         and os.access(MEMORY_FOLDER, os.W_OK | os.X_OK)
     ):
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_FOLDER)
+    # The same for PostgreSQL (libpq reads PGOPTIONS for every connection, the servers' the
+    # tests start included): a commit does not wait for the server's disk (~5 ms here).
+    # Transactions stay atomic and isolated; only a crash of the PostgreSQL server itself could
+    # lose the last ones, which no test does.
+    os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
     if "MICRONEEDLING_CACHE_DIR" not in os.environ:
         folder = tempfile.mkdtemp(prefix="microneedling-test-cache-")
         os.environ["MICRONEEDLING_CACHE_DIR"] = folder
