@@ -407,10 +407,12 @@ def test_a_late_cancellation_and_a_no_show_are_charged_as_the_clinic_says(world:
         details = [
             e.details
             for e in world.uow.session.execute(
-                select(AuditEntry).where(
+                select(AuditEntry)
+                .where(
                     AuditEntry.patient_id == patient_id,
                     AuditEntry.action == "appointment.update_status",
                 )
+                .order_by(AuditEntry.sequence)
             ).scalars()
         ]
     fees = [json.loads(d).get("fee") if isinstance(d, str) else d.get("fee") for d in details]
