@@ -215,6 +215,11 @@ def test_a_patient_signs_consent_follows_her_care_and_reports_a_reaction_a_clini
     expect(phone.get_by_text("Sent. The clinic will look at it")).to_be_visible()
     expect(phone.get_by_text("waiting for the clinic")).to_be_visible()
     shot(phone, "6-reaction-sent")
+    # The same pages at desktop width.
+    phone.set_viewport_size(DESKTOP)
+    phone.goto(app.url + "/my/care")
+    expect(phone.get_by_role("heading", name="Day 1 after your session")).to_be_visible()
+    shot(phone, "6b-care-desktop")
 
     # A clinician at a desk sees it and confirms it as an adverse event.
     desk = open_tab(DESKTOP)
