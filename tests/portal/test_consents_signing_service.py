@@ -220,3 +220,28 @@ def test_the_device_is_cleaned_and_cut_to_size() -> None:
     assert device.user_agent is not None and len(device.user_agent) == 500
     assert "\n" not in device.user_agent
     assert Device.of(None, 42) == Device(None, None)
+
+
+def test_an_e_signed_consent_counts_for_charting_and_photos_until_withdrawn(world: World) -> None:
+    """Charting and marketing photos ask the records for a standing consent: one the patient
+    e-signed counts as one staff recorded, from its time until it is withdrawn."""
+    ada = portal_patient(world)
+    other = portal_patient(world, given_name="Grace", family_name="Hopper")
+    clinic_id = world.owner.clinic_id
+
+    def standing(patient_id: int, kind: str, at: object = NOW) -> bool:
+        with world.uow as uow:
+            return uow.records(clinic_id).signed_consent(patient_id, kind, at) is not None  # type: ignore[arg-type]
+
+    assert not standing(ada.patient_id, "treatment")
+    first = sign(world, ada)
+    sign(world, ada, "marketing_photos")
+    assert standing(ada.patient_id, "treatment")
+    assert standing(ada.patient_id, "marketing_photos")
+    assert not standing(ada.patient_id, "treatment", NOW - timedelta(minutes=1))
+    assert not standing(other.patient_id, "treatment")  # Ada's signature is hers alone
+    with world.uow as uow:
+        assert uow.records(clinic_id + 1).signed_consent(ada.patient_id, "treatment", NOW) is None
+    later = fixed_clock(NOW + timedelta(hours=2))
+    consents_signing.withdraw(world.uow, ada, first, device=PHONE, clock=later)
+    assert not standing(ada.patient_id, "treatment", NOW + timedelta(hours=3))

@@ -148,3 +148,17 @@ def test_bad_reports_are_refused_whole_with_a_clear_message(clinic: Clinic) -> N
         assert message in answer.text, (message, text_of(answer.text)[:400])
         assert "Nothing was sent" in answer.text or answer.status_code == 413
     assert reports_of(clinic, patient_id) == []
+
+
+def test_a_phone_sized_photo_is_taken(clinic: Clinic) -> None:
+    """Phone photos are megabytes: the report's form takes them as staff's photo uploads do."""
+    patient_id, _ = booked_patient(clinic, "bigphoto@example.com", "2026-12-08T15:30")
+    clinic.clock.now = datetime(2026, 12, 9, 15, 0, tzinfo=UTC)
+    client = patient_browser(clinic, "bigphoto@example.com")
+    buffer = io.BytesIO()
+    Image.effect_noise((1200, 1200), 90).convert("RGB").save(buffer, "JPEG", quality=95)
+    photo = buffer.getvalue()
+    assert len(photo) > 1_100_000  # above the 1 MB limit of forms without uploads
+    sent = report(client, files=[("cheek.jpg", photo, "image/jpeg")])
+    assert sent.status_code == 200 and "Sent." in sent.text, text_of(sent.text)[:300]
+    assert [photos for _, _, photos in reports_of(clinic, patient_id)] == [1]

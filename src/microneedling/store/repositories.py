@@ -45,6 +45,7 @@ from microneedling.store.models import (
     TreatmentPlan,
 )
 from microneedling.store.patient_search import fold, like_literal, search_name
+from microneedling.store.portal_records_models import PortalSignature
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -549,9 +550,12 @@ class ClinicRecords:
             .limit(1)
         ).scalar_one_or_none()
 
-    def signed_consent(self, patient_id: int, kind: str, at: datetime) -> Consent | None:
-        """The latest consent of ``kind`` signed by ``at`` and not withdrawn."""
-        return self._session.execute(
+    def signed_consent(
+        self, patient_id: int, kind: str, at: datetime
+    ) -> Consent | PortalSignature | None:
+        """The latest consent of ``kind`` signed by ``at`` and not withdrawn: one recorded by
+        staff, or else one the patient e-signed in the portal (both keep the exact text signed)."""
+        recorded = self._session.execute(
             select(Consent)
             .where(
                 Consent.clinic_id == self.clinic_id,
@@ -561,6 +565,20 @@ class ClinicRecords:
                 Consent.withdrawn_at.is_(None),
             )
             .order_by(Consent.signed_at.desc(), Consent.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if recorded is not None:
+            return recorded
+        return self._session.execute(
+            select(PortalSignature)
+            .where(
+                PortalSignature.clinic_id == self.clinic_id,
+                PortalSignature.patient_id == patient_id,
+                PortalSignature.kind == kind,
+                PortalSignature.signed_at <= at,
+                PortalSignature.withdrawn_at.is_(None),
+            )
+            .order_by(PortalSignature.signed_at.desc(), PortalSignature.id.desc())
             .limit(1)
         ).scalar_one_or_none()
 

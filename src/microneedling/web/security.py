@@ -19,7 +19,7 @@ from html import escape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_UPLOAD = re.compile(r"^/patients/\d+/photos$")
+_UPLOAD = re.compile(r"^(/patients/\d+/photos|/my/reactions/new)$")
 
 
 class BodyTooLarge(Exception):
