@@ -109,15 +109,18 @@ class _Queue:
     def __init__(self, tx: Transaction, appointment: Appointment, quiet: QuietHours | None):
         self.tx = tx
         self.appointment = appointment
-        own = clinic_messaging(tx.uow.session, tx.actor.clinic_id, scope=tx)
-        self.quiet = own.quiet if quiet is CLINIC_QUIET else quiet
-        self.timings = own.timings
-        self.records = message_records(tx)
-        self.time_zone = tx.records.clinic().time_zone
-        patient = tx.records.get(Patient, appointment.patient_id)
-        assert patient is not None
-        self.patient = patient
-        self.preferences = preferences_of(self.records, patient.id)
+        # What is read here is not changed by the rows the booking has added so far: no flush
+        # before each query (the rows go in one flush at the end instead of one per session).
+        with tx.uow.session.no_autoflush:
+            own = clinic_messaging(tx.uow.session, tx.actor.clinic_id, scope=tx)
+            self.quiet = own.quiet if quiet is CLINIC_QUIET else quiet
+            self.timings = own.timings
+            self.records = message_records(tx)
+            self.time_zone = tx.records.clinic().time_zone
+            patient = tx.records.get(Patient, appointment.patient_id)
+            assert patient is not None
+            self.patient = patient
+            self.preferences = preferences_of(self.records, patient.id)
 
     def add(self, kind: str, send_after: datetime) -> int:
         category = MESSAGE_KINDS[kind]
