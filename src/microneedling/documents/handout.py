@@ -16,13 +16,15 @@ from datetime import date
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from microneedling.errors import UserError
 from microneedling.text_direction import isolated, without_controls
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 _ENV = Environment(
     loader=PackageLoader("microneedling.documents", "templates"),
@@ -242,6 +244,10 @@ def _font_files() -> dict[str, Path]:
 
 
 def _pdf() -> FPDF:
+    # fpdf2 is imported when a PDF is made: the portal and the pages use this module's words
+    # (dates, instructions) without loading it.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     fonts = _font_files()
     pdf.add_font(FONT, "", fonts["regular"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from scipy.stats import poisson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +29,9 @@ def poisson_p_value(events: int, expected: float) -> float:
         return 1.0
     if expected <= 0:
         return 0.0
+    # SciPy is loaded when a safety report is made, not when the web application starts.
+    from scipy.stats import poisson
+
     return float(poisson.sf(events - 1, expected))
 
 
