@@ -102,9 +102,8 @@ def _audit_keys() -> Any:
     from microneedling.config import Settings
     from microneedling.store.audit_keys import keys_from_settings
 
-    given = (
-        op.get_context().config.attributes.get("audit_keys") if op.get_context().config else None
-    )
+    config = op.get_context().config
+    given = config.attributes.get("audit_keys") if config is not None else None
     return given if given is not None else keys_from_settings(Settings())
 
 
