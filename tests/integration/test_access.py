@@ -106,6 +106,18 @@ EXPECTED = {
     "billing.transfer": {OWNER},
     "billing.read_books": {OWNER},
     "report.read": {OWNER},
+    "fhir.export": {OWNER},
+    "portal.invite": ALL,
+    "portal.request_read": ALL,
+    "portal.request_handle": ALL,
+    "portal.intake_review": CLINICAL,
+    "portal.intake_confirm": CLINICAL,
+    "portal.reaction_review": ALL,
+    "portal.reaction_close": CLINICAL,
+    "messages.configure": {OWNER},
+    "messages.read_settings": {OWNER},
+    "messages.preferences": ALL,
+    "messages.recall": ALL,
 }
 
 

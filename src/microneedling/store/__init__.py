@@ -5,8 +5,8 @@ Imports nothing from services or the command line (the dependency direction, DES
 
 from microneedling.store import billing_models as billing_models
 from microneedling.store import message_models as message_models
-from microneedling.store import portal_records_models as portal_records_models
 from microneedling.store import portal_models as portal_models
+from microneedling.store import portal_records_models as portal_records_models
 from microneedling.store import scheduling_models as scheduling_models
 from microneedling.store import staff_invitation_models as staff_invitation_models
 from microneedling.store.database import Database
