@@ -84,10 +84,12 @@ COMMANDS = {
         f"{_CLI}.messages", "messages_app", "Messages to patients: quiet hours, timings, wording."
     ),
     "reports": Lazy(
-        f"{_CLI}.reports", "reports_app", "The clinic's reports (owners), as text, JSON or CSV."
+        f"{_CLI}.reports",
+        "reports_app",
+        "The clinic's reports: revenue, utilisation, retention, outcomes, safety.",
     ),
     "patient": Lazy(f"{_CLI}.records", "patient_app", "Patients' records."),
-    "fhir": Lazy(f"{_CLI}.fhir", "fhir_app", "The clinic's records in HL7 FHIR R4: export."),
+    "fhir": Lazy(f"{_CLI}.fhir", "fhir_app", "The clinic's records in HL7 FHIR R4."),
     "calendar": Lazy(
         f"{_CLI}.calendar",
         "calendar_app",

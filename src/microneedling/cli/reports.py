@@ -41,7 +41,9 @@ def _print(report: dict[str, Any]) -> None:
             typer.echo("  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in row.items()))
 
 
-def _command(name: str) -> None:
+def _register_report(name: str) -> None:
+    """Register `microneedling reports NAME` for one report."""
+
     def command(
         acting_as: ActingAs,
         first: First,
@@ -66,4 +68,4 @@ def _command(name: str) -> None:
 
 
 for _name in REPORTS:
-    _command(_name)
+    _register_report(_name)
