@@ -485,7 +485,7 @@ class _Names:
     def facts(self, row: AuditEntry, details: Mapping[str, Any]) -> Facts:
         facts = Facts(
             who=self.who(row),
-            actor_known=row.actor_id in self.staff,
+            actor_known=row.actor_role != "patient" and row.actor_id in self.staff,
             entity_type=row.entity_type,
             details=details,
             has_patient=row.patient_id is not None,

@@ -408,7 +408,10 @@ class EntryFilter:
         if self.patient_ids is not None:
             found.append(AuditEntry.patient_id.in_(self.patient_ids or (-1,)))
         if self.actor_id is not None:
+            # A staff member: a patient's entries carry their portal account's id, which may
+            # equal a staff id.
             found.append(AuditEntry.actor_id == self.actor_id)
+            found.append(AuditEntry.actor_role != "patient")
         if self.action is not None:
             found.append(AuditEntry.action == self.action)
         if self.since is not None:
