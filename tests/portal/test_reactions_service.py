@@ -35,8 +35,12 @@ def jpeg(width: int = 40, height: int = 30) -> bytes:
 
 def count(world: World, model: type, patient_id: int | None = None) -> int:
     with world.uow as uow:
-        query = select(func.count()).select_from(model).where(
-            model.clinic_id == world.owner.clinic_id  # type: ignore[attr-defined]
+        query = (
+            select(func.count())
+            .select_from(model)
+            .where(
+                model.clinic_id == world.owner.clinic_id  # type: ignore[attr-defined]
+            )
         )
         if patient_id is not None:
             query = query.where(model.patient_id == patient_id)  # type: ignore[attr-defined]

@@ -59,9 +59,7 @@ def _report_page(page: Page, report_id: int, form: Form | None = None, close: Fo
                  status: int = 200) -> Response:  # fmt: skip
     report = page.run(reactions.read_report, report_id)
     if form is None:
-        likely = next(
-            (LIKELY_KIND[s] for s in report["symptom_keys"] if s in LIKELY_KIND), "other"
-        )
+        likely = next((LIKELY_KIND[s] for s in report["symptom_keys"] if s in LIKELY_KIND), "other")
         form = Form.blank(
             CONFIRM_LABELS,
             kind=likely,
