@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import SchemaItem
 
 revision: str = "0017"
 down_revision: str | None = "0016"
@@ -25,7 +26,7 @@ JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 MOMENT = sa.DateTime(timezone=True)
 
 
-def _clinic_and_patient(table: str) -> list[sa.SchemaItem]:
+def _clinic_and_patient(table: str) -> list[SchemaItem]:
     return [
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinic.id"], name=op.f(f"fk_{table}_clinic_id_clinic")

@@ -15,6 +15,7 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,7 +34,9 @@ _NEW = "category IN ('reminders', 'aftercare', 'recalls', 'marketing', 'account'
 
 
 def _outbox(*, new: bool) -> None:
-    recreate = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+    recreate: Literal["always", "auto"] = (
+        "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+    )
     with op.batch_alter_table("outbox_message", recreate=recreate) as batch:
         batch.alter_column("patient_id", existing_type=sa.Integer(), nullable=new)
         batch.drop_constraint(op.f(_CATEGORY), type_="check")
