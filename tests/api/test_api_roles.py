@@ -291,6 +291,38 @@ TABLE: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/auth/me"): Case(ALL, 200, lambda s, r: Call("/auth/me"), record=False),
     ("GET", "/messages"): Case(ALL, 200, lambda s, r: Call("/messages"), record=False),
+    # Messages: the clinic's settings and wording are the owners'; a patient's preferences are
+    # read by anyone who reads the patient and recorded by any member of staff.
+    ("GET", "/messages/settings"): Case(
+        OWNERS, 200, lambda s, r: Call("/messages/settings"), record=False
+    ),
+    ("PUT", "/messages/settings"): Case(
+        OWNERS, 200, lambda s, r: Call("/messages/settings", json={"quiet_hours": "21:00-08:00"}),
+        record=False,
+    ),
+    ("PUT", "/messages/templates/{kind}"): Case(
+        OWNERS, 200,
+        lambda s, r: Call("/messages/templates/reminder_48h",
+                          json={"subject": "Your visit to {{ clinic }}",
+                                "body": "See you {{ when }}."}),
+        record=False,
+    ),
+    ("DELETE", "/messages/templates/{kind}"): Case(
+        OWNERS, 200, lambda s, r: Call("/messages/templates/reminder_48h"), record=False
+    ),
+    ("POST", "/messages/templates/{kind}/preview"): Case(
+        OWNERS, 200, lambda s, r: Call("/messages/templates/reminder_2h/preview", json={}),
+        record=False,
+    ),
+    ("GET", "/patients/{patient_id}/message-preferences"): Case(
+        ALL, 200, lambda s, r: Call(f"/patients/{s.patient()}/message-preferences")
+    ),
+    ("PUT", "/patients/{patient_id}/message-preferences"): Case(
+        ALL, 200,
+        lambda s, r: Call(f"/patients/{s.patient()}/message-preferences",
+                          json={"email": True, "sms": False, "reminders": True,
+                                "aftercare": True, "recalls": False, "marketing": False}),
+    ),
     # Everyone may change their own password (an empty one is refused: nothing changes here;
     # tests/api/test_api_password.py changes them).
     ("POST", "/auth/password"): Case(
@@ -568,6 +600,9 @@ TABLE: dict[tuple[str, str], Case] = {
 
 #: Routes outside /api/v1 that anyone may read.
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect")}
+#: The SMS provider's webhooks carry no token: each request is signed with the provider's auth
+#: token (X-Twilio-Signature), tested in tests/integration/test_messages_webhooks.py.
+PUBLIC |= {("POST", "/api/v1/messages/sms/inbound"), ("POST", "/api/v1/messages/sms/status")}
 
 
 def api_routes(app: Any) -> set[tuple[str, str]]:
