@@ -80,7 +80,7 @@ def test_changing_a_password_signs_the_other_browser_out(
         "Your password was changed. You were signed out everywhere else (1 other sign-in)."
     )
     shot(desk, "changed")
-    tablet.get_by_role("link", name="Patients").click()
+    tablet.get_by_role("link", name="Patients", exact=True).click()
     expect(tablet).to_have_url(re.compile(r"/sign-in"))
     expect(tablet.get_by_role("alert")).to_contain_text("the password of this account was changed")
     shot(tablet, "other-browser-signed-out")
@@ -113,17 +113,17 @@ def test_an_owner_resets_a_password_and_the_clinician_must_change_it_at_sign_in(
     owner.get_by_role("link", name=f"Sign-ins and password of {name}").click()
     expect(owner.locator("#one-time-password")).to_have_count(0)
 
-    clinician.get_by_role("link", name="Patients").click()
+    clinician.get_by_role("link", name="Patients", exact=True).click()
     expect(clinician).to_have_url(re.compile(r"/sign-in"))
     expect(clinician.get_by_role("alert")).to_contain_text("password of this account was changed")
     _sign_in(clinician, shipped_web, email, one_time)
     expect(clinician).to_have_url(shipped_web.url + "/account/password")
     expect(clinician.get_by_role("alert")).to_contain_text("An owner of the clinic reset your")
     shot(clinician, "must-change")
-    clinician.get_by_role("link", name="Patients").click()  # nothing else opens
+    clinician.get_by_role("link", name="Patients", exact=True).click()  # nothing else opens
     expect(clinician).to_have_url(shipped_web.url + "/account/password")
     _choose_password(clinician, one_time, LATER_PASSWORD)
     expect(clinician.get_by_role("status")).to_contain_text("Your password was changed.")
-    clinician.get_by_role("link", name="Patients").click()
+    clinician.get_by_role("link", name="Patients", exact=True).click()
     expect(clinician).to_have_url(re.compile(r"/patients"))
     shot(clinician, "free-again")
