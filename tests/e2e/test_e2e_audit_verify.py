@@ -94,6 +94,6 @@ def test_an_owner_verifies_their_clinics_chain(
     expect(report).to_contain_text("The clinic's audit chain is broken.")
     expect(report).to_contain_text(f"The first entry that fails is entry {place}.")
     expect(report).to_contain_text(
-        re.compile(rf"entries {target}–\d+: authentication does not match")
+        re.compile(rf"entries {place}–\d+: authentication does not match")
     )
     shot(tab, "tampered")
