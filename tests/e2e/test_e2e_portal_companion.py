@@ -198,7 +198,7 @@ def test_a_patient_signs_consent_follows_her_care_and_reports_a_reaction_a_clini
     phone.get_by_label("Ingredients from the label").fill("Aqua, Glycerin, Retinol, Tocopherol")
     phone.get_by_role("button", name="Check", exact=True).click()
     answer = phone.locator("#check-result")
-    expect(answer).to_contain_text("Not yet: you can use it from Monday")  # day 7
+    expect(answer).to_contain_text("Not yet: you can use it from Monday 14 December")  # day 7
     expect(answer).to_contain_text("a retinoid (vitamin A, such as retinol)")
     expect(answer).to_contain_text(f"hours after your session of {mila.yesterday}")
     shot(phone, "4-can-i-use-this")

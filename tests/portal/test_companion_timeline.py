@@ -98,5 +98,5 @@ def test_words_and_a_product_answer_in_plain_words() -> None:
     ends = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
     answer = product_answer(result, session_end=ends, zone=ZONE, today=date(2026, 12, 9))
     assert answer["answer"] == "not_yet"
-    assert answer["headline"] == "Not yet: you can use it from Tuesday at 11:00."
+    assert answer["headline"] == "Not yet: you can use it from Tuesday 15 December at 11:00."
     assert answer["contains"][0]["what"].startswith("a retinoid")

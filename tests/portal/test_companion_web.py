@@ -110,7 +110,7 @@ def test_can_i_use_this_fills_in_the_hours_since_the_session(clinic: Clinic) -> 
     clinic.clock.now = datetime(2026, 12, 9, 15, 0, tzinfo=UTC)  # 16:00 next day: ~24 h
     client = patient_browser(clinic, "check@example.com")
     retinol = text_of(check(client, ingredients="Aqua, Glycerin, Retinol").text)
-    assert "Not yet: you can use it from Tuesday at" in retinol
+    assert "Not yet: you can use it from Tuesday 15 December at" in retinol
     assert "a retinoid (vitamin A, such as retinol) (Retinol)" in retinol
     assert "hours after your session of Tuesday 8 December 2026" in retinol
     sunscreen = text_of(check(client, ingredients="Zinc Oxide, Titanium Dioxide, CI 77491, "

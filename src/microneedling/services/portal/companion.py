@@ -87,13 +87,18 @@ def short_day(day: date, today: date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {long_date(day).split()[2]}"
 
 
-def _moment_words(moment: datetime, zone: str, today: date) -> str:
+def _moment_words(moment: datetime, zone: str, today: date, *, dated: bool = False) -> str:
+    """``today at 14:00``, ``tomorrow at 09:30``, ``Tuesday at 11:00``; with ``dated``, a day
+    after tomorrow always has its date (``Monday 14 December at 12:00``), where a bare weekday
+    could be read as the session's own."""
     local = moment.astimezone(ZoneInfo(zone))
     days = (local.date() - today).days
     if days == 0:
         day = "today"
     elif days == 1:
         day = "tomorrow"
+    elif dated:
+        day = f"{_WEEKDAYS[local.weekday()]} {local.day} {long_date(local.date()).split()[2]}"
     else:
         day = short_day(local.date(), today)
     return f"{day} at {local:%H:%M}"
@@ -260,7 +265,7 @@ def product_answer(
     when = None
     if not allowed and isinstance(from_hours, int | float) and session_end is not None:
         moment = session_end.astimezone(UTC) + timedelta(hours=float(from_hours))
-        when = _moment_words(moment, zone, today)
+        when = _moment_words(moment, zone, today, dated=True)
     if allowed:
         answer, headline = "yes", "Yes, you can use it now."
     elif when is not None:
